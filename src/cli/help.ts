@@ -1,0 +1,48 @@
+// Help text is built from the command table so it cannot drift from what is accepted.
+import type { CommandSpec } from "./command.ts";
+import { COMMANDS } from "./commands.ts";
+
+export const PROGRAM = "opencode-orchestrator";
+
+export const EXIT_CODES_TEXT = `Exit codes:
+  0   success
+  1   failure at run time
+  2   usage error (unknown command or flag)
+  78  configuration error (missing or invalid config, or a template was just written)`;
+
+export function overviewHelp(version: string): string {
+  const visible = COMMANDS.filter((c) => !c.hidden);
+  const width = Math.max(...visible.map((c) => c.name.length));
+  const lines = [
+    `${PROGRAM} ${version} — run OpenCode coding-agent workers connected to a Convex backend`,
+    "",
+    `Usage: ${PROGRAM} <command> [flags]`,
+    "",
+    "Commands:",
+    ...visible.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Flags:",
+    "  -h, --help     Show help (also `<command> --help`)",
+    "  -v, --version  Show the version",
+    "",
+    EXIT_CODES_TEXT,
+  ];
+  return lines.join("\n");
+}
+
+export function commandHelp(spec: CommandSpec): string {
+  const opts = Object.entries(spec.options);
+  const labels = opts.map(([name, o]) => `${o.short ? `-${o.short}, ` : ""}--${name}${o.value ? ` ${o.value}` : ""}`);
+  const width = Math.max(10, ...labels.map((l) => l.length));
+  const lines = [`Usage: ${PROGRAM} ${spec.usage}`, "", spec.summary + "."];
+  if (spec.details) lines.push("", spec.details);
+  lines.push("", "Flags:");
+  opts.forEach(([, o], i) => lines.push(`  ${labels[i]!.padEnd(width)}  ${o.description}`));
+  lines.push(`  ${"-h, --help".padEnd(width)}  Show this help`);
+  lines.push("", EXIT_CODES_TEXT);
+  return lines.join("\n");
+}
+
+export function usageLine(spec?: CommandSpec): string {
+  return spec ? `Usage: ${PROGRAM} ${spec.usage}\nRun '${PROGRAM} ${spec.name} --help' for details.` : `Usage: ${PROGRAM} <command> [flags]\nRun '${PROGRAM} --help' for the list of commands.`;
+}

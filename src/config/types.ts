@@ -1,0 +1,47 @@
+// The one validated config type. `dev` (.env) and `orchestrate` (workers.json) both produce
+// it, so one manager runs either.
+import type { ConfigIssue } from "../util/errors.ts";
+import type { WorkerToken } from "./token.ts";
+
+export type WorkerConfig = {
+  /** Display name (default: the worker id). Unique within a config. */
+  name: string;
+  token: WorkerToken;
+  /** Absolute path of an existing directory. */
+  workingDirectory: string;
+  convexUrl: string;
+  /** Sessions run at once; more wait in a queue. */
+  maxConcurrentSessions: number;
+  /** Explicit opencode binary; null = find it on PATH. */
+  opencodePath: string | null;
+  /** Stop the idle OpenCode server after this long without a turn. */
+  agentIdleTimeoutMs: number;
+  /** Abort a turn that produced no agent event for this long. */
+  turnInactivityTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** Where it came from, for messages: `workers[2]` or `.env`. */
+  origin: string;
+};
+
+export type ConfigSource = { kind: "file"; path: string } | { kind: "env"; envFile: string };
+
+export type OrchestratorConfig = {
+  source: ConfigSource;
+  workers: WorkerConfig[];
+  /** One deadline for draining all workers on shutdown. */
+  shutdownTimeoutMs: number;
+  /** host:port for /healthz, /status and /metrics; null = off. */
+  statusAddress: string | null;
+  /** Problems that do not stop a start (group-readable file, two workers on one folder). */
+  warnings: ConfigIssue[];
+};
+
+export const DEFAULTS = {
+  maxConcurrentSessions: 4,
+  agentIdleTimeoutMs: 10 * 60_000,
+  turnInactivityTimeoutMs: 5 * 60_000,
+  heartbeatIntervalMs: 15_000,
+  shutdownTimeoutMs: 30_000,
+  devShutdownTimeoutMs: 10_000,
+  statusAddress: "127.0.0.1:7420",
+} as const;

@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// Entry point: argv → command. The only place that touches process signals, process.exit
+// and the formatting of errors for people.
+import { parseArgs } from "node:util";
+import pkg from "../package.json" with { type: "json" };
+import type { CommandContext, CommandSpec, ShutdownSignal, SignalName } from "./cli/command.ts";
+import { findCommand } from "./cli/commands.ts";
+import { commandHelp, overviewHelp, usageLine } from "./cli/help.ts";
+import { stderrColors } from "./util/colors.ts";
+import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled } from "./util/errors.ts";
+import { killAllChildrenNow } from "./util/children.ts";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log.ts";
+import { redact } from "./util/redact.ts";
+
+const VERSION: string = pkg.version;
+const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
+
+function parseCommandArgs(spec: CommandSpec, argv: string[]) {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const [name, o] of Object.entries(spec.options)) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
+  try {
+    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { flags: parsed.values as CommandContext["flags"], positionals: parsed.positionals };
+  } catch (e) {
+    // node:util's messages are precise ("Unknown option '--x'"); keep them, add usage.
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ""), { command: spec.name });
+  }
+}
+
+function logSettings(flags: CommandContext["flags"]): { level: LogLevel; format: LogFormat } {
+  const level = (flags["log-level"] ?? process.env.OPENCODE_ORCHESTRATOR_LOG_LEVEL ?? "info") as string;
+  const format = (flags["log-format"] ?? process.env.OPENCODE_ORCHESTRATOR_LOG_FORMAT ?? "text") as string;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
+  }
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
+  }
+  return { level: level as LogLevel, format: format as LogFormat };
+}
+
+// ---- signals -------------------------------------------------------------------------
+// 1st SIGINT/SIGTERM → handlers drain; 2nd → handlers cancel; 3rd → exit now (children
+// killed synchronously). A repeat within DUPLICATE_WINDOW_MS is the same keypress
+// forwarded twice by npm/bun/pnpm and counts once. SIGHUP is passed on uncounted.
+const DUPLICATE_WINDOW_MS = 500;
+const handlers = new Set<(s: ShutdownSignal) => void>();
+let shutdownCount = 0;
+let lastCountedAt = 0;
+let installed = false;
+
+function onProcessSignal(signal: SignalName): void {
+  if (signal === "SIGHUP") {
+    for (const h of handlers) h({ signal, count: 0 });
+    return;
+  }
+  const now = Date.now();
+  if (shutdownCount > 0 && now - lastCountedAt < DUPLICATE_WINDOW_MS) return;
+  lastCountedAt = now;
+  shutdownCount++;
+  if (shutdownCount >= 3) {
+    const killed = killAllChildrenNow();
+    err(`${signal} received a third time: exiting now${killed ? ` (killed ${killed} child process${killed > 1 ? "es" : ""})` : ""}.`);
+    process.exit(EXIT.failure);
+  }
+  for (const h of handlers) h({ signal, count: shutdownCount });
+}
+
+const listeners: Record<SignalName, () => void> = {
+  SIGINT: () => onProcessSignal("SIGINT"),
+  SIGTERM: () => onProcessSignal("SIGTERM"),
+  SIGHUP: () => onProcessSignal("SIGHUP"),
+};
+
+function subscribeSignals(handler: (s: ShutdownSignal) => void): () => void {
+  handlers.add(handler);
+  if (!installed) {
+    installed = true;
+    for (const [sig, fn] of Object.entries(listeners)) process.on(sig, fn);
+  }
+  return () => {
+    handlers.delete(handler);
+    if (handlers.size === 0 && installed) {
+      installed = false;
+      for (const [sig, fn] of Object.entries(listeners)) process.off(sig, fn);
+    }
+  };
+}
+
+// ---- errors --------------------------------------------------------------------------
+function formatError(e: unknown): { text: string; code: number } {
+  const c = stderrColors();
+  if (e instanceof Cancelled) return { text: c.dim("Cancelled. Nothing was written."), code: e.exitCode };
+  if (e instanceof UsageError) {
+    const spec = e.command ? findCommand(e.command) : undefined;
+    return { text: `${c.error("error:")} ${e.message}\n${usageLine(spec)}`, code: e.exitCode };
+  }
+  if (e instanceof ConfigError) {
+    const lines = [`${c.error("error:")} ${e.message}`];
+    for (const i of e.issues) {
+      const where = [i.file, i.path].filter(Boolean).join(": ");
+      lines.push(`  ${c.bold(where)}: ${i.message}`);
+      if (i.fix) lines.push(`    ${c.dim("fix:")} ${i.fix}`);
+    }
+    if (e.hint) lines.push(e.hint);
+    return { text: lines.join("\n"), code: e.exitCode };
+  }
+  if (e instanceof OrchestratorError) {
+    return { text: `${c.error("error:")} ${e.message}${e.hint ? `\n${e.hint}` : ""}`, code: e.exitCode };
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  const debug = process.env.OPENCODE_ORCHESTRATOR_DEBUG ? `\n${(e as Error)?.stack ?? ""}` : "";
+  return {
+    text: `${c.error("error:")} unexpected failure: ${msg}${debug}\nSet OPENCODE_ORCHESTRATOR_DEBUG=1 for details, and please report it.`,
+    code: EXIT.failure,
+  };
+}
+
+// ---- main ----------------------------------------------------------------------------
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "-h" || first === "--help" || first === "help") {
+    if (first === "help" && rest[0]) {
+      const spec = findCommand(rest[0]);
+      if (!spec) throw new UsageError(`unknown command "${rest[0]}"`);
+      out(commandHelp(spec));
+      return EXIT.ok;
+    }
+    if (first === undefined) {
+      err(overviewHelp(VERSION));
+      return EXIT.usage;
+    }
+    out(overviewHelp(VERSION));
+    return EXIT.ok;
+  }
+  if (first === "-v" || first === "--version" || first === "version") {
+    out(VERSION);
+    return EXIT.ok;
+  }
+  if (first.startsWith("-")) throw new UsageError(`unknown flag "${first}"`);
+  const spec = findCommand(first);
+  if (!spec) throw new UsageError(`unknown command "${first}"`);
+  const { flags, positionals } = parseCommandArgs(spec, rest);
+  if (flags.help) {
+    out(commandHelp(spec));
+    return EXIT.ok;
+  }
+  const [min, max] = spec.positionals ?? [0, 0];
+  if (positionals.length < min) throw new UsageError(`missing argument`, { command: spec.name });
+  if (positionals.length > max) throw new UsageError(`unexpected argument "${positionals[max]}"`, { command: spec.name });
+  const { level, format } = logSettings(flags);
+  const ctx: CommandContext = {
+    flags,
+    positionals,
+    stdout: out,
+    stderr: (t) => err(redact(t)),
+    log: createLogger({ level, format }),
+    onSignal: subscribeSignals,
+    version: VERSION,
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+  };
+  const mod = await spec.load();
+  return mod.run(ctx);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Commands release their resources before returning; a leftover handle (a socket a
+    // library keeps) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (e) => {
+    const { text, code } = formatError(e);
+    err(redact(text));
+    killAllChildrenNow();
+    process.exit(code);
+  },
+);

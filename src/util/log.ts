@@ -1,0 +1,81 @@
+// Logs go to stderr (stdout is for command output). Every line can carry a scope — the
+// worker's name — and is redacted before it is written.
+import { makePalette, colorEnabled, type Palette } from "./colors.ts";
+import { redact } from "./redact.ts";
+
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export type LogFields = Record<string, unknown>;
+
+export type Logger = {
+  error(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  debug(msg: string, fields?: LogFields): void;
+  /** A logger whose lines are prefixed with `scope` (e.g. a worker name). */
+  child(scope: string): Logger;
+  readonly level: LogLevel;
+};
+
+export type LogSink = (line: string) => void;
+
+export type LoggerOptions = {
+  level?: LogLevel;
+  format?: LogFormat;
+  sink?: LogSink;
+  colors?: Palette;
+  scope?: string;
+  /** Include timestamps in text lines (off on a TTY for readability, on otherwise). */
+  timestamps?: boolean;
+};
+
+const rank: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const level = opts.level ?? "info";
+  const format = opts.format ?? "text";
+  const sink = opts.sink ?? ((line: string) => process.stderr.write(line + "\n"));
+  const colors = opts.colors ?? makePalette(colorEnabled(process.stderr));
+  const timestamps = opts.timestamps ?? !process.stderr.isTTY;
+
+  function write(lvl: LogLevel, msg: string, fields?: LogFields): void {
+    if (rank[lvl] > rank[level]) return;
+    if (format === "json") {
+      const record: LogFields = { time: new Date().toISOString(), level: lvl };
+      if (opts.scope) record.worker = opts.scope;
+      record.msg = msg;
+      if (fields) for (const [k, v] of Object.entries(fields)) record[k] = v instanceof Error ? v.message : v;
+      sink(redact(JSON.stringify(record)));
+      return;
+    }
+    const parts: string[] = [];
+    if (timestamps) parts.push(colors.dim(new Date().toISOString()));
+    const tag = lvl === "error" ? colors.error("error") : lvl === "warn" ? colors.warn("warn ") : lvl === "debug" ? colors.dim("debug") : colors.info("info ");
+    parts.push(tag);
+    if (opts.scope) parts.push(colors.name(`[${opts.scope}]`));
+    parts.push(msg);
+    if (fields) {
+      for (const [k, v] of Object.entries(fields)) {
+        if (v === undefined) continue;
+        const s = v instanceof Error ? v.message : typeof v === "string" ? v : JSON.stringify(v);
+        parts.push(colors.dim(`${k}=`) + (/\s/.test(s) ? JSON.stringify(s) : s));
+      }
+    }
+    sink(redact(parts.join(" ")));
+  }
+
+  return {
+    level,
+    error: (m, f) => write("error", m, f),
+    warn: (m, f) => write("warn", m, f),
+    info: (m, f) => write("info", m, f),
+    debug: (m, f) => write("debug", m, f),
+    child: (scope) => createLogger({ ...opts, level, format, sink, colors, timestamps, scope: opts.scope ? `${opts.scope}/${scope}` : scope }),
+  };
+}
+
+/** A logger that drops everything (for commands whose output must stay clean). */
+export const silentLogger: Logger = createLogger({ sink: () => {}, level: "error" });
