@@ -1,0 +1,93 @@
+// `admin`: person-side operations from the terminal — add, approve, revoke and list workers —
+// against the embedded backend or a real Convex deployment (admin key required).
+import { connectAdmin } from "../backend/admin-client.ts";
+import type { WorkerSummary } from "../backend/api.ts";
+import { resolveAdminTarget } from "../config/admin-env.ts";
+import { stdoutColors, stderrColors } from "../util/colors.ts";
+import { EXIT, UsageError } from "../util/errors.ts";
+import type { CommandContext } from "./command.ts";
+import { formatAge, renderTable } from "./table.ts";
+
+export const ADMIN_SUBCOMMANDS = ["add-worker", "approve", "revoke", "list"] as const;
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+function summaryJson(w: WorkerSummary) {
+  return {
+    machineId: w.machineId,
+    machineName: w.machineName,
+    workerId: w.workerId,
+    name: w.name,
+    approval: w.approval,
+    status: w.status,
+    lastHeartbeatAt: w.lastHeartbeatAt === null ? null : new Date(w.lastHeartbeatAt).toISOString(),
+    hostname: w.hostname,
+    version: w.version,
+    directory: w.directory,
+    createdAt: new Date(w.createdAt).toISOString(),
+    approvedAt: w.approvedAt === null ? null : new Date(w.approvedAt).toISOString(),
+    models: w.models,
+  };
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const [sub, arg] = ctx.positionals as [string, string | undefined];
+  if (!(ADMIN_SUBCOMMANDS as readonly string[]).includes(sub)) {
+    throw new UsageError(`unknown admin command "${sub}" (expected one of: ${ADMIN_SUBCOMMANDS.join(", ")})`, { command: "admin" });
+  }
+  const target = resolveAdminTarget({ url: str(ctx.flags.url), adminKey: str(ctx.flags["admin-key"]) });
+  const admin = connectAdmin(target.url, target.adminKey);
+  const err = stderrColors();
+  try {
+    switch (sub) {
+      case "add-worker": {
+        const machine = str(ctx.flags.machine);
+        if (!machine) throw new UsageError("add-worker needs --machine <machine name>", { command: "admin" });
+        const r = await admin.addWorker(machine, str(ctx.flags.name));
+        ctx.stdout(r.token);
+        ctx.stderr(
+          `${err.ok("Created")} worker "${r.name}" (id ${r.workerId}) on machine "${r.machineName}", awaiting approval.\n` +
+            `The token above is shown only now: put it in your .env (WORKER_TOKEN=…) or workers.json.\n` +
+            `Approve it with: opencode-orchestrator admin approve ${r.workerId}`,
+        );
+        return EXIT.ok;
+      }
+      case "approve":
+      case "revoke": {
+        if (!arg) throw new UsageError(`${sub} needs a worker id or name`, { command: "admin" });
+        const w = sub === "approve" ? await admin.approve(arg) : await admin.revoke(arg);
+        ctx.stderr(`${sub === "approve" ? err.ok("Approved") : err.warn("Revoked")} worker "${w.name}" (id ${w.workerId}) on machine "${w.machineName}".`);
+        return EXIT.ok;
+      }
+      case "list": {
+        const workers = await admin.list();
+        if (ctx.flags.json) {
+          ctx.stdout(JSON.stringify({ workers: workers.map(summaryJson) }, null, 2));
+          return EXIT.ok;
+        }
+        if (workers.length === 0) {
+          ctx.stderr("No workers yet. Add one with: opencode-orchestrator admin add-worker --machine <name>");
+          return EXIT.ok;
+        }
+        const c = stdoutColors();
+        const now = Date.now();
+        const rows = workers.map((w) => [
+          w.machineName,
+          w.name,
+          w.workerId,
+          w.approval === "approved" ? c.ok(w.approval) : w.approval === "revoked" ? c.error(w.approval) : c.warn(w.approval),
+          w.status,
+          w.lastHeartbeatAt === null ? "never" : `${formatAge(now - w.lastHeartbeatAt)} ago`,
+          w.directory ?? "",
+        ]);
+        ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "FOLDER"], rows, { headerStyle: c.bold }));
+        return EXIT.ok;
+      }
+    }
+  } finally {
+    await admin.close();
+  }
+  return EXIT.ok;
+}

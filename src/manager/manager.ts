@@ -1,0 +1,144 @@
+// Supervises N workers: starts them in parallel, isolates their failures, restarts with
+// backoff, drains or stops them together, and applies a new config by diff.
+import type { OrchestratorConfig, WorkerConfig } from "../config/types.ts";
+import type { BackoffPolicy } from "../util/backoff.ts";
+import type { Logger } from "../util/log.ts";
+import type { StartAgent } from "../worker/agent-types.ts";
+import { createSlot, workerKey, type Slot, type SlotSnapshot } from "./slot.ts";
+
+export type ReloadResult = { at: number; ok: boolean; added: string[]; removed: string[]; changed: string[]; unchanged: string[]; errors?: string[] };
+
+export type ManagerOptions = {
+  config: OrchestratorConfig;
+  log: Logger;
+  version: string;
+  startAgent: StartAgent;
+  backoff?: BackoffPolicy;
+  relayWindowMs?: number;
+  /** Called whenever any worker's state may have changed. */
+  onChange?: () => void;
+};
+
+export type Manager = ReturnType<typeof createManager>;
+
+/** Fields whose change needs the worker restarted (everything but the display order). */
+function sameWorker(a: WorkerConfig, b: WorkerConfig): boolean {
+  return (
+    a.name === b.name &&
+    a.token.equals(b.token) &&
+    a.workingDirectory === b.workingDirectory &&
+    a.convexUrl === b.convexUrl &&
+    a.maxConcurrentSessions === b.maxConcurrentSessions &&
+    a.opencodePath === b.opencodePath &&
+    a.agentIdleTimeoutMs === b.agentIdleTimeoutMs &&
+    a.turnInactivityTimeoutMs === b.turnInactivityTimeoutMs &&
+    a.heartbeatIntervalMs === b.heartbeatIntervalMs
+  );
+}
+
+export function createManager(opts: ManagerOptions) {
+  let config = opts.config;
+  const slots = new Map<string, Slot>();
+  // Slots being drained after a reload removed or changed them; still shown and awaited on stop.
+  const leaving = new Set<Slot>();
+  const startedAt = Date.now();
+  let lastReload: ReloadResult | null = null;
+  let stopping = false;
+
+  const newSlot = (c: WorkerConfig) =>
+    createSlot(c, {
+      log: opts.log,
+      version: opts.version,
+      startAgent: opts.startAgent,
+      backoff: opts.backoff,
+      relayWindowMs: opts.relayWindowMs,
+      onChange: () => opts.onChange?.(),
+    });
+
+  function retire(slot: Slot, o: { cancel?: boolean; reason?: string }): Promise<void> {
+    leaving.add(slot);
+    return slot.retire(o).finally(() => {
+      leaving.delete(slot);
+      opts.onChange?.();
+    });
+  }
+
+  return {
+    get config() {
+      return config;
+    },
+    startedAt,
+    /** Start every worker at once; a failing one never delays the others. */
+    start(): void {
+      for (const c of config.workers) {
+        const slot = newSlot(c);
+        slots.set(slot.key, slot);
+        slot.start();
+      }
+    },
+    snapshots(): SlotSnapshot[] {
+      return [...slots.values(), ...leaving].map((s) => s.snapshot());
+    },
+    /** True when no worker can recover without a config change. */
+    allUnrecoverable(): boolean {
+      const list = [...slots.values()];
+      return list.length > 0 && list.every((s) => s.unrecoverable());
+    },
+    /** First signal: every worker stops taking prompts; running turns finish. Resolves when all stopped. */
+    async drain(): Promise<void> {
+      stopping = true;
+      const all = [...slots.values(), ...leaving];
+      for (const s of all) s.drain();
+      await Promise.all(all.map((s) => s.retire()));
+    },
+    /** Cancel running turns (marked `interrupted` with `reason`) and stop everything. Idempotent. */
+    async stop(reason: string): Promise<void> {
+      stopping = true;
+      const all = [...slots.values(), ...leaving];
+      await Promise.all(all.map((s) => s.retire({ cancel: true, reason })));
+    },
+    /** Apply a validated config: start added workers, drain removed ones, restart changed ones. */
+    reload(next: OrchestratorConfig): ReloadResult {
+      const result: ReloadResult = { at: Date.now(), ok: true, added: [], removed: [], changed: [], unchanged: [] };
+      if (stopping) return { ...result, ok: false, errors: ["shutting down"] };
+      const nextByKey = new Map(next.workers.map((w) => [workerKey(w), w]));
+      for (const [key, slot] of slots) {
+        const wanted = nextByKey.get(key);
+        if (!wanted) {
+          result.removed.push(slot.config.name);
+          slots.delete(key);
+          void retire(slot, {});
+        } else if (!sameWorker(slot.config, wanted)) {
+          result.changed.push(wanted.name);
+          slots.delete(key);
+          const replacement = newSlot(wanted);
+          slots.set(key, replacement);
+          // The old worker drains first so its running turns finish; then the new one starts.
+          void retire(slot, {}).then(() => {
+            if (!stopping && slots.get(key) === replacement) replacement.start();
+          });
+        } else {
+          result.unchanged.push(slot.config.name);
+        }
+      }
+      for (const [key, w] of nextByKey) {
+        if (slots.has(key)) continue;
+        result.added.push(w.name);
+        const slot = newSlot(w);
+        slots.set(key, slot);
+        slot.start();
+      }
+      config = { ...next };
+      lastReload = result;
+      opts.onChange?.();
+      return result;
+    },
+    recordFailedReload(errors: string[]): ReloadResult {
+      lastReload = { at: Date.now(), ok: false, added: [], removed: [], changed: [], unchanged: [], errors };
+      return lastReload;
+    },
+    get lastReload() {
+      return lastReload;
+    },
+  };
+}

@@ -1,0 +1,168 @@
+// Runs a manager in the foreground until it is told to stop: the shared body of `dev` and
+// `orchestrate`. Signals arrive counted from src/index.ts: 1st drains under one deadline,
+// 2nd cancels running turns (they end `interrupted`), 3rd is handled there (exit now).
+import type { CommandContext, ShutdownSignal } from "../cli/command.ts";
+import type { OrchestratorConfig } from "../config/types.ts";
+import { ConfigError, EXIT } from "../util/errors.ts";
+import type { Logger } from "../util/log.ts";
+import { resourceStack } from "../util/resources.ts";
+import type { StartAgent } from "../worker/agent-types.ts";
+import { createManager, type Manager } from "./manager.ts";
+import { watchConfigFile } from "./reload.ts";
+import { buildStatus, type StatusDoc } from "./status.ts";
+
+export type StatusServerStarter = (o: {
+  address: string;
+  status: () => StatusDoc;
+  log: Logger;
+}) => Promise<{ address: string; stop(): Promise<void> }>;
+
+export type RunOptions = {
+  config: OrchestratorConfig;
+  ctx: CommandContext;
+  startAgent: StartAgent;
+  /** Stops OpenCode servers left behind by an earlier run that was killed. */
+  reapLeftovers?: (log: Logger) => Promise<number>;
+  /** Re-reads and validates the config (hot reload on file change and SIGHUP). */
+  reloadConfig?: () => Promise<OrchestratorConfig>;
+  startStatusServer?: StatusServerStarter;
+  relayWindowMs?: number;
+};
+
+const SUMMARY_WAIT_MS = 20_000;
+
+function describeUnrecoverable(m: Manager): string[] {
+  return m.snapshots().map((s) => `${s.name}: ${s.state}${s.lastError ? ` — ${s.lastError}` : ""}`);
+}
+
+export async function runForeground(o: RunOptions): Promise<number> {
+  const { ctx, config } = o;
+  const log = ctx.log;
+  const resources = resourceStack(log);
+  let shuttingDown = false;
+  let resolveExit!: (code: number) => void;
+  const exit = new Promise<number>((r) => (resolveExit = r));
+  let summaryPrinted = false;
+
+  if (o.reapLeftovers) {
+    const n = await o.reapLeftovers(log).catch((e) => {
+      log.warn("could not check for leftover OpenCode servers", { error: e instanceof Error ? e.message : String(e) });
+      return 0;
+    });
+    if (n > 0) log.info(`stopped ${n} OpenCode server(s) left behind by an earlier run`);
+  }
+
+  const manager = createManager({
+    config,
+    log,
+    version: ctx.version,
+    startAgent: o.startAgent,
+    relayWindowMs: o.relayWindowMs,
+    onChange: () => {
+      maybeSummary();
+      if (!shuttingDown && manager.allUnrecoverable()) {
+        const reasons = describeUnrecoverable(manager);
+        log.error("no worker can run: every one needs a new token or a config fix");
+        for (const r of reasons) log.error(`  ${r}`);
+        void shutdown(1, "no worker can run");
+      }
+    },
+  });
+
+  function maybeSummary(force = false): void {
+    if (summaryPrinted) return;
+    const snaps = manager.snapshots();
+    const settled = snaps.every((s) => !["starting", "registering"].includes(s.state));
+    if (!settled && !force) return;
+    summaryPrinted = true;
+    const count = (pred: (s: (typeof snaps)[number]) => boolean) => snaps.filter(pred).length;
+    const ready = count((s) => s.state === "ready" || s.state === "busy");
+    const waiting = count((s) => s.state === "awaiting_approval");
+    const failed = snaps.filter((s) => s.state === "errored" || s.state === "needs_reauth" || s.state === "stopped");
+    const starting = count((s) => s.state === "starting" || s.state === "registering");
+    log.info(
+      `${snaps.length} worker${snaps.length === 1 ? "" : "s"}: ${ready} ready, ${waiting} awaiting approval, ${failed.length} failed` +
+        (starting ? `, ${starting} still connecting` : ""),
+    );
+    for (const f of failed) log.warn(`  ${f.name}: ${f.state}${f.lastError ? ` — ${f.lastError}` : ""}`);
+  }
+
+  async function shutdown(code: number, why: string, cancelReason?: string): Promise<void> {
+    if (shuttingDown) {
+      if (cancelReason) await manager.stop(cancelReason);
+      return;
+    }
+    shuttingDown = true;
+    log.info(`shutting down: ${why}`);
+    if (cancelReason) await manager.stop(cancelReason);
+    else {
+      const deadline = setTimeout(() => {
+        log.warn(`drain deadline (${Math.round(config.shutdownTimeoutMs / 1000)} s) reached: interrupting running answers`);
+        void manager.stop("the worker shut down before the answer finished (drain deadline reached)");
+      }, config.shutdownTimeoutMs);
+      await manager.drain();
+      clearTimeout(deadline);
+    }
+    await resources.releaseAll().catch((e) => log.warn("cleanup failed", { error: e instanceof Error ? e.message : String(e) }));
+    resolveExit(code);
+  }
+
+  const onSignal = (s: ShutdownSignal) => {
+    if (s.signal === "SIGHUP") {
+      void reload("SIGHUP");
+      return;
+    }
+    if (s.count === 1) {
+      log.info(`${s.signal}: draining — running answers finish, no new ones start (press Ctrl+C again to interrupt them)`);
+      void shutdown(EXIT.ok, `${s.signal} received`);
+    } else if (s.count === 2) {
+      log.warn(`${s.signal} again: interrupting running answers (a third signal exits at once)`);
+      void shutdown(EXIT.ok, `${s.signal} received twice`, "the worker was stopped before the answer finished");
+    }
+  };
+  resources.add("signal handler", ctx.onSignal(onSignal));
+
+  async function reload(trigger: string): Promise<void> {
+    if (!o.reloadConfig || shuttingDown) return;
+    try {
+      const next = await o.reloadConfig();
+      for (const w of next.warnings) log.warn(`${w.path}: ${w.message}`);
+      const r = manager.reload(next);
+      log.info(`config reloaded (${trigger})`, {
+        added: r.added.join(",") || undefined,
+        removed: r.removed.join(",") || undefined,
+        changed: r.changed.join(",") || undefined,
+        unchanged: r.unchanged.length,
+      });
+    } catch (e) {
+      const errors =
+        e instanceof ConfigError ? e.issues.map((i) => `${i.path}: ${i.message}`) : [e instanceof Error ? e.message : String(e)];
+      manager.recordFailedReload(errors);
+      log.error(`config change rejected (${trigger}); still running on the last good config`);
+      for (const line of errors) log.error(`  ${line}`);
+    }
+  }
+
+  manager.start();
+  resources.add("workers", () => manager.stop("the orchestrator stopped"));
+  setTimeout(() => maybeSummary(true), SUMMARY_WAIT_MS).unref?.();
+
+  if (o.reloadConfig && config.source.kind === "file") {
+    resources.add("config watcher", watchConfigFile(config.source.path, () => void reload("file changed"), log));
+  }
+  if (o.startStatusServer && config.statusAddress) {
+    try {
+      const server = await o.startStatusServer({
+        address: config.statusAddress,
+        status: () => buildStatus(manager, { version: ctx.version, shuttingDown }),
+        log,
+      });
+      log.info(`status on http://${server.address}/status`);
+      resources.add("status server", () => server.stop());
+    } catch (e) {
+      // The workers matter more than the status page: run on, loudly.
+      log.error(`status server not started: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return exit;
+}

@@ -1,0 +1,176 @@
+// A slot is one configured worker over time: it outlives restarts of its Worker object and
+// owns the restart policy (capped exponential backoff with jitter, reset after a healthy spell).
+import type { WorkerConfig } from "../config/types.ts";
+import { backoffDelay, RESTART_BACKOFF, type BackoffPolicy } from "../util/backoff.ts";
+import type { Logger } from "../util/log.ts";
+import type { StartAgent } from "../worker/agent-types.ts";
+import type { ErrorClass, WorkerState } from "../worker/state.ts";
+import { startWorker, type Worker, type WorkerEnd, type WorkerSnapshot, type WorkerStats } from "../worker/worker.ts";
+
+/** A worker that stayed ready this long has its failure count reset. */
+export const HEALTHY_RESET_MS = 60_000;
+
+export type SlotSnapshot = WorkerSnapshot & {
+  key: string;
+  restarts: number;
+  nextRestartAt: number | null;
+  workingDirectory: string;
+  convexUrl: string;
+  machineId: string;
+  workerId: string;
+};
+
+export type SlotDeps = {
+  log: Logger;
+  version: string;
+  startAgent: StartAgent;
+  backoff?: BackoffPolicy;
+  relayWindowMs?: number;
+  /** Called when the slot's state may have changed (for summaries and exit decisions). */
+  onChange: () => void;
+};
+
+export function workerKey(c: WorkerConfig): string {
+  return `${c.token.machineId}:${c.token.workerId}`;
+}
+
+export type Slot = ReturnType<typeof createSlot>;
+
+export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
+  let config = initial;
+  let worker: Worker | null = null;
+  let attempt = 0;
+  let restarts = 0;
+  let healthySince: number | null = null;
+  let restartTimer: ReturnType<typeof setTimeout> | undefined;
+  let nextRestartAt: number | null = null;
+  let lastEnd: WorkerEnd | null = null;
+  let retired = false;
+  const totals: WorkerStats = { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 };
+  const log = deps.log.child(initial.name);
+
+  function launch(): void {
+    nextRestartAt = null;
+    const w = startWorker({
+      config,
+      log,
+      version: deps.version,
+      startAgent: deps.startAgent,
+      relayWindowMs: deps.relayWindowMs,
+      onChange: (c) => {
+        if (c.to === "ready") healthySince ??= c.at;
+        if (c.to === "errored" || c.to === "needs_reauth" || c.to === "stopping") {
+          if (healthySince !== null && c.at - healthySince >= HEALTHY_RESET_MS) attempt = 0;
+          healthySince = null;
+        }
+        deps.onChange();
+      },
+    });
+    worker = w;
+    void w.done.then((end) => {
+      const s = w.snapshot().stats;
+      totals.turns.completed += s.turns.completed;
+      totals.turns.failed += s.turns.failed;
+      totals.turns.cancelled += s.turns.cancelled;
+      totals.turns.interrupted += s.turns.interrupted;
+      totals.relayBatches += s.relayBatches;
+      totals.heartbeatsFailed += s.heartbeatsFailed;
+      lastEnd = end;
+      worker = null;
+      if (!retired && end.errorClass === "transient") scheduleRestart();
+      deps.onChange();
+    });
+  }
+
+  function scheduleRestart(): void {
+    attempt++;
+    const delay = backoffDelay(deps.backoff ?? RESTART_BACKOFF, attempt);
+    nextRestartAt = Date.now() + delay;
+    log.warn(`restarting in ${(delay / 1000).toFixed(1)} s`, { attempt, lastError: lastEnd?.error });
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (retired) return;
+      restarts++;
+      launch();
+    }, delay);
+  }
+
+  /** The state people see: a worker waiting to restart shows as errored with its last error. */
+  function visibleState(): { state: WorkerState; errorClass: ErrorClass | null } {
+    if (worker) return { state: worker.snapshot().state, errorClass: worker.snapshot().errorClass };
+    if (lastEnd?.after === "needs_reauth" || lastEnd?.errorClass === "auth") return { state: "needs_reauth", errorClass: "auth" };
+    if (lastEnd?.errorClass) return { state: "errored", errorClass: lastEnd.errorClass };
+    return { state: "stopped", errorClass: null };
+  }
+
+  return {
+    get key() {
+      return workerKey(config);
+    },
+    get config() {
+      return config;
+    },
+    get worker() {
+      return worker;
+    },
+    start: launch,
+    /** Cannot recover without a config change (revoked token, config problem). */
+    unrecoverable(): boolean {
+      const { state, errorClass } = visibleState();
+      return !worker && restartTimer === undefined && (state === "needs_reauth" || errorClass === "config" || errorClass === "auth");
+    },
+    /** Drain or stop the worker and never restart it. */
+    async retire(o: { cancel?: boolean; reason?: string } = {}): Promise<void> {
+      retired = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      restartTimer = undefined;
+      nextRestartAt = null;
+      if (worker) await worker.stop(o);
+    },
+    drain(): void {
+      retired = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      restartTimer = undefined;
+      nextRestartAt = null;
+      worker?.drain();
+    },
+    snapshot(): SlotSnapshot {
+      const base: WorkerSnapshot = worker?.snapshot() ?? {
+        name: config.name,
+        state: visibleState().state,
+        since: Date.now(),
+        backendConnected: false,
+        lastHeartbeatAt: null,
+        turnsRunning: 0,
+        turnsQueued: 0,
+        lastError: lastEnd?.error ?? null,
+        errorClass: visibleState().errorClass,
+        opencodePid: null,
+        approval: null,
+        stats: { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 },
+      };
+      const live = base.stats;
+      return {
+        ...base,
+        lastError: base.lastError ?? lastEnd?.error ?? null,
+        stats: {
+          turns: {
+            completed: totals.turns.completed + live.turns.completed,
+            failed: totals.turns.failed + live.turns.failed,
+            cancelled: totals.turns.cancelled + live.turns.cancelled,
+            interrupted: totals.turns.interrupted + live.turns.interrupted,
+          },
+          relayBatches: totals.relayBatches + live.relayBatches,
+          heartbeatsFailed: totals.heartbeatsFailed + live.heartbeatsFailed,
+        },
+        key: workerKey(config),
+        restarts,
+        nextRestartAt,
+        workingDirectory: config.workingDirectory,
+        convexUrl: config.convexUrl,
+        machineId: config.token.machineId,
+        workerId: config.token.workerId,
+      };
+    },
+  };
+}

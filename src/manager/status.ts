@@ -1,0 +1,74 @@
+// The status document served on /status and read by `status`. Built from snapshots only:
+// it carries no token, secret or environment.
+import type { Manager, ReloadResult } from "./manager.ts";
+import type { SlotSnapshot } from "./slot.ts";
+
+export type WorkerStatusDoc = {
+  name: string;
+  machineId: string;
+  workerId: string;
+  state: SlotSnapshot["state"];
+  since: string;
+  approval: string | null;
+  backendConnected: boolean;
+  lastHeartbeatAgeSeconds: number | null;
+  turnsRunning: number;
+  turnsQueued: number;
+  turns: SlotSnapshot["stats"]["turns"];
+  relayBatches: number;
+  heartbeatsFailed: number;
+  restarts: number;
+  nextRestartAt: string | null;
+  lastError: string | null;
+  errorClass: string | null;
+  opencodePid: number | null;
+  workingDirectory: string;
+  convexUrl: string;
+};
+
+export type StatusDoc = {
+  version: string;
+  pid: number;
+  config: string;
+  startedAt: string;
+  uptimeSeconds: number;
+  shuttingDown: boolean;
+  lastReload: (Omit<ReloadResult, "at"> & { at: string }) | null;
+  workers: WorkerStatusDoc[];
+};
+
+export function buildStatus(m: Manager, o: { version: string; shuttingDown: boolean }): StatusDoc {
+  const now = Date.now();
+  const src = m.config.source;
+  return {
+    version: o.version,
+    pid: process.pid,
+    config: src.kind === "file" ? src.path : src.envFile,
+    startedAt: new Date(m.startedAt).toISOString(),
+    uptimeSeconds: Math.round((now - m.startedAt) / 1000),
+    shuttingDown: o.shuttingDown,
+    lastReload: m.lastReload ? { ...m.lastReload, at: new Date(m.lastReload.at).toISOString() } : null,
+    workers: m.snapshots().map((s) => ({
+      name: s.name,
+      machineId: s.machineId,
+      workerId: s.workerId,
+      state: s.state,
+      since: new Date(s.since).toISOString(),
+      approval: s.approval,
+      backendConnected: s.backendConnected,
+      lastHeartbeatAgeSeconds: s.lastHeartbeatAt === null ? null : Math.round((now - s.lastHeartbeatAt) / 1000),
+      turnsRunning: s.turnsRunning,
+      turnsQueued: s.turnsQueued,
+      turns: s.stats.turns,
+      relayBatches: s.stats.relayBatches,
+      heartbeatsFailed: s.stats.heartbeatsFailed,
+      restarts: s.restarts,
+      nextRestartAt: s.nextRestartAt === null ? null : new Date(s.nextRestartAt).toISOString(),
+      lastError: s.lastError,
+      errorClass: s.errorClass,
+      opencodePid: s.opencodePid,
+      workingDirectory: s.workingDirectory,
+      convexUrl: s.convexUrl,
+    })),
+  };
+}
