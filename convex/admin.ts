@@ -1,0 +1,201 @@
+// Person-side administration. Everything here is internal: callable only with the
+// deployment's admin key (`npx convex run admin:list`, the `admin` command), never by a worker.
+import { makeFunctionReference } from "convex/server";
+import { v, type ObjectType } from "convex/values";
+import { LEASE_MS, MAX_NAME_CHARS, OFFLINE_AFTER_MS, SWEEP_BATCH } from "./lib/constants";
+import { checkText, fail } from "./lib/errors";
+import { recoverMessage, type Recovered } from "./lib/messages";
+import { machineName, resolveWorker, workerSummary } from "./lib/people";
+import { digestHex, randomId, randomSecret } from "./lib/random";
+import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./lib/server";
+
+// Worker names are typed on command lines (`admin approve <name>`), so keep them shell-friendly.
+const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function checkMachineName(name: string): string {
+  const trimmed = checkText("Machine name", name, MAX_NAME_CHARS);
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) fail("INVALID", "Machine name must not contain control characters.");
+  return trimmed;
+}
+
+function checkWorkerName(name: string): string {
+  const trimmed = checkText("Worker name", name, MAX_NAME_CHARS);
+  if (!WORKER_NAME.test(trimmed)) {
+    fail("INVALID", `Worker name "${trimmed}" may only use letters, digits, ".", "_" and "-", starting with a letter or digit.`);
+  }
+  return trimmed;
+}
+
+async function nameTaken(ctx: MutationCtx, name: string): Promise<boolean> {
+  return (await ctx.db.query("workers").withIndex("by_name", (q) => q.eq("name", name)).first()) !== null;
+}
+
+/** `<machine>-<n>` with the smallest n free in the deployment, so names stay unique and readable. */
+async function defaultWorkerName(ctx: MutationCtx, machine: string): Promise<string> {
+  const slug = machine.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "worker";
+  for (let n = 1; ; n++) {
+    if (!(await nameTaken(ctx, `${slug}-${n}`))) return `${slug}-${n}`;
+  }
+}
+
+const createWorkerArgs = {
+  machineName: v.string(),
+  workerName: v.optional(v.string()),
+  newMachineId: v.string(),
+  workerId: v.string(),
+  secretHash: v.string(),
+};
+type CreateWorkerResult =
+  | { created: true; machineId: string; workerId: string; name: string; machineName: string }
+  | { created: false };
+
+/** The database half of addWorker: ids and hash come from the action, where randomness is real. */
+export const createWorker = internalMutation({
+  args: createWorkerArgs,
+  handler: async (ctx, args): Promise<CreateWorkerResult> => {
+    const machine = checkMachineName(args.machineName);
+    const wanted = args.workerName === undefined ? undefined : checkWorkerName(args.workerName);
+    if (wanted !== undefined && (await nameTaken(ctx, wanted))) {
+      fail("CONFLICT", `A worker named "${wanted}" already exists; choose another name.`);
+    }
+    // A name equal to another worker's id would make `approve <name>` ambiguous.
+    if (wanted !== undefined && (await ctx.db.query("workers").withIndex("by_workerId", (q) => q.eq("workerId", wanted)).first())) {
+      fail("CONFLICT", `"${wanted}" is already a worker id; choose another name.`);
+    }
+    const byWorkerId = await ctx.db.query("workers").withIndex("by_workerId", (q) => q.eq("workerId", args.workerId)).first();
+    if (byWorkerId) return { created: false };
+    let row = await ctx.db.query("machines").withIndex("by_name", (q) => q.eq("name", machine)).unique();
+    if (!row) {
+      const idTaken = await ctx.db.query("machines").withIndex("by_machineId", (q) => q.eq("machineId", args.newMachineId)).first();
+      if (idTaken) return { created: false };
+      const id = await ctx.db.insert("machines", { machineId: args.newMachineId, name: machine, createdAt: Date.now() });
+      row = (await ctx.db.get(id))!;
+    }
+    const name = wanted ?? (await defaultWorkerName(ctx, machine));
+    await ctx.db.insert("workers", {
+      workerId: args.workerId,
+      machineId: row.machineId,
+      name,
+      secretHash: args.secretHash,
+      approval: "pending",
+      status: "offline",
+      drainRequested: false,
+      models: [],
+      createdAt: Date.now(),
+    });
+    return { created: true, machineId: row.machineId, workerId: args.workerId, name, machineName: machine };
+  },
+});
+
+const createWorkerRef = makeFunctionReference<"mutation", ObjectType<typeof createWorkerArgs>, CreateWorkerResult>("admin:createWorker");
+
+export const addWorker = internalAction({
+  args: { machineName: v.string(), workerName: v.optional(v.string()) },
+  handler: async (ctx, { machineName, workerName }) => {
+    // Ids are 62 random bits, so a collision is practically impossible; retry anyway rather than fail.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const secret = randomSecret();
+      const result = await ctx.runMutation(createWorkerRef, {
+        machineName,
+        ...(workerName === undefined ? {} : { workerName }),
+        newMachineId: randomId(),
+        workerId: randomId(),
+        secretHash: await digestHex(secret),
+      });
+      if (result.created) {
+        // The only time the secret exists outside the worker: it is returned once and never stored.
+        return {
+          token: `machine_${result.machineId}:worker_${result.workerId}:secret_${secret}`,
+          machineId: result.machineId,
+          workerId: result.workerId,
+          name: result.name,
+          machineName: result.machineName,
+        };
+      }
+    }
+    return fail("CONFLICT", "Could not find a free worker id; try again.");
+  },
+});
+
+export const approve = internalMutation({
+  args: { worker: v.string() },
+  handler: async (ctx, { worker: ref }) => {
+    const worker = await resolveWorker(ctx, ref);
+    // A revoked token may have leaked; bringing it back would undo the revocation's point.
+    if (worker.approval === "revoked") fail("CONFLICT", `Worker "${worker.name}" was revoked and cannot be approved again; add a new worker.`);
+    if (worker.approval === "pending") await ctx.db.patch(worker._id, { approval: "approved", approvedAt: Date.now() });
+    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+  },
+});
+
+export const revoke = internalMutation({
+  args: { worker: v.string() },
+  handler: async (ctx, { worker: ref }) => {
+    const worker = await resolveWorker(ctx, ref);
+    if (worker.approval !== "revoked") {
+      const now = Date.now();
+      await ctx.db.patch(worker._id, { approval: "revoked", status: "offline", revokedAt: now });
+      // The worker can no longer report on its messages, so settle them now rather than leave them waiting.
+      const open = await ctx.db
+        .query("messages")
+        .withIndex("by_worker_status", (q) => q.eq("workerId", worker.workerId).eq("status", "queued"))
+        .collect();
+      for (const m of open) {
+        await ctx.db.patch(m._id, { status: "cancelled", reason: "its worker was revoked", finishedAt: now });
+      }
+      const running = await ctx.db
+        .query("messages")
+        .withIndex("by_worker_status", (q) => q.eq("workerId", worker.workerId).eq("status", "running"))
+        .collect();
+      for (const m of running) {
+        await ctx.db.patch(m._id, {
+          status: "interrupted",
+          reason: "worker was revoked while answering",
+          finishedAt: now,
+          leaseInstanceId: undefined,
+          leaseExpiresAt: undefined,
+        });
+      }
+    }
+    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+  },
+});
+
+export const list = internalQuery({
+  args: {},
+  handler: async (ctx) => {
+    // A person-side listing: reading every machine and worker is the point, and the tables are small.
+    const names = new Map((await ctx.db.query("machines").collect()).map((m) => [m.machineId, m.name]));
+    const workers = await ctx.db.query("workers").collect();
+    return workers
+      .map((w) => workerSummary(w, names.get(w.machineId) ?? w.machineId))
+      .sort((a, b) => a.machineName.localeCompare(b.machineName) || a.name.localeCompare(b.name));
+  },
+});
+
+export const sweep = internalMutation({
+  args: {},
+  handler: async (ctx) => {
+    const now = Date.now();
+    const counts: Recovered = { requeued: 0, interrupted: 0 };
+    const expired = await ctx.db
+      .query("messages")
+      .withIndex("by_status_lease", (q) => q.eq("status", "running").lt("leaseExpiresAt", now))
+      .take(SWEEP_BATCH);
+    for (const message of expired) {
+      await recoverMessage(ctx, message, `worker stopped responding while answering (no sign of life for ${LEASE_MS / 1000} s)`, counts);
+    }
+    let offline = 0;
+    for (const status of ["online", "draining"] as const) {
+      const silent = await ctx.db
+        .query("workers")
+        .withIndex("by_status_heartbeat", (q) => q.eq("status", status).lt("lastHeartbeatAt", now - OFFLINE_AFTER_MS))
+        .take(SWEEP_BATCH);
+      for (const worker of silent) {
+        await ctx.db.patch(worker._id, { status: "offline" });
+        offline++;
+      }
+    }
+    return { ...counts, offline };
+  },
+});

@@ -1,0 +1,28 @@
+// Timing and retry limits shared by the functions, the cron and the worker side.
+
+/** How long a claim on a running message lasts without a heartbeat or output from its holder. */
+export const LEASE_MS = 60_000;
+
+/** How often a worker is expected to heartbeat. */
+export const HEARTBEAT_INTERVAL_MS = 15_000;
+
+/** A worker silent for this long is marked offline by the sweep (three missed heartbeats). */
+export const OFFLINE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
+
+/** Claims per message: a message whose worker vanished is requeued until it has been tried this often. */
+export const MAX_ATTEMPTS = 3;
+
+/** How often the deployed cron runs the sweep. */
+export const SWEEP_INTERVAL_MS = 60_000;
+
+/** Most rows the sweep handles per run, so one transaction stays small; the next run takes the rest. */
+export const SWEEP_BATCH = 200;
+
+// Input limits: keep every document well below Convex's 1 MiB document limit.
+export const MAX_PROMPT_CHARS = 100_000;
+export const MAX_OUTPUT_BATCH_CHARS = 200_000;
+export const MAX_NAME_CHARS = 64;
+export const MAX_TITLE_CHARS = 200;
+export const MAX_REASON_CHARS = 2_000;
+export const MAX_MODELS = 1_000;
+export const MAX_INFO_CHARS = 1_000;

@@ -1,0 +1,67 @@
+// Person-side lookups: a worker named on the command line by id or name, and the summary
+// shown by `admin list` (never the secret hash).
+import { fail } from "./errors";
+import type { Doc, QueryCtx } from "./server";
+
+export async function resolveWorker(ctx: QueryCtx, ref: string): Promise<Doc<"workers">> {
+  const byId = await ctx.db
+    .query("workers")
+    .withIndex("by_workerId", (q) => q.eq("workerId", ref))
+    .unique();
+  const byName = await ctx.db
+    .query("workers")
+    .withIndex("by_name", (q) => q.eq("name", ref))
+    .unique();
+  if (byId && byName && byId._id !== byName._id) {
+    fail(
+      "INVALID",
+      `"${ref}" is ambiguous: it is the id of worker "${byId.name}" and the name of worker ${byName.workerId}. ` +
+        `Use the other worker's id (${byName.workerId}) or this worker's name ("${byId.name}").`,
+    );
+  }
+  const worker = byId ?? byName;
+  if (!worker) fail("NOT_FOUND", `No worker with id or name "${ref}". See \`admin list\`.`);
+  return worker;
+}
+
+export async function machineName(ctx: QueryCtx, machineId: string): Promise<string> {
+  const machine = await ctx.db
+    .query("machines")
+    .withIndex("by_machineId", (q) => q.eq("machineId", machineId))
+    .unique();
+  return machine?.name ?? machineId;
+}
+
+export type WorkerSummary = {
+  machineId: string;
+  machineName: string;
+  workerId: string;
+  name: string;
+  approval: Doc<"workers">["approval"];
+  status: Doc<"workers">["status"];
+  lastHeartbeatAt: number | null;
+  hostname: string | null;
+  version: string | null;
+  directory: string | null;
+  createdAt: number;
+  approvedAt: number | null;
+  models: Doc<"workers">["models"];
+};
+
+export function workerSummary(worker: Doc<"workers">, machine: string): WorkerSummary {
+  return {
+    machineId: worker.machineId,
+    machineName: machine,
+    workerId: worker.workerId,
+    name: worker.name,
+    approval: worker.approval,
+    status: worker.status,
+    lastHeartbeatAt: worker.lastHeartbeatAt ?? null,
+    hostname: worker.hostname ?? null,
+    version: worker.version ?? null,
+    directory: worker.directory ?? null,
+    createdAt: worker.createdAt,
+    approvedAt: worker.approvedAt ?? null,
+    models: worker.models,
+  };
+}

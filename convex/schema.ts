@@ -1,0 +1,98 @@
+// The data model. Our own short ids (machineId, workerId) go into worker tokens, because
+// Convex document ids are not guaranteed to fit the token's [A-Za-z0-9_-] alphabet.
+// Every lookup a function makes has an index; the only full scans are person-side listings.
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export const approvalValidator = v.union(v.literal("pending"), v.literal("approved"), v.literal("revoked"));
+export const workerStatusValidator = v.union(v.literal("offline"), v.literal("online"), v.literal("draining"));
+export const messageStatusValidator = v.union(
+  v.literal("queued"),
+  v.literal("running"),
+  v.literal("completed"),
+  v.literal("failed"),
+  v.literal("cancelled"),
+  v.literal("interrupted"),
+);
+export const finalOutcomeValidator = v.union(
+  v.literal("completed"),
+  v.literal("failed"),
+  v.literal("cancelled"),
+  v.literal("interrupted"),
+);
+export const modelValidator = v.object({ providerId: v.string(), modelId: v.string(), name: v.string() });
+
+export default defineSchema({
+  machines: defineTable({
+    machineId: v.string(),
+    name: v.string(),
+    createdAt: v.number(),
+  })
+    .index("by_machineId", ["machineId"])
+    .index("by_name", ["name"]),
+
+  workers: defineTable({
+    workerId: v.string(),
+    machineId: v.string(),
+    name: v.string(),
+    /** Lower-case hex SHA-256 of the secret; the secret itself is never stored. */
+    secretHash: v.string(),
+    approval: approvalValidator,
+    status: workerStatusValidator,
+    drainRequested: v.boolean(),
+    /** The running process that registered last; heartbeats from any other are stale. */
+    instanceId: v.optional(v.string()),
+    lastHeartbeatAt: v.optional(v.number()),
+    hostname: v.optional(v.string()),
+    version: v.optional(v.string()),
+    directory: v.optional(v.string()),
+    pid: v.optional(v.number()),
+    models: v.array(modelValidator),
+    createdAt: v.number(),
+    approvedAt: v.optional(v.number()),
+    revokedAt: v.optional(v.number()),
+  })
+    .index("by_workerId", ["workerId"])
+    .index("by_name", ["name"])
+    .index("by_machine", ["machineId"])
+    .index("by_status_heartbeat", ["status", "lastHeartbeatAt"]),
+
+  sessions: defineTable({
+    workerId: v.string(),
+    title: v.string(),
+    /** OpenCode's session id once the worker bound it, so a conversation survives restarts. */
+    agentSessionId: v.optional(v.string()),
+    createdAt: v.number(),
+  }).index("by_worker", ["workerId"]),
+
+  // User prompts and assistant answers in one table, so a session reads back in order.
+  // Assistant rows carry the run state; `replyTo` points at the prompt they answer.
+  messages: defineTable({
+    sessionId: v.id("sessions"),
+    workerId: v.string(),
+    role: v.union(v.literal("user"), v.literal("assistant")),
+    /** The prompt for user rows; empty for assistant rows, whose text lives in outputChunks. */
+    text: v.string(),
+    replyTo: v.optional(v.id("messages")),
+    status: v.optional(messageStatusValidator),
+    reason: v.optional(v.string()),
+    attempts: v.number(),
+    leaseInstanceId: v.optional(v.string()),
+    leaseExpiresAt: v.optional(v.number()),
+    cancelRequested: v.boolean(),
+    /** Sequence number the next output batch must carry; equals the number of stored batches. */
+    nextSeq: v.number(),
+    createdAt: v.number(),
+    startedAt: v.optional(v.number()),
+    finishedAt: v.optional(v.number()),
+  })
+    .index("by_session", ["sessionId"])
+    .index("by_worker_status", ["workerId", "status"])
+    .index("by_status_lease", ["status", "leaseExpiresAt"]),
+
+  outputChunks: defineTable({
+    messageId: v.id("messages"),
+    seq: v.number(),
+    text: v.string(),
+  }).index("by_message_seq", ["messageId", "seq"]),
+});
