@@ -8,12 +8,46 @@ const configFlag = {
   description: "workers.json to use (default: $XDG_CONFIG_HOME/opencode-orchestrator/workers.json; env OPENCODE_ORCHESTRATOR_CONFIG)",
 } as const;
 
+const logFlags = {
+  "log-level": { type: "string", value: "LEVEL", description: "error, warn, info or debug (env OPENCODE_ORCHESTRATOR_LOG_LEVEL)" },
+  "log-format": { type: "string", value: "FORMAT", description: "text or json (env OPENCODE_ORCHESTRATOR_LOG_FORMAT)" },
+} as const;
+
 const adminConnectionFlags = {
   url: { type: "string", value: "URL", description: "Backend URL (env CONVEX_URL)" },
   "admin-key": { type: "string", value: "KEY", description: "Admin key (env CONVEX_ADMIN_KEY or CONVEX_DEPLOY_KEY)" },
 } as const;
 
 export const COMMANDS: CommandSpec[] = [
+  {
+    name: "dev",
+    summary: "Run one worker in the current folder, from .env (asks on first run)",
+    usage: "dev [--env-file PATH] [--log-level LEVEL] [--log-format text|json]",
+    details:
+      "Reads WORKER_TOKEN and CONVEX_URL from the environment or .env (the environment wins). On a terminal, missing values\n" +
+      "are asked for and saved to .env (mode 0600). Ctrl+C drains (the running answer finishes), a second Ctrl+C interrupts it,\n" +
+      "a third exits at once.",
+    options: {
+      "env-file": { type: "string", value: "PATH", description: "The .env file to read and save (default ./.env)" },
+      ...logFlags,
+    },
+    load: () => import("./dev.ts"),
+  },
+  {
+    name: "orchestrate",
+    summary: "Run every worker of workers.json, supervised, with hot reload and a status endpoint",
+    usage: "orchestrate [--config PATH] [--status-address HOST:PORT|off] [--log-level LEVEL] [--log-format text|json]",
+    details:
+      "Writes a commented template when workers.json is missing (exit 78). Edits to the file are applied without a restart\n" +
+      "(also on SIGHUP); an invalid edit is rejected and the last good config keeps running. Ctrl+C drains all workers under\n" +
+      "one deadline (shutdown_timeout), a second Ctrl+C interrupts running answers, a third exits at once.",
+    options: {
+      config: configFlag,
+      "status-address": { type: "string", value: "HOST:PORT", description: 'Serve /healthz, /status, /metrics here (default 127.0.0.1:7420; "off" disables)' },
+      ...logFlags,
+    },
+    load: () => import("./orchestrate.ts"),
+  },
   {
     name: "validate",
     summary: "Check workers.json and show the workers it defines",
@@ -64,6 +98,21 @@ export const COMMANDS: CommandSpec[] = [
       ...adminConnectionFlags,
     },
     load: () => import("./chat.ts"),
+  },
+  {
+    name: "status",
+    summary: "Show the workers of a running orchestrator",
+    usage: "status [--json] [--address HOST:PORT]",
+    details: "Reads the orchestrator's local status endpoint. Exit 1 when nothing answers.",
+    options: {
+      json: { type: "boolean", description: "Print the status document as JSON" },
+      address: {
+        type: "string",
+        value: "HOST:PORT",
+        description: "Status address (default 127.0.0.1:7420; env OPENCODE_ORCHESTRATOR_STATUS_ADDRESS)",
+      },
+    },
+    load: () => import("./status.ts"),
   },
 ];
 

@@ -43,6 +43,7 @@ export function createManager(opts: ManagerOptions) {
   const leaving = new Set<Slot>();
   const startedAt = Date.now();
   let lastReload: ReloadResult | null = null;
+  const reloads = { ok: 0, failed: 0 };
   let stopping = false;
 
   const newSlot = (c: WorkerConfig) =>
@@ -130,15 +131,19 @@ export function createManager(opts: ManagerOptions) {
       }
       config = { ...next };
       lastReload = result;
+      reloads.ok++;
       opts.onChange?.();
       return result;
     },
     recordFailedReload(errors: string[]): ReloadResult {
       lastReload = { at: Date.now(), ok: false, added: [], removed: [], changed: [], unchanged: [], errors };
+      reloads.failed++;
       return lastReload;
     },
     get lastReload() {
       return lastReload;
     },
+    /** Reload results since start, for metrics. */
+    reloads,
   };
 }

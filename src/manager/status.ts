@@ -34,6 +34,7 @@ export type StatusDoc = {
   uptimeSeconds: number;
   shuttingDown: boolean;
   lastReload: (Omit<ReloadResult, "at"> & { at: string }) | null;
+  reloads: { ok: number; failed: number };
   workers: WorkerStatusDoc[];
 };
 
@@ -48,6 +49,7 @@ export function buildStatus(m: Manager, o: { version: string; shuttingDown: bool
     uptimeSeconds: Math.round((now - m.startedAt) / 1000),
     shuttingDown: o.shuttingDown,
     lastReload: m.lastReload ? { ...m.lastReload, at: new Date(m.lastReload.at).toISOString() } : null,
+    reloads: { ...m.reloads },
     workers: m.snapshots().map((s) => ({
       name: s.name,
       machineId: s.machineId,

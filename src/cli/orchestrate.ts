@@ -1,0 +1,24 @@
+// `orchestrate`: every worker of workers.json in one supervised process, with hot reload
+// (file change or SIGHUP) and the local status endpoint.
+import { checkStatusAddress } from "../config/rules.ts";
+import { resolveConfigPath } from "../config/paths.ts";
+import type { OrchestratorConfig } from "../config/types.ts";
+import { loadWorkersConfig } from "../config/workers-file.ts";
+import { UsageError } from "../util/errors.ts";
+import type { CommandContext } from "./command.ts";
+import { runWorkers } from "./run-workers.ts";
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { path } = resolveConfigPath({ flag: typeof ctx.flags.config === "string" ? ctx.flags.config : undefined });
+  let statusOverride: string | null | undefined;
+  if (typeof ctx.flags["status-address"] === "string") {
+    const r = checkStatusAddress(ctx.flags["status-address"]);
+    if (!r.ok) throw new UsageError(`--status-address ${r.message} (${r.fix})`, { command: "orchestrate" });
+    statusOverride = r.value;
+  }
+  const withOverrides = (c: OrchestratorConfig): OrchestratorConfig =>
+    statusOverride === undefined ? c : { ...c, statusAddress: statusOverride };
+  // Missing file → template written, exit 78 (ConfigError) with what to do next.
+  const config = withOverrides(await loadWorkersConfig(path, { createTemplate: true }));
+  return runWorkers(ctx, config, async () => withOverrides(await loadWorkersConfig(path, { createTemplate: false })));
+}

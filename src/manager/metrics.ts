@@ -1,0 +1,52 @@
+// Prometheus text exposition of the status document: the same numbers /status shows.
+import { WORKER_STATES } from "../worker/state.ts";
+import type { StatusDoc } from "./status.ts";
+
+const P = "opencode_orchestrator";
+
+function label(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+export function renderMetrics(s: StatusDoc): string {
+  const out: string[] = [];
+  const metric = (name: string, type: "gauge" | "counter", help: string, samples: [string, number][]) => {
+    out.push(`# HELP ${P}_${name} ${help}`, `# TYPE ${P}_${name} ${type}`);
+    for (const [labels, value] of samples) out.push(`${P}_${name}${labels} ${value}`);
+  };
+  const w = (name: string) => `worker="${label(name)}"`;
+
+  metric("build_info", "gauge", "Version of the running orchestrator.", [[`{version="${label(s.version)}"}`, 1]]);
+  metric("uptime_seconds", "gauge", "Seconds since the orchestrator started.", [["", s.uptimeSeconds]]);
+  metric(
+    "workers",
+    "gauge",
+    "Workers by state.",
+    WORKER_STATES.map((st) => [`{state="${st}"}`, s.workers.filter((x) => x.state === st).length]),
+  );
+  metric(
+    "turns_total",
+    "counter",
+    "Turns (answered prompts) by final outcome.",
+    s.workers.flatMap((x) =>
+      (["completed", "failed", "cancelled", "interrupted"] as const).map((o): [string, number] => [`{${w(x.name)},outcome="${o}"}`, x.turns[o]]),
+    ),
+  );
+  metric("turns_running", "gauge", "Turns running now.", s.workers.map((x) => [`{${w(x.name)}}`, x.turnsRunning]));
+  metric("turns_queued", "gauge", "Prompts waiting for a free session slot.", s.workers.map((x) => [`{${w(x.name)}}`, x.turnsQueued]));
+  metric("worker_restarts_total", "counter", "Worker restarts after failures.", s.workers.map((x) => [`{${w(x.name)}}`, x.restarts]));
+  metric("relay_batches_total", "counter", "Output batches written to the backend.", s.workers.map((x) => [`{${w(x.name)}}`, x.relayBatches]));
+  metric("heartbeat_failures_total", "counter", "Heartbeats that failed.", s.workers.map((x) => [`{${w(x.name)}}`, x.heartbeatsFailed]));
+  metric(
+    "heartbeat_age_seconds",
+    "gauge",
+    "Seconds since the last successful heartbeat (absent before the first).",
+    s.workers.filter((x) => x.lastHeartbeatAgeSeconds !== null).map((x) => [`{${w(x.name)}}`, x.lastHeartbeatAgeSeconds!]),
+  );
+  metric("backend_connected", "gauge", "1 when the worker's backend connection is up.", s.workers.map((x) => [`{${w(x.name)}}`, x.backendConnected ? 1 : 0]));
+  metric("config_reloads_total", "counter", "Config reloads by result.", [
+    [`{result="ok"}`, s.reloads.ok],
+    [`{result="rejected"}`, s.reloads.failed],
+  ]);
+  return out.join("\n") + "\n";
+}
