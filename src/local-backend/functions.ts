@@ -1,0 +1,68 @@
+// Finding a function in the module map the way convex-test does, so the server can check
+// its kind and visibility *before* running it: convex-test runs internal functions for
+// anyone, the real backend does not.
+
+/** What `convexTest(schema, modules)` takes: module path → loader. One key must contain `_generated`. */
+export type ModuleMap = Record<string, () => Promise<Record<string, unknown>>>;
+
+export type FunctionKind = "query" | "mutation" | "action";
+export type Visibility = "public" | "internal";
+export type FunctionInfo = { udfPath: string; kind: FunctionKind; visibility: Visibility };
+
+/** `mod.js:fn` → `mod:fn`, `mod` → `mod:default`, as the Convex client canonicalizes. */
+export function canonicalUdfPath(path: string): string {
+  const colon = path.lastIndexOf(":");
+  const [mod, fn] = colon === -1 ? [path, "default"] : [path.slice(0, colon), path.slice(colon + 1)];
+  return `${mod.endsWith(".js") ? mod.slice(0, -3) : mod}:${fn}`;
+}
+
+type RegisteredFunction = {
+  isQuery?: boolean;
+  isMutation?: boolean;
+  isAction?: boolean;
+  isPublic?: boolean;
+  isInternal?: boolean;
+};
+
+function kindOf(fn: RegisteredFunction): FunctionKind | undefined {
+  if (fn.isQuery) return "query";
+  if (fn.isMutation) return "mutation";
+  if (fn.isAction) return "action";
+  return undefined;
+}
+
+/** The prefix convex-test strips: everything before `_generated` in the key that has it. */
+export function modulesRoot(modules: ModuleMap): string {
+  const generated = Object.keys(modules).find((k) => k.includes("_generated"));
+  if (generated === undefined) {
+    throw new Error('the module map needs a key containing "_generated" (a placeholder loader is enough)');
+  }
+  return generated.split("_generated", 2)[0]!;
+}
+
+export type FunctionIndex = {
+  /** The function behind a udfPath, or undefined when there is none (or it is not a Convex function). */
+  resolve(udfPath: string): Promise<FunctionInfo | undefined>;
+};
+
+export function createFunctionIndex(modules: ModuleMap): FunctionIndex {
+  const root = modulesRoot(modules);
+  const byPath = new Map<string, () => Promise<Record<string, unknown>>>();
+  for (const [key, load] of Object.entries(modules)) byPath.set(key.replace(/\.[^./]+$/, ""), load);
+  return {
+    async resolve(path) {
+      const udfPath = canonicalUdfPath(path);
+      const colon = udfPath.lastIndexOf(":");
+      const load = byPath.get(root + udfPath.slice(0, colon));
+      if (!load) return undefined;
+      const fn = (await load())[udfPath.slice(colon + 1)];
+      if ((typeof fn !== "function" && typeof fn !== "object") || fn === null) return undefined;
+      const kind = kindOf(fn as RegisteredFunction);
+      if (!kind) return undefined;
+      // Registered functions carry exactly one of the two flags; anything else is treated as
+      // internal so an unexpected shape can never widen access.
+      const visibility: Visibility = (fn as RegisteredFunction).isPublic === true ? "public" : "internal";
+      return { udfPath, kind, visibility };
+    },
+  };
+}
