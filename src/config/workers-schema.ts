@@ -1,0 +1,83 @@
+// The schema of workers.json, field by field. `.describe()` texts are the reference the
+// template and docs/configuration.md follow. Field rules that need the file system (folders
+// exist, token files) live in workers-file.ts; this file checks only the shape and values.
+import { z } from "zod";
+import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
+
+/** Attach a rule from rules.ts as a zod check, carrying its fix in the issue's params. */
+function rule(check: (v: string) => { ok: true } | { ok: false; message: string; fix: string }) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    const r = check(value);
+    if (!r.ok) ctx.addIssue({ code: "custom", message: r.message, params: { fix: r.fix } });
+  };
+}
+
+const seconds = (what: string, max: number) => z.number().positive().max(max).describe(what);
+
+export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+
+export const workerEntrySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(NAME_PATTERN, { message: 'may only use letters, digits, ".", "_" and "-" (at most 64, not starting with "." or "-")' })
+      .optional()
+      .describe("Display name used in logs and status. Unique within the file. Default: the worker id from the token."),
+    token: z
+      .string()
+      .superRefine(rule(checkToken))
+      .optional()
+      .describe("Worker token machine_<machineId>:worker_<workerId>:secret_<secret>. Set exactly one of token and token_file."),
+    token_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("File holding the worker token (trimmed), instead of token. Relative to this file's folder; ~ is the home folder. Keep it mode 600."),
+    working_directory: z
+      .string()
+      .min(1)
+      .describe("Project folder the worker runs OpenCode in. Must exist. Relative to this file's folder; ~ is the home folder."),
+    convex_url: z
+      .string()
+      .superRefine(rule(checkConvexUrl))
+      .describe("Convex deployment URL. https:// required; http:// only for 127.0.0.0/8, localhost and [::1]."),
+    max_concurrent_sessions: z
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("Chat sessions this worker runs at once; more wait in a queue. 1-64, default 4."),
+    opencode_path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The opencode executable. A bare name is looked up on PATH; a path is relative to this file's folder. Default: opencode on PATH."),
+    agent_idle_timeout: seconds("Seconds without a turn after which the idle OpenCode server is stopped (started again on demand). Default 600.", 7 * 24 * 3600).optional(),
+    turn_inactivity_timeout: seconds("Seconds a turn may go without any agent event before it is aborted. Default 300.", 24 * 3600).optional(),
+    heartbeat_interval: seconds("Seconds between heartbeats to Convex. Default 15; at most 60 because the backend marks a worker stale after 90 s.", 60).optional(),
+  })
+  .describe("One worker: one token, one project folder, one Convex deployment.");
+
+export const workersFileSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe("Optional JSON schema reference for editors; ignored."),
+    workers: z.array(workerEntrySchema).min(1).describe("The workers this host runs, each with its own token, folder and Convex URL."),
+    shutdown_timeout: z
+      .number()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe("Seconds to let in-flight work finish on stop before it is cancelled. Default 30."),
+    status_address: z
+      .string()
+      .superRefine(rule(checkStatusAddress))
+      .optional()
+      .describe('host:port for the local /healthz, /status and /metrics endpoint, or "off". Default 127.0.0.1:7420.'),
+  })
+  .describe("workers.json: the workers `opencode-orchestrator orchestrate` runs.");
+
+export type WorkerEntry = z.infer<typeof workerEntrySchema>;
+export type WorkersFile = z.infer<typeof workersFileSchema>;
+
+export const WORKER_KEYS = Object.keys(workerEntrySchema.shape);
+export const TOP_LEVEL_KEYS = Object.keys(workersFileSchema.shape);

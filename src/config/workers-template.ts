@@ -1,0 +1,51 @@
+// The commented workers.json written when none exists. It explains every field and, on
+// purpose, does not validate until edited: the token is an obvious placeholder and the
+// folder does not exist, so `orchestrate` can never start with made-up values.
+import { DEFAULTS } from "./types.ts";
+
+export const TOKEN_PLACEHOLDER = "PASTE-YOUR-WORKER-TOKEN-HERE";
+
+export function workersTemplate(): string {
+  return `// opencode-orchestrator: the workers this host runs (JSON with comments).
+//
+// Fill in each worker below, then check the file with:
+//     opencode-orchestrator validate
+// and start every worker with:
+//     opencode-orchestrator orchestrate
+//
+// Comments (// and /* */) and trailing commas are allowed. Relative paths are relative to
+// THIS file's folder; "~" is your home folder. Keep this file private (chmod 600): it holds
+// worker tokens. Full reference: docs/configuration.md.
+{
+  "workers": [
+    {
+      // Worker token: machine_<machineId>:worker_<workerId>:secret_<secret>
+      // (get one with: opencode-orchestrator admin add-worker --machine <name>).
+      // Instead of "token" you may set "token_file": "path/to/file" holding the token.
+      // Exactly one of the two.
+      "token": "${TOKEN_PLACEHOLDER}",
+
+      // The project folder this worker runs OpenCode in. It must exist.
+      "working_directory": "~/path/to/your/project",
+
+      // Your Convex deployment URL. https:// is required; http:// is accepted only for
+      // 127.0.0.1, localhost and [::1] (a local backend).
+      "convex_url": "https://your-deployment.convex.cloud",
+
+      // Optional, shown here with their defaults:
+      // "name": "my-project",             // display name; default: the worker id; unique
+      // "max_concurrent_sessions": ${DEFAULTS.maxConcurrentSessions},       // 1-64 chat sessions at once; more wait in a queue
+      // "opencode_path": "opencode",      // the opencode executable; default: opencode on PATH
+      // "agent_idle_timeout": ${DEFAULTS.agentIdleTimeoutMs / 1000},        // seconds before an idle OpenCode server is stopped
+      // "turn_inactivity_timeout": ${DEFAULTS.turnInactivityTimeoutMs / 1000},   // seconds a turn may go silent before it is aborted
+      // "heartbeat_interval": ${DEFAULTS.heartbeatIntervalMs / 1000},         // seconds between heartbeats (at most 60)
+    },
+    // Add more workers here: one entry per project folder, each with its own token.
+  ],
+
+  // Optional, for the whole host:
+  // "shutdown_timeout": ${DEFAULTS.shutdownTimeoutMs / 1000},               // seconds in-flight work may take to finish on stop
+  // "status_address": "${DEFAULTS.statusAddress}",   // /healthz, /status, /metrics; or "off"
+}
+`;
+}
