@@ -103,8 +103,11 @@ function formatError(e: unknown): { text: string; code: number } {
   if (e instanceof ConfigError) {
     const lines = [`${c.error("error:")} ${e.message}`];
     for (const i of e.issues) {
-      const where = [i.file, i.path].filter(Boolean).join(": ");
-      lines.push(`  ${c.bold(where)}: ${i.message}`);
+      // `file:line:column` for syntax errors; the field path alone when the headline already names the file.
+      const lineCol = /^\d+:\d+$/.test(i.path);
+      const file = i.file && (lineCol || i.file !== e.file || !i.path) ? i.file : "";
+      const where = lineCol && file ? `${file}:${i.path}` : [file, i.path].filter(Boolean).join(": ");
+      lines.push(`  ${where ? `${c.bold(where)}: ` : ""}${i.message}`);
       if (i.fix) lines.push(`    ${c.dim("fix:")} ${i.fix}`);
     }
     if (e.hint) lines.push(e.hint);
