@@ -3,7 +3,7 @@
 // anyone, the real backend does not.
 
 /** What `convexTest(schema, modules)` takes: module path → loader. One key must contain `_generated`. */
-export type ModuleMap = Record<string, () => Promise<Record<string, unknown>>>;
+export type ModuleMap = Record<string, () => Promise<unknown>>;
 
 export type FunctionKind = "query" | "mutation" | "action";
 export type Visibility = "public" | "internal";
@@ -47,7 +47,7 @@ export type FunctionIndex = {
 
 export function createFunctionIndex(modules: ModuleMap): FunctionIndex {
   const root = modulesRoot(modules);
-  const byPath = new Map<string, () => Promise<Record<string, unknown>>>();
+  const byPath = new Map<string, () => Promise<unknown>>();
   for (const [key, load] of Object.entries(modules)) byPath.set(key.replace(/\.[^./]+$/, ""), load);
   return {
     async resolve(path) {
@@ -55,7 +55,8 @@ export function createFunctionIndex(modules: ModuleMap): FunctionIndex {
       const colon = udfPath.lastIndexOf(":");
       const load = byPath.get(root + udfPath.slice(0, colon));
       if (!load) return undefined;
-      const fn = (await load())[udfPath.slice(colon + 1)];
+      const mod = (await load()) as Record<string, unknown> | null | undefined;
+      const fn = mod?.[udfPath.slice(colon + 1)];
       if ((typeof fn !== "function" && typeof fn !== "object") || fn === null) return undefined;
       const kind = kindOf(fn as RegisteredFunction);
       if (!kind) return undefined;

@@ -59,9 +59,10 @@ function wrapFunction(fn: object, stray: StrayLogSink): object {
 export function captureModuleLogs(modules: ModuleMap, stray: StrayLogSink): ModuleMap {
   const out: ModuleMap = {};
   for (const [key, load] of Object.entries(modules)) {
-    let cached: Promise<Record<string, unknown>> | undefined;
+    let cached: Promise<unknown> | undefined;
     out[key] = () =>
       (cached ??= load().then((mod) => {
+        if (mod === null || typeof mod !== "object") return mod;
         const wrapped: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(mod)) {
           const isFunction = value !== null && (typeof value === "function" || typeof value === "object") && "_handler" in value;

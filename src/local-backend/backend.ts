@@ -1,0 +1,149 @@
+// The embedded backend as one handle: engine (data, functions) + network (HTTP and sync
+// WebSocket) + maintenance timer. The network can be stopped and started again on the same
+// port while the engine keeps the data, which is how tests take the backend away mid-work.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { SchemaDefinition } from "convex/server";
+import { ConvexError, convexToJson, jsonToConvex, type Value } from "convex/values";
+import { silentLogger, type Logger } from "../util/log.ts";
+import { registerSecret } from "../util/redact.ts";
+import { createEngine, type Engine } from "./engine.ts";
+import type { ModuleMap } from "./functions.ts";
+import { openNetwork, type Network } from "./network.ts";
+import { createRequestMemo } from "./request-memo.ts";
+import { startSweeper } from "./sweeper.ts";
+
+export type LocalBackendOptions = {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Random (192 bits) unless given. */
+  adminKey?: string;
+  /** The functions to serve; required unless `engine` is given. */
+  schema?: SchemaDefinition<any, boolean>;
+  modules?: ModuleMap;
+  /** An engine from an earlier backend: its data and functions carry over. */
+  engine?: Engine;
+  /** How often `admin:sweep` runs (when the functions have it). 0 turns it off. Default 5000. */
+  sweepIntervalMs?: number;
+  /** Default 15000, like Convex. */
+  pingIntervalMs?: number;
+  log?: Logger;
+};
+
+export type LocalBackend = {
+  /** `http://127.0.0.1:<port>`: what ConvexClient and ConvexHttpClient take. */
+  readonly url: string;
+  readonly adminKey: string;
+  readonly port: number;
+  readonly host: string;
+  readonly engine: Engine;
+  /** Call any function (internal ones too) as an admin, in-process. Throws like the clients do. */
+  run(udfPath: string, args?: Record<string, Value>): Promise<Value>;
+  /** One maintenance tick now (instead of waiting for the timer). */
+  sweep(): Promise<void>;
+  /** Drop every connection and stop listening; the data stays. */
+  stopNetwork(): Promise<void>;
+  /** Listen again on the same host and port; clients reconnect and resubscribe by themselves. */
+  startNetwork(): Promise<void>;
+  /** stopNetwork, wait `downMs` (default 0), startNetwork. */
+  restartNetwork(opts?: { downMs?: number }): Promise<void>;
+  /** Stop everything. Idempotent. */
+  stop(): Promise<void>;
+};
+
+export const DEFAULT_HOST = "127.0.0.1";
+
+export function generateAdminKey(): string {
+  // Shell-safe characters only: the `backend` command prints it for `eval "$(…)"`.
+  return `oco_${randomBytes(24).toString("hex")}`;
+}
+
+export function validateAdminKey(key: string): string | undefined {
+  if (key.length === 0) return "the admin key is empty";
+  if (!/^[\x21-\x7e]+$/.test(key)) return "the admin key may only contain printable ASCII characters without spaces";
+  return undefined;
+}
+
+function keyMatcher(adminKey: string): (value: string) => boolean {
+  // Compare digests so the comparison is constant-time whatever the lengths.
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  const expected = digest(adminKey);
+  return (value) => timingSafeEqual(digest(value), expected);
+}
+
+/** The URL clients use: a wildcard bind address is reached through loopback. */
+export function clientUrl(host: string, port: number): string {
+  const h = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${h.includes(":") ? `[${h}]` : h}:${port}`;
+}
+
+export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise<LocalBackend> {
+  const log = opts.log ?? silentLogger;
+  const host = opts.host ?? DEFAULT_HOST;
+  const adminKey = opts.adminKey ?? generateAdminKey();
+  const invalid = validateAdminKey(adminKey);
+  if (invalid) throw new Error(invalid);
+  registerSecret(adminKey);
+  let engine = opts.engine;
+  if (!engine) {
+    if (!opts.modules) throw new Error("startLocalBackend needs `modules` (and usually `schema`), or an `engine`");
+    engine = createEngine({ schema: opts.schema, modules: opts.modules, log });
+  }
+  const isAdminKey = keyMatcher(adminKey);
+  const memo = createRequestMemo();
+  const open = (port: number) =>
+    openNetwork({ host, port, engine, memo, isAdminKey, log, pingIntervalMs: opts.pingIntervalMs ?? 15_000 });
+
+  let network: Network | undefined = await open(opts.port ?? 0);
+  const port = network.port;
+  const sweeper = startSweeper({ engine, intervalMs: opts.sweepIntervalMs ?? 5000, log });
+  let stopping: Promise<void> | undefined;
+
+  const handle: LocalBackend = {
+    url: clientUrl(host, port),
+    adminKey,
+    port,
+    host,
+    engine,
+    async run(udfPath, args = {}) {
+      const o = await engine.call({ udfPath, args: convexToJson(args), caller: { admin: true } });
+      if (o.success) return jsonToConvex(o.value);
+      if (o.errorData !== undefined) {
+        const e = new ConvexError(jsonToConvex(o.errorData));
+        e.message = o.errorMessage;
+        throw e;
+      }
+      throw new Error(o.errorMessage);
+    },
+    sweep: () => sweeper.tick(),
+    async stopNetwork() {
+      const n = network;
+      network = undefined;
+      await n?.close();
+    },
+    async startNetwork() {
+      if (stopping) throw new Error("the local backend was stopped");
+      if (network) return;
+      network = await open(port);
+    },
+    async restartNetwork(o = {}) {
+      await handle.stopNetwork();
+      if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
+      await handle.startNetwork();
+    },
+    stop() {
+      // Reverse order of start: sockets first (no new work), then the timer.
+      stopping ??= (async () => {
+        try {
+          await handle.stopNetwork();
+        } finally {
+          sweeper.stop();
+        }
+      })();
+      return stopping;
+    },
+  };
+  log.info("embedded backend listening", { url: handle.url });
+  return handle;
+}
