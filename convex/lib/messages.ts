@@ -54,7 +54,7 @@ export type ChatMessageView = {
   messageId: string;
   sessionId: string;
   role: "user" | "assistant";
-  status: Doc<"messages">["status"] | null;
+  status: NonNullable<Doc<"messages">["status"]> | null;
   text: string;
   reason: string | null;
   createdAt: number;

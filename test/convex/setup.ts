@@ -2,7 +2,7 @@
 // same engine the embedded backend uses), workers created the way a person creates them.
 import { expect } from "bun:test";
 import { convexTest } from "convex-test";
-import { ConvexError } from "convex/values";
+import { ConvexError, type Value } from "convex/values";
 import { adminApi, chatApi, workerApi, type WorkerAuth } from "../../src/backend/api.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { modules, schema } from "../../src/local-backend/modules.ts";
@@ -64,7 +64,7 @@ export async function expectCode(p: Promise<unknown>, code: string): Promise<Rec
     caught = e;
   }
   expect(caught).toBeInstanceOf(ConvexError);
-  const data = (caught as ConvexError<Record<string, unknown>>).data;
+  const data = (caught as ConvexError<Value>).data as Record<string, unknown>;
   expect(data.code).toBe(code);
   expect(typeof data.message).toBe("string");
   return data;
