@@ -1,12 +1,31 @@
 // Shared by the protocol tests: a backend serving the fixture functions, real clients, and
 // waiting for a condition (with a generous deadline that only turns a hang into a failure).
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
-import { anyApi } from "convex/server";
+import { makeFunctionReference } from "convex/server";
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from "../../src/local-backend/backend.ts";
 import { modules, schema } from "./fixtures/modules.ts";
 
-// Untyped references ("messages:list" etc.): the fixtures have no generated API.
-export const api = anyApi;
+// References to the fixture functions (there is no generated API); loosely typed on purpose.
+const q = (name: string) => makeFunctionReference<"query", any, any>(name);
+const m = (name: string) => makeFunctionReference<"mutation", any, any>(name);
+const a = (name: string) => makeFunctionReference<"action", any, any>(name);
+
+export const api = {
+  messages: {
+    list: q("messages:list"),
+    count: q("messages:count"),
+    send: m("messages:send"),
+    claim: m("messages:claim"),
+    failWithData: m("messages:failWithData"),
+    boom: q("messages:boom"),
+    atLeast: q("messages:atLeast"),
+    noisy: q("messages:noisy"),
+    big: q("messages:big"),
+    nothing: m("messages:nothing"),
+  },
+  actions: { shout: a("actions:shout"), sendVia: a("actions:sendVia"), refuse: a("actions:refuse") },
+  admin: { sweepCount: q("admin:sweepCount"), secret: q("admin:secret"), wipe: m("admin:wipe") },
+};
 
 const backends: LocalBackend[] = [];
 const clients: ConvexClient[] = [];

@@ -8,7 +8,7 @@ type Msg = Record<string, any>;
 
 afterEach(cleanup);
 
-async function rawClient(url: string, sessionId = crypto.randomUUID()) {
+async function rawClient(url: string, sessionId: string = crypto.randomUUID()) {
   const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/1.48.0/sync`);
   const received: Msg[] = [];
   let closed: { code: number; reason: string } | undefined;
