@@ -15,6 +15,8 @@ import { adminApi, BACKEND_ERRORS, chatApi, workerApi } from "../../src/backend/
 import * as admin from "../../convex/admin.ts";
 import * as chat from "../../convex/chat.ts";
 import * as workers from "../../convex/workers.ts";
+import crons from "../../convex/crons.ts";
+import { SWEEP_INTERVAL_MS } from "../../convex/lib/constants.ts";
 import type { ErrorCode } from "../../convex/lib/errors.ts";
 import { modules } from "../../src/local-backend/modules.ts";
 
@@ -84,6 +86,15 @@ describe("contract with src/backend/api.ts", () => {
         if ((value as Registered).isPublic) expect(declared.has(`${moduleName}:${name}`)).toBe(true);
       }
     }
+  });
+
+  // crons.ts is not in the module map (convex-test cannot run crons), so check its one job here.
+  test("the deployed cron runs admin:sweep every minute", async () => {
+    const jobs = Object.values(crons.crons) as { name: string; schedule: { type: string; seconds?: number } }[];
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.name).toBe(getFunctionName(adminApi.sweep));
+    expect(jobs[0]!.schedule).toEqual({ type: "interval", seconds: SWEEP_INTERVAL_MS / 1000 });
+    expect(((await exportsOf("admin")).sweep as Registered).isMutation).toBe(true);
   });
 
   test("error codes match BACKEND_ERRORS", () => {
