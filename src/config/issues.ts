@@ -122,7 +122,7 @@ export function fromZodIssue(issue: z.core.$ZodIssue, file: string | undefined, 
   const path = formatPath(issue.path);
   const key = lastKey(issue.path);
   const fieldFix = key ? FIELD_FIX[key] : undefined;
-  const at = (message: string, fix?: string, p = path): ConfigIssue => ({ file, path: p || "(top level)", message, ...(fix ? { fix } : {}) });
+  const at = (message: string, fix?: string, p = path): ConfigIssue => ({ file, path: p, message, ...(fix ? { fix } : {}) });
   switch (issue.code) {
     case "unrecognized_keys": {
       const inWorker = issue.path.length > 0;
