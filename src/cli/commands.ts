@@ -100,6 +100,22 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./chat.ts"),
   },
   {
+    name: "backend",
+    summary: "Run the embedded Convex backend (in memory) for this machine",
+    usage: "backend [--port N] [--host HOST] [--admin-key KEY]",
+    details:
+      "Serves the functions of convex/ on 127.0.0.1:3210 to the Convex clients (WebSocket sync and HTTP API). Prints exactly two\n" +
+      "lines on stdout, CONVEX_URL=… and CONVEX_ADMIN_KEY=…, then logs to stderr. Data lives in memory. Ctrl+C (SIGINT/SIGTERM) stops it.\n" +
+      "A --host other than loopback makes it reachable from other machines (a warning says so).",
+    options: {
+      port: { type: "string", value: "N", description: "Port to listen on (default 3210; 0 picks a free port)" },
+      host: { type: "string", value: "HOST", description: "Address to bind (default 127.0.0.1)" },
+      "admin-key": { type: "string", value: "KEY", description: "Admin key to accept (env CONVEX_ADMIN_KEY; default: random, printed)" },
+      ...logFlags,
+    },
+    load: () => import("./backend.ts"),
+  },
+  {
     name: "status",
     summary: "Show the workers of a running orchestrator",
     usage: "status [--json] [--address HOST:PORT]",

@@ -1,0 +1,87 @@
+// `backend`: the embedded Convex backend in the foreground. stdout gets exactly two lines
+// (CONVEX_URL=…, CONVEX_ADMIN_KEY=…) so `eval "$(opencode-orchestrator backend &)"`-style use
+// works; everything else goes to stderr.
+import type { CommandContext } from "./command.ts";
+import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
+import { DEFAULT_HOST, startLocalBackend, validateAdminKey } from "../local-backend/backend.ts";
+import { AddressInUseError } from "../local-backend/network.ts";
+
+export const DEFAULT_PORT = 3210;
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PORT;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535 (got "${raw}")`, { command: "backend" });
+  }
+  return Number(raw);
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function adminKeyFrom(ctx: CommandContext): string | undefined {
+  const flag = ctx.flags["admin-key"];
+  const env = process.env.CONVEX_ADMIN_KEY?.trim();
+  const key = typeof flag === "string" ? flag : env ? env : undefined;
+  if (key === undefined) return undefined;
+  const problem = validateAdminKey(key);
+  if (problem) throw new UsageError(`${problem} (${typeof flag === "string" ? "--admin-key" : "CONVEX_ADMIN_KEY"})`, { command: "backend" });
+  return key;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const port = parsePort(ctx.flags.port as string | undefined);
+  const host = (ctx.flags.host as string | undefined) ?? DEFAULT_HOST;
+  if (host.trim() === "") throw new UsageError("--host must not be empty", { command: "backend" });
+  const adminKey = adminKeyFrom(ctx);
+  const { schema, modules } = await import("../local-backend/modules.ts");
+
+  let backend;
+  try {
+    backend = await startLocalBackend({ port, host, adminKey, schema, modules, log: ctx.log });
+  } catch (e) {
+    if (e instanceof AddressInUseError) {
+      throw new RuntimeFailure(`port ${e.port} on ${e.host} is already in use`, {
+        hint: "Stop whatever is using it (another `backend`?), or choose another port with --port N (--port 0 picks a free one).",
+      });
+    }
+    throw e;
+  }
+
+  if (!isLoopback(host)) {
+    ctx.stderr(
+      `warning: listening on ${host}:${backend.port}, reachable from other machines. Anyone who can reach it can call the ` +
+        "worker-facing functions; keep the admin key secret. For many machines, deploy convex/ to a real Convex deployment.",
+    );
+  }
+  ctx.stdout(`CONVEX_URL=${backend.url}`);
+  ctx.stdout(`CONVEX_ADMIN_KEY=${backend.adminKey}`);
+  ctx.log.info("embedded backend ready; data lives in memory and is gone when it stops. Ctrl+C stops it.");
+
+  // First SIGINT/SIGTERM: close connections and stop. A second one stops waiting for that.
+  await new Promise<void>((resolve) => {
+    const off = ctx.onSignal((s) => {
+      if (s.signal === "SIGHUP") return;
+      if (s.count === 1) {
+        ctx.log.info(`${s.signal} received: stopping the backend`);
+        backend.stop().then(
+          () => {
+            off();
+            resolve();
+          },
+          (e) => {
+            ctx.log.error("stopping the backend failed", { error: e instanceof Error ? e.message : String(e) });
+            off();
+            resolve();
+          },
+        );
+      } else {
+        off();
+        resolve();
+      }
+    });
+  });
+  ctx.log.info("backend stopped");
+  return EXIT.ok;
+}
