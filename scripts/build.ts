@@ -2,16 +2,20 @@
 //   dist/opencode-orchestrator  standalone executable (bun build --compile)
 //   dist/cli.mjs                self-contained Node ESM bundle (node >= 20)
 // Run with `npm run build` (bun is a devDependency, so npm/pnpm users have it too).
-import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, renameSync, rmSync } from "node:fs";
 
 const entry = "src/index.ts";
-rmSync("dist", { recursive: true, force: true });
-mkdirSync("dist", { recursive: true });
+// Build into a scratch folder and move the results into dist/ at the end, so a test run
+// that uses dist/ while someone rebuilds never sees a missing or half-written file.
+const out = `dist/.build-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
 
 function check(result: Awaited<ReturnType<typeof Bun.build>>, what: string) {
   if (!result.success) {
     for (const log of result.logs) console.error(log);
     console.error(`build failed: ${what}`);
+    rmSync(out, { recursive: true, force: true });
     process.exit(1);
   }
 }
@@ -23,7 +27,7 @@ const binary = await Bun.build({
   bytecode: true,
   format: "esm",
   compile: {
-    outfile: "dist/opencode-orchestrator",
+    outfile: `${out}/opencode-orchestrator`,
     // A user's project .env or bunfig.toml must never change how the orchestrator behaves.
     autoloadDotenv: false,
     autoloadBunfig: false,
@@ -36,9 +40,12 @@ const node = await Bun.build({
   target: "node",
   format: "esm",
   minify: false,
-  outdir: "dist",
+  outdir: out,
   naming: "cli.mjs",
 });
 check(node, "dist/cli.mjs");
-chmodSync("dist/cli.mjs", 0o755);
+chmodSync(`${out}/cli.mjs`, 0o755);
+renameSync(`${out}/opencode-orchestrator`, "dist/opencode-orchestrator");
+renameSync(`${out}/cli.mjs`, "dist/cli.mjs");
+rmSync(out, { recursive: true, force: true });
 console.error("built dist/opencode-orchestrator and dist/cli.mjs");

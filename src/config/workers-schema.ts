@@ -54,7 +54,7 @@ export const workerEntrySchema = z
       .describe("The opencode executable. A bare name is looked up on PATH; a path is relative to this file's folder. Default: opencode on PATH."),
     agent_idle_timeout: seconds("Seconds without a turn after which the idle OpenCode server is stopped (started again on demand). Default 600.", 7 * 24 * 3600).optional(),
     turn_inactivity_timeout: seconds("Seconds a turn may go without any agent event before it is aborted. Default 300.", 24 * 3600).optional(),
-    heartbeat_interval: seconds("Seconds between heartbeats to Convex. Default 15; at most 60 because the backend marks a worker stale after 90 s.", 60).optional(),
+    heartbeat_interval: seconds("Seconds between heartbeats to Convex. Default 15; at most 20 because a running answer's lease is 60 s and the backend marks a worker offline after 45 s of silence.", 20).optional(),
   })
   .describe("One worker: one token, one project folder, one Convex deployment.");
 

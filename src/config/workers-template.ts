@@ -38,7 +38,7 @@ export function workersTemplate(): string {
       // "opencode_path": "opencode",      // the opencode executable; default: opencode on PATH
       // "agent_idle_timeout": ${DEFAULTS.agentIdleTimeoutMs / 1000},        // seconds before an idle OpenCode server is stopped
       // "turn_inactivity_timeout": ${DEFAULTS.turnInactivityTimeoutMs / 1000},   // seconds a turn may go silent before it is aborted
-      // "heartbeat_interval": ${DEFAULTS.heartbeatIntervalMs / 1000},         // seconds between heartbeats (at most 60)
+      // "heartbeat_interval": ${DEFAULTS.heartbeatIntervalMs / 1000},         // seconds between heartbeats (at most 20)
     },
     // Add more workers here: one entry per project folder, each with its own token.
   ],

@@ -345,7 +345,10 @@ export function startWorker(opts: WorkerOptions): Worker {
     return stopping;
   }
 
-  void boot().catch((e) => fail(e instanceof WorkerFailure ? e : toFailure(e, "start failed")));
+  // Deferred so the caller holds the handle before the first state change is reported.
+  void Promise.resolve()
+    .then(boot)
+    .catch((e) => fail(e instanceof WorkerFailure ? e : toFailure(e, "start failed")));
 
   return {
     name: config.name,
