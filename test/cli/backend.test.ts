@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 async function startBackend(target: CliTarget, args: string[] = [], env: Record<string, string | undefined> = {}) {
-  const proc = startCli(target, ["backend", "--port", "0", ...args], { env });
+  const proc = startCli(target, ["backend", ...(args.includes("--port") ? args : ["--port", "0", ...args])], { env });
   running.push(proc);
   const [, url] = await proc.waitFor(/^CONVEX_URL=(\S+)$/m, { stream: "stdout" });
   const [, adminKey] = await proc.waitFor(/^CONVEX_ADMIN_KEY=(\S+)$/m, { stream: "stdout" });
@@ -82,6 +82,31 @@ for (const target of CLI_TARGETS) {
       expect(proc.stderr).toContain("stopped");
       expect(proc.stderr).not.toContain(adminKey);
       noStackTrace(proc.stderr);
+    });
+
+    test("a connected client reconnects and resubscribes when a new backend takes the same port", async () => {
+      const first = await startBackend(target, ["--admin-key", "same-key-0123456789"]);
+      const port = new URL(first.url).port;
+      await admin(first.url, "same-key-0123456789").action(adminApi.addWorker, { machineName: "old" });
+      const ws = new ConvexClient(first.url, { logger: false });
+      (ws as unknown as { setAdminAuth(k: string): void }).setAdminAuth("same-key-0123456789");
+      closers.push(() => ws.close());
+      let machines: string[] | undefined;
+      ws.onUpdate(adminApi.list, {}, (v) => (machines = v.map((w) => w.machineName)));
+      const waitFor = async (want: string) => {
+        const deadline = Date.now() + 30_000;
+        while (JSON.stringify(machines) !== want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(JSON.stringify(machines)).toBe(want);
+      };
+      await waitFor('["old"]');
+      first.proc.kill("SIGTERM");
+      expect((await first.proc.exited).code).toBe(0);
+      const second = await startBackend(target, ["--admin-key", "same-key-0123456789", "--port", port]);
+      expect(second.url).toBe(first.url);
+      // In-memory data did not survive; the subscription (admin auth included) did.
+      await waitFor("[]");
+      await admin(second.url, "same-key-0123456789").action(adminApi.addWorker, { machineName: "new" });
+      await waitFor('["new"]');
     });
 
     test("takes the admin key from CONVEX_ADMIN_KEY, and --admin-key wins over it", async () => {
