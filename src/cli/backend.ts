@@ -35,11 +35,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const host = (ctx.flags.host as string | undefined) ?? DEFAULT_HOST;
   if (host.trim() === "") throw new UsageError("--host must not be empty", { command: "backend" });
   const adminKey = adminKeyFrom(ctx);
-  const { schema, modules } = await import("../local-backend/modules.ts");
 
   let backend;
   try {
-    backend = await startLocalBackend({ port, host, adminKey, schema, modules, log: ctx.log });
+    backend = await startLocalBackend({ port, host, adminKey, log: ctx.log });
   } catch (e) {
     if (e instanceof AddressInUseError) {
       throw new RuntimeFailure(`port ${e.port} on ${e.host} is already in use`, {

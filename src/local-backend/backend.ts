@@ -19,7 +19,7 @@ export type LocalBackendOptions = {
   host?: string;
   /** Random (192 bits) unless given. */
   adminKey?: string;
-  /** The functions to serve; required unless `engine` is given. */
+  /** The functions to serve (tests pass fixtures). Default: the repo's convex/ (./modules.ts). */
   schema?: SchemaDefinition<any, boolean>;
   modules?: ModuleMap;
   /** An engine from an earlier backend: its data and functions carry over. */
@@ -87,8 +87,9 @@ export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise
   registerSecret(adminKey);
   let engine = opts.engine;
   if (!engine) {
-    if (!opts.modules) throw new Error("startLocalBackend needs `modules` (and usually `schema`), or an `engine`");
-    engine = createEngine({ schema: opts.schema, modules: opts.modules, log });
+    // Loaded lazily: convex/ is only needed when no other functions are given.
+    const functions = opts.modules ? { schema: opts.schema, modules: opts.modules } : await import("./modules.ts");
+    engine = createEngine({ schema: functions.schema, modules: functions.modules, log });
   }
   const isAdminKey = keyMatcher(adminKey);
   const memo = createRequestMemo();

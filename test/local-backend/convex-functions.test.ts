@@ -5,13 +5,19 @@
 import { afterEach, expect, test } from "bun:test";
 import { adminApi, chatApi, workerApi, type PendingWork } from "../../src/backend/api.ts";
 import { WorkerToken } from "../../src/config/token.ts";
-import { modules, schema } from "../../src/local-backend/modules.ts";
-import { cleanup, eventually, fixtureBackend, httpClient, wsClient } from "./helpers.ts";
+import { startLocalBackend } from "../../src/local-backend/backend.ts";
+import { cleanup, eventually, httpClient, wsClient } from "./helpers.ts";
 
-afterEach(cleanup);
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await cleanup();
+  await Promise.all(stops.splice(0).map((s) => s()));
+});
 
 test("admin adds and approves a worker; the worker receives, claims and answers a message", async () => {
-  const b = await fixtureBackend({ schema, modules });
+  // No functions given: the default is the repo's convex/.
+  const b = await startLocalBackend({ sweepIntervalMs: 0 });
+  stops.push(() => b.stop());
   const admin = httpClient(b.url, { adminKey: b.adminKey });
   const added = await admin.action(adminApi.addWorker, { machineName: "box", workerName: "w1" });
   const token = WorkerToken.parse(added.token)!;
