@@ -18,7 +18,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   const withOverrides = (c: OrchestratorConfig): OrchestratorConfig =>
     statusOverride === undefined ? c : { ...c, statusAddress: statusOverride };
-  // Missing file → template written, exit 78 (ConfigError) with what to do next.
-  const config = withOverrides(await loadWorkersConfig(path, { createTemplate: true }));
+  // Missing file → template written, exit 78 (ConfigError) with what to do next. A worker
+  // entry with problems of its own is left out and reported; the others start.
+  const config = withOverrides(await loadWorkersConfig(path, { createTemplate: true, isolateWorkers: true }));
+  for (const r of config.rejected) {
+    ctx.log.error(`${r.name} (${r.origin}) not started: fix it in ${path}`);
+    for (const i of r.issues) ctx.log.error(`  ${i.path}: ${i.message}${i.fix ? ` — ${i.fix}` : ""}`);
+  }
+  // A reload is all-or-nothing: an invalid edit keeps the last good config running.
   return runWorkers(ctx, config, async () => withOverrides(await loadWorkersConfig(path, { createTemplate: false })));
 }

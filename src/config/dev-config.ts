@@ -137,6 +137,7 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
     shutdownTimeoutMs: DEFAULTS.devShutdownTimeoutMs,
     statusAddress,
     warnings,
+    rejected: [],
   };
 }
 

@@ -34,7 +34,14 @@ export type OrchestratorConfig = {
   statusAddress: string | null;
   /** Problems that do not stop a start (group-readable file, two workers on one folder). */
   warnings: ConfigIssue[];
+  /**
+   * Entries left out because of problems of their own (folder gone, bad token, …) when the
+   * loader was asked to isolate them: `orchestrate` runs the others and reports these.
+   */
+  rejected: RejectedWorker[];
 };
+
+export type RejectedWorker = { name: string; origin: string; issues: ConfigIssue[] };
 
 export const DEFAULTS = {
   maxConcurrentSessions: 4,

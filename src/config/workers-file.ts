@@ -10,8 +10,8 @@ import { parseJsonc } from "./jsonc.ts";
 import { resolveFromConfigFile } from "./paths.ts";
 import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
 import type { WorkerToken } from "./token.ts";
-import { DEFAULTS, type OrchestratorConfig, type WorkerConfig } from "./types.ts";
-import { workersFileSchema, type WorkerEntry } from "./workers-schema.ts";
+import { DEFAULTS, type OrchestratorConfig, type RejectedWorker, type WorkerConfig } from "./types.ts";
+import { workerEntrySchema, workersFileSchema, type WorkerEntry } from "./workers-schema.ts";
 import { workersTemplate } from "./workers-template.ts";
 
 export type LoadWorkersOptions = {
@@ -19,6 +19,12 @@ export type LoadWorkersOptions = {
   createTemplate: boolean;
   /** Environment snapshot (default: the process's). */
   env?: ConfigEnv;
+  /**
+   * Leave out workers with problems of their own instead of failing the whole file
+   * (orchestrate's start: one bad entry must not stop the others). File-level problems
+   * still fail, and so does a file where no worker is valid.
+   */
+  isolateWorkers?: boolean;
 };
 
 /**
@@ -29,7 +35,7 @@ export async function loadWorkersConfig(path: string, opts: LoadWorkersOptions):
   const env = opts.env ?? readConfigEnv();
   const text = readConfigText(path, opts.createTemplate);
   const raw = parseJsonc(text, path);
-  return validateWorkersFile(raw, path, env);
+  return validateWorkersFile(raw, path, env, { isolateWorkers: opts.isolateWorkers ?? false });
 }
 
 /** Writes the commented template (folder 0700, file 0600). Never replaces an existing file. */
@@ -91,7 +97,7 @@ function missingFile(path: string, createTemplate: boolean): never {
 type EntryResult = { index: number; entry: Record<string, unknown>; token?: WorkerToken; dir?: string; name?: string };
 
 /** Validates an already-parsed value as workers.json located at `path`. */
-export function validateWorkersFile(raw: unknown, path: string, env: ConfigEnv): OrchestratorConfig {
+export function validateWorkersFile(raw: unknown, path: string, env: ConfigEnv, opts: { isolateWorkers?: boolean } = {}): OrchestratorConfig {
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
   const fileWarning = privateFileWarning(path, "the config file");
@@ -133,6 +139,20 @@ export function validateWorkersFile(raw: unknown, path: string, env: ConfigEnv):
     });
   }
 
+  if (opts.isolateWorkers && errors.length > 0) {
+    const isolated = isolateBadWorkers(raw, rawWorkers, partials, errors, path, env);
+    if (isolated) {
+      return {
+        source: { kind: "file", path },
+        workers: isolated.workers,
+        shutdownTimeoutMs: isolated.shutdownTimeoutMs,
+        statusAddress,
+        warnings,
+        rejected: isolated.rejected,
+      };
+    }
+  }
+
   if (errors.length > 0 || !parsed.success) {
     sortIssues(errors);
     const n = errors.length;
@@ -147,7 +167,46 @@ export function validateWorkersFile(raw: unknown, path: string, env: ConfigEnv):
     shutdownTimeoutMs: Math.round((data.shutdown_timeout ?? DEFAULTS.shutdownTimeoutMs / 1000) * 1000),
     statusAddress,
     warnings,
+    rejected: [],
   };
+}
+
+const WORKER_PATH = /^workers\[(\d+)\]/;
+
+/**
+ * When every problem belongs to a single worker entry, keeps the clean entries and reports
+ * the others; returns null when a problem is file-wide or no entry is left.
+ */
+function isolateBadWorkers(
+  raw: unknown,
+  rawWorkers: unknown[],
+  partials: EntryResult[],
+  errors: ConfigIssue[],
+  path: string,
+  env: ConfigEnv,
+): { workers: WorkerConfig[]; rejected: RejectedWorker[]; shutdownTimeoutMs: number } | null {
+  const byIndex = new Map<number, ConfigIssue[]>();
+  for (const e of errors) {
+    const m = WORKER_PATH.exec(e.path);
+    if (!m) return null;
+    const i = Number(m[1]);
+    byIndex.set(i, [...(byIndex.get(i) ?? []), e]);
+  }
+  // The rest of the file (top-level keys) must be valid on its own.
+  const rest = isObject(raw) ? Object.fromEntries(Object.entries(raw).filter(([k]) => k !== "workers")) : raw;
+  const topLevel = workersFileSchema.omit({ workers: true }).safeParse(rest);
+  if (!topLevel.success) return null;
+  const workers: WorkerConfig[] = [];
+  const rejected: RejectedWorker[] = [];
+  rawWorkers.forEach((entry, index) => {
+    const partial = partials.find((p) => p.index === index);
+    const issues = byIndex.get(index);
+    const parsedEntry = workerEntrySchema.safeParse(entry);
+    if (!issues && partial && parsedEntry.success) workers.push(buildWorker(parsedEntry.data, partial, path, env));
+    else rejected.push({ name: partial?.name ?? `workers[${index}]`, origin: `workers[${index}]`, issues: issues ?? [] });
+  });
+  const shutdownTimeoutMs = Math.round((topLevel.data.shutdown_timeout ?? DEFAULTS.shutdownTimeoutMs / 1000) * 1000);
+  return workers.length > 0 ? { workers, rejected, shutdownTimeoutMs } : null;
 }
 
 function checkEntry(

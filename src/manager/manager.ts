@@ -5,6 +5,32 @@ import type { BackoffPolicy } from "../util/backoff.ts";
 import type { Logger } from "../util/log.ts";
 import type { StartAgent } from "../worker/agent-types.ts";
 import { createSlot, workerKey, type Slot, type SlotSnapshot } from "./slot.ts";
+import type { RejectedWorker } from "../config/types.ts";
+
+/** A config entry that was left out: shown as errored (config) with its problems. */
+function rejectedSnapshot(r: RejectedWorker): SlotSnapshot {
+  return {
+    key: r.origin,
+    name: r.name,
+    state: "errored",
+    since: Date.now(),
+    backendConnected: false,
+    lastHeartbeatAt: null,
+    turnsRunning: 0,
+    turnsQueued: 0,
+    lastError: `config ${r.origin}: ${r.issues.map((i) => `${i.path.replace(/^workers\[\d+\]\.?/, "") || "entry"} ${i.message}`).join("; ")}`,
+    errorClass: "config",
+    opencodePid: null,
+    approval: null,
+    stats: { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 },
+    restarts: 0,
+    nextRestartAt: null,
+    workingDirectory: "",
+    convexUrl: "",
+    machineId: "",
+    workerId: "",
+  };
+}
 
 export type ReloadResult = { at: number; ok: boolean; added: string[]; removed: string[]; changed: string[]; unchanged: string[]; errors?: string[] };
 
@@ -78,12 +104,12 @@ export function createManager(opts: ManagerOptions) {
       }
     },
     snapshots(): SlotSnapshot[] {
-      return [...slots.values(), ...leaving].map((s) => s.snapshot());
+      return [...[...slots.values(), ...leaving].map((s) => s.snapshot()), ...config.rejected.map(rejectedSnapshot)];
     },
     /** True when no worker can recover without a config change. */
     allUnrecoverable(): boolean {
       const list = [...slots.values()];
-      return list.length > 0 && list.every((s) => s.unrecoverable());
+      return list.every((s) => s.unrecoverable()) && list.length + config.rejected.length > 0;
     },
     /** First signal: every worker stops taking prompts; running turns finish. Resolves when all stopped. */
     async drain(): Promise<void> {
