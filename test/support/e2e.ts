@@ -1,0 +1,68 @@
+// One end-to-end world for tests: the embedded backend (in-process, the real convex/
+// functions), the stub model, an isolated OpenCode environment, and admin helpers. CLI
+// processes started with `world.env` talk only to these, on 127.0.0.1.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { connectAdmin, type AdminClient } from "../../src/backend/admin-client.ts";
+import type { ChatMessageView } from "../../src/backend/api.ts";
+import { startLocalBackend, type LocalBackend } from "../../src/local-backend/backend.ts";
+import { modules, schema } from "../../src/local-backend/modules.ts";
+import { opencodeTestEnv } from "./opencode-env.ts";
+import { startStubModel, type StubModel, type StubModelOptions } from "./stub-model.ts";
+import { tempDir } from "./tmp.ts";
+
+export type World = {
+  backend: LocalBackend;
+  stub: StubModel;
+  admin: AdminClient;
+  /** Env for CLI child processes: private HOME/XDG, OpenCode → stub, CONVEX_URL. No admin key. */
+  env: Record<string, string>;
+  /** A new worker (pending unless `approve`); returns its token and ids. */
+  addWorker(o?: { machine?: string; name?: string; approve?: boolean }): Promise<{ token: string; workerId: string; name: string }>;
+  /** A fresh project folder. */
+  project(name?: string): string;
+  /** Polls a message until `pred` holds (default: a final status). */
+  waitForMessage(messageId: string, pred?: (m: ChatMessageView) => boolean, timeoutMs?: number): Promise<ChatMessageView>;
+  stop(): Promise<void>;
+};
+
+const FINAL = ["completed", "failed", "cancelled", "interrupted"];
+
+export async function startWorld(o: { stub?: StubModelOptions; sweepIntervalMs?: number } = {}): Promise<World> {
+  const root = tempDir("world-");
+  const stub = await startStubModel(o.stub);
+  const backend = await startLocalBackend({ schema, modules, sweepIntervalMs: o.sweepIntervalMs ?? 1_000 });
+  const admin = connectAdmin(backend.url, backend.adminKey);
+  const env = { ...opencodeTestEnv(stub.url, { root: join(root, "home") }), CONVEX_URL: backend.url, NO_COLOR: "1" };
+  let n = 0;
+  return {
+    backend,
+    stub,
+    admin,
+    env,
+    async addWorker(w = {}) {
+      const r = await admin.addWorker(w.machine ?? "test-machine", w.name);
+      if (w.approve) await admin.approve(r.workerId);
+      return { token: r.token, workerId: r.workerId, name: r.name };
+    },
+    project(name) {
+      const dir = join(root, name ?? `project-${++n}`);
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    },
+    async waitForMessage(messageId, pred = (m) => m.status !== null && FINAL.includes(m.status), timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = await admin.message(messageId);
+        if (m && pred(m)) return m;
+        if (Date.now() > deadline) throw new Error(`message ${messageId} did not reach the expected state: ${JSON.stringify(m)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await admin.close();
+      await backend.stop();
+      await stub.stop();
+    },
+  };
+}
