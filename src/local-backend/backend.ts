@@ -9,7 +9,7 @@ import { registerSecret } from "../util/redact.ts";
 import { createEngine, type Engine } from "./engine.ts";
 import type { ModuleMap } from "./functions.ts";
 import { openNetwork, type Network } from "./network.ts";
-import { createRequestMemo } from "./request-memo.ts";
+import { createRequestMemo, type RequestMemo } from "./request-memo.ts";
 import { startSweeper } from "./sweeper.ts";
 
 export type LocalBackendOptions = {
@@ -78,6 +78,15 @@ export function clientUrl(host: string, port: number): string {
   return `http://${h.includes(":") ? `[${h}]` : h}:${port}`;
 }
 
+// Retried mutations are recognised per engine, so a backend that takes over an engine also
+// takes over what its predecessor already ran.
+const memos = new WeakMap<Engine, RequestMemo>();
+function memoFor(engine: Engine): RequestMemo {
+  let memo = memos.get(engine);
+  if (!memo) memos.set(engine, (memo = createRequestMemo()));
+  return memo;
+}
+
 export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise<LocalBackend> {
   const log = opts.log ?? silentLogger;
   const host = opts.host ?? DEFAULT_HOST;
@@ -92,7 +101,7 @@ export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise
     engine = createEngine({ schema: functions.schema, modules: functions.modules, log });
   }
   const isAdminKey = keyMatcher(adminKey);
-  const memo = createRequestMemo();
+  const memo = memoFor(engine);
   const open = (port: number) =>
     openNetwork({ host, port, engine, memo, isAdminKey, log, pingIntervalMs: opts.pingIntervalMs ?? 15_000 });
 

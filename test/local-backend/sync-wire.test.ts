@@ -88,6 +88,19 @@ describe("sync wire protocol", () => {
     expect(await httpClient(b.url).query(api.messages.count, {})).toBe(2);
   });
 
+  test("a backend taking over an engine also recognises mutations its predecessor ran", async () => {
+    const first = await fixtureBackend();
+    const c1 = await rawClient(first.url, "session-C");
+    c1.send({ type: "Mutation", requestId: 0, udfPath: "messages:send", args: [{ body: "once", author: "c" }] });
+    const r1 = await c1.next((m) => m.type === "MutationResponse", "the first response");
+    await first.stop();
+    const second = await fixtureBackend({ engine: first.engine });
+    const c2 = await rawClient(second.url, "session-C");
+    c2.send({ type: "Mutation", requestId: 0, udfPath: "messages:send", args: [{ body: "once", author: "c" }] });
+    expect((await c2.next((m) => m.type === "MutationResponse", "the retry's response")).result).toEqual(r1.result);
+    expect(await httpClient(second.url).query(api.messages.count, {})).toBe(1);
+  });
+
   test("the server pings idle connections", async () => {
     const b = await fixtureBackend({ pingIntervalMs: 30 });
     const c = await rawClient(b.url);
