@@ -1,0 +1,335 @@
+// One prompt → one answer on an OpenCode session, driven by the server's shared event stream.
+// The completion rules come from what OpenCode actually emits (shared/reference/opencode.md §4):
+//  - a turn counts events only after OpenCode admitted *this* prompt's user message; an abort
+//    emits `session.idle` twice, and the stray second one must not end the next turn;
+//  - text deltas are relayed for any message that is not a user message (the assistant's own
+//    `message.updated` may come only at the end);
+//  - the first `session.idle` after admission ends the turn.
+import type { OpencodeClient, Part, Message } from "@opencode-ai/sdk/v2/client";
+import type { Logger } from "../util/log.ts";
+import { errorMessage } from "../util/errors.ts";
+import type { AgentEvent } from "./events.ts";
+
+type Delta = Extract<AgentEvent, { type: "message.part.delta" }>["properties"];
+
+export type TurnResult = { outcome: "completed" } | { outcome: "failed"; reason: string } | { outcome: "cancelled" };
+
+export type TurnRequest = {
+  sessionId: string;
+  prompt: string;
+  /** Answer text as it streams, in order, each piece once. */
+  onText: (delta: string) => void;
+  /** Any sign of life of this session (to extend leases, show progress). */
+  onActivity?: () => void;
+  /** Abort → OpenCode's turn is aborted and the result is `cancelled`. */
+  signal: AbortSignal;
+  /** No event for this session for this long → abort, `failed`. */
+  inactivityTimeoutMs: number;
+};
+
+/** What the server keeps per running turn, to feed it events. */
+export type TurnHandle = {
+  onEvent(ev: AgentEvent): void;
+  /** The event stream reconnected: events may have been missed. */
+  recover(): void;
+  /** The server process is gone (or being stopped). */
+  serverGone(reason: string): void;
+};
+
+export type TurnContext = {
+  client: OpencodeClient;
+  directory: string;
+  log: Logger;
+  /** Running turns by OpenCode session id. */
+  turns: Map<string, TurnHandle>;
+  /** Why the server cannot run turns any more, or null while it can. */
+  goneReason(): string | null;
+  /** The event stream is connected (wait before prompting, or early events are lost). */
+  ready(): Promise<void>;
+};
+
+/** After an abort, how long to wait for OpenCode to settle the session before reporting. */
+const ABORT_SETTLE_MS = 5_000;
+
+/** OpenCode's error objects (`{name, data:{message, statusCode…}}`) as one line for people. */
+export function describeAgentError(err: unknown): string {
+  if (!err || typeof err !== "object") return String(err ?? "unknown error");
+  const e = err as { name?: unknown; data?: { message?: unknown; statusCode?: unknown }; message?: unknown };
+  const message =
+    typeof e.data?.message === "string" && e.data.message
+      ? e.data.message
+      : typeof e.message === "string" && e.message
+        ? e.message
+        : typeof e.name === "string"
+          ? e.name
+          : "unknown error";
+  const status = typeof e.data?.statusCode === "number" ? ` (HTTP ${e.data.statusCode})` : "";
+  return `${message}${status}`;
+}
+
+export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
+  const { sessionId } = t;
+  if (ctx.turns.has(sessionId)) throw new Error(`a turn is already running in OpenCode session ${sessionId}`);
+  const gone = ctx.goneReason();
+  if (gone) return Promise.resolve({ outcome: "failed", reason: gone });
+  if (t.signal.aborted) return Promise.resolve({ outcome: "cancelled" });
+  const log = ctx.log.child(sessionId);
+
+  return new Promise<TurnResult>((resolve) => {
+    let done = false;
+    let sentAt = Number.POSITIVE_INFINITY;
+    let userMessageId: string | null = null;
+    const userIds = new Set<string>();
+    const assistantIds = new Set<string>();
+    const partTypes = new Map<string, string>();
+    /** Characters of each text part already relayed. */
+    const delivered = new Map<string, number>();
+    /** Parts whose text is complete (relayed from a full snapshot); later deltas are ignored. */
+    const closedParts = new Set<string>();
+    /** Parts caught mid-stream after a reconnect: finished from their final text, not deltas. */
+    const resyncParts = new Set<string>();
+    const finalTexts = new Map<string, string>();
+    let recovering = 0;
+    let idleSeen = false;
+    let held: Delta[] = [];
+    let agentError: unknown = null;
+    let stopping: { kind: "cancel" } | { kind: "inactive"; reason: string } | null = null;
+    let inactivity: ReturnType<typeof setTimeout> | undefined;
+    let settle: ReturnType<typeof setTimeout> | undefined;
+
+    const handle: TurnHandle = { onEvent, recover, serverGone };
+    ctx.turns.set(sessionId, handle);
+    t.signal.addEventListener("abort", onAbort, { once: true });
+    armInactivity();
+
+    function finish(r: TurnResult): void {
+      if (done) return;
+      done = true;
+      clearTimeout(inactivity);
+      clearTimeout(settle);
+      t.signal.removeEventListener("abort", onAbort);
+      if (ctx.turns.get(sessionId) === handle) ctx.turns.delete(sessionId);
+      log.debug("turn finished", { outcome: r.outcome, reason: r.outcome === "failed" ? r.reason : undefined });
+      resolve(r);
+    }
+
+    function result(): TurnResult {
+      if (stopping?.kind === "cancel") return { outcome: "cancelled" };
+      if (stopping?.kind === "inactive") return { outcome: "failed", reason: stopping.reason };
+      if (agentError) {
+        const name = (agentError as { name?: unknown }).name;
+        if (name === "MessageAbortedError") return { outcome: "failed", reason: "the turn was aborted inside OpenCode" };
+        return { outcome: "failed", reason: describeAgentError(agentError) };
+      }
+      return { outcome: "completed" };
+    }
+
+    function armInactivity(): void {
+      clearTimeout(inactivity);
+      inactivity = setTimeout(() => {
+        const secs = Math.round(t.inactivityTimeoutMs / 100) / 10;
+        const reason = agentError ? describeAgentError(agentError) : `no agent activity for ${secs} s`;
+        log.warn("turn inactive; aborting it", { reason });
+        stopTurn({ kind: "inactive", reason });
+      }, t.inactivityTimeoutMs);
+    }
+
+    function onAbort(): void {
+      log.debug("turn cancelled; aborting it in OpenCode");
+      stopTurn({ kind: "cancel" });
+    }
+
+    function stopTurn(kind: NonNullable<typeof stopping>): void {
+      if (done || stopping) return;
+      stopping = kind;
+      clearTimeout(inactivity);
+      sendAbort();
+      // OpenCode answers an abort with `session.idle` within milliseconds; don't wait forever.
+      settle = setTimeout(() => finish(result()), ABORT_SETTLE_MS);
+    }
+
+    function sendAbort(): void {
+      ctx.client.session.abort({ sessionID: sessionId, directory: ctx.directory }, { throwOnError: true }).catch((err) => {
+        log.debug("abort request failed", { error: errorMessage(err) });
+      });
+    }
+
+    function emit(text: string): void {
+      if (!text) return;
+      try {
+        t.onText(text);
+      } catch (err) {
+        log.error("onText callback failed", { error: errorMessage(err) });
+      }
+    }
+
+    /** Relay what `fullText` has beyond what was already relayed for that part. */
+    function fillFrom(partId: string, fullText: string): number {
+      const have = delivered.get(partId) ?? 0;
+      if (fullText.length <= have) return 0;
+      emit(fullText.slice(have));
+      delivered.set(partId, fullText.length);
+      return fullText.length - have;
+    }
+
+    function admit(id: string): void {
+      if (userMessageId) return;
+      userMessageId = id;
+      log.debug("prompt admitted", { messageId: id });
+      // An abort sent before OpenCode admitted the prompt may have missed the run it starts.
+      if (stopping) sendAbort();
+    }
+
+    function onEvent(ev: AgentEvent): void {
+      if (done) return;
+      armInactivity();
+      if (t.onActivity) {
+        try {
+          t.onActivity();
+        } catch (err) {
+          log.error("onActivity callback failed", { error: errorMessage(err) });
+        }
+      }
+      switch (ev.type) {
+        case "message.updated": {
+          const info = ev.properties.info as Message;
+          if (info.role === "user") {
+            userIds.add(info.id);
+            // Same clock on both sides: a message created before we sent this prompt is an older one.
+            if (!userMessageId && info.time.created >= sentAt) admit(info.id);
+          } else {
+            assistantIds.add(info.id);
+            if (userMessageId && info.error) agentError = info.error;
+          }
+          return;
+        }
+        case "message.part.updated": {
+          const part = ev.properties.part as Part;
+          partTypes.set(part.id, part.type);
+          if (part.type !== "text" || !part.time?.end) return;
+          finalTexts.set(part.id, part.text);
+          if (!userMessageId || closedParts.has(part.id) || part.ignored) return;
+          if (resyncParts.has(part.id) || (assistantIds.has(part.messageID) && !userIds.has(part.messageID))) {
+            const n = fillFrom(part.id, part.text);
+            if (n) log.debug("relayed text missing from the deltas", { chars: n });
+            closedParts.add(part.id);
+            resyncParts.delete(part.id);
+          }
+          return;
+        }
+        case "message.part.delta": {
+          if (recovering > 0) held.push(ev.properties);
+          else onDelta(ev.properties);
+          return;
+        }
+        case "session.error": {
+          if (ev.properties.error) agentError = ev.properties.error;
+          log.debug("OpenCode reported an error", { error: describeAgentError(ev.properties.error) });
+          return;
+        }
+        case "session.status": {
+          const st = ev.properties.status;
+          if (st.type === "retry") log.warn("OpenCode is retrying the model request", { attempt: st.attempt, message: st.message });
+          return;
+        }
+        case "session.idle": {
+          // Before admission this is the stray idle of an earlier, aborted run — unless we are
+          // aborting ourselves, when any idle means the session settled.
+          if (!userMessageId && !stopping) return;
+          if (recovering > 0) idleSeen = true;
+          else finish(result());
+          return;
+        }
+        default:
+          return;
+      }
+    }
+
+    function onDelta(p: Delta): void {
+      if (done || !userMessageId || p.field !== "text" || userIds.has(p.messageID)) return;
+      if (closedParts.has(p.partID) || resyncParts.has(p.partID)) return;
+      const type = partTypes.get(p.partID);
+      if (type !== undefined && type !== "text") return; // reasoning and tool input are not the answer
+      emit(p.delta);
+      delivered.set(p.partID, (delivered.get(p.partID) ?? 0) + p.delta.length);
+    }
+
+    // After a reconnect some deltas were lost, so a part's relayed text may end mid-way. Deltas
+    // arriving now are held until a snapshot of the session says which parts they belong after:
+    // parts already in the snapshot are completed from full texts, newer parts from the held deltas.
+    function recover(): void {
+      if (done) return;
+      recovering++;
+      void (async () => {
+        const [msgs, statuses] = await Promise.all([
+          ctx.client.session.messages({ sessionID: sessionId, directory: ctx.directory }, { throwOnError: true }),
+          ctx.client.session.status({ directory: ctx.directory }, { throwOnError: true }),
+        ]);
+        if (done) return;
+        const list = msgs.data;
+        let idx = userMessageId ? list.findIndex((m) => m.info.id === userMessageId) : -1;
+        if (idx < 0) idx = list.findIndex((m) => m.info.role === "user" && m.info.time.created >= sentAt);
+        if (idx < 0) return; // not admitted yet: live events will show it
+        admit(list[idx]!.info.id);
+        let recovered = 0;
+        let last: Message | null = null;
+        for (const m of list.slice(idx + 1)) {
+          if (m.info.role === "user") break;
+          last = m.info;
+          assistantIds.add(m.info.id);
+          if (m.info.error) agentError = m.info.error;
+          for (const part of m.parts) {
+            partTypes.set(part.id, part.type);
+            if (part.type !== "text" || part.ignored || closedParts.has(part.id)) continue;
+            recovered += fillFrom(part.id, part.text);
+            const final = finalTexts.get(part.id);
+            if (part.time?.end || final !== undefined) {
+              if (final !== undefined) recovered += fillFrom(part.id, final);
+              closedParts.add(part.id);
+              resyncParts.delete(part.id);
+            } else {
+              resyncParts.add(part.id);
+            }
+          }
+        }
+        if (recovered) log.debug("relayed text missed while the event stream was away", { chars: recovered });
+        // Idle alone is not the end: between admission and the first step the session is idle
+        // too. The run is over when it is idle and its last assistant message is closed.
+        const st = (statuses.data as Record<string, { type: string } | undefined>)[sessionId];
+        const idle = !st || st.type === "idle"; // idle sessions are omitted from the map
+        if (idle && last?.role === "assistant" && (last.time.completed || last.error)) idleSeen = true;
+      })()
+        .catch((err) => log.debug("recovering the turn after a reconnect failed", { error: errorMessage(err) }))
+        .finally(() => {
+          if (--recovering > 0) return;
+          const replay = held;
+          held = [];
+          for (const p of replay) onDelta(p);
+          if (idleSeen && (userMessageId || stopping)) finish(result());
+        });
+    }
+
+    function serverGone(reason: string): void {
+      if (stopping?.kind === "cancel") finish({ outcome: "cancelled" });
+      else finish({ outcome: "failed", reason });
+    }
+
+    void (async () => {
+      try {
+        await ctx.ready();
+        if (done || stopping) return;
+        sentAt = Date.now();
+        await ctx.client.session.promptAsync(
+          { sessionID: sessionId, directory: ctx.directory, parts: [{ type: "text", text: t.prompt }] },
+          { throwOnError: true },
+        );
+        log.debug("prompt sent");
+      } catch (err) {
+        const goneNow = ctx.goneReason();
+        if (goneNow) serverGone(goneNow);
+        else if (stopping) finish(result());
+        else finish({ outcome: "failed", reason: `OpenCode did not accept the prompt: ${errorMessage(err)}` });
+      }
+    })();
+  });
+}

@@ -1,0 +1,78 @@
+// Shared setup for the agent tests: a stub model, an isolated offline OpenCode env, a project
+// folder, and a logger whose lines the test can inspect.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startAgent, type AgentServer, type StartAgentOptions, type TurnResult } from "../../src/agent/index.ts";
+import { createLogger, type Logger } from "../../src/util/log.ts";
+import { opencodeTestEnv } from "../support/opencode-env.ts";
+import { startStubModel, type StubModel, type StubModelOptions } from "../support/stub-model.ts";
+import { tempDir } from "../support/tmp.ts";
+
+export type Harness = {
+  stub: StubModel;
+  env: NodeJS.ProcessEnv;
+  directory: string;
+  log: Logger;
+  lines: string[];
+  start(extra?: Partial<StartAgentOptions>): Promise<AgentServer>;
+  close(): Promise<void>;
+};
+
+export async function harness(stubOpts: StubModelOptions = {}): Promise<Harness> {
+  const stub = await startStubModel(stubOpts);
+  const env = { ...process.env, ...opencodeTestEnv(stub.url) };
+  const directory = tempDir("project-");
+  mkdirSync(join(directory, "src"), { recursive: true });
+  const lines: string[] = [];
+  const log = createLogger({ level: "debug", sink: (l) => lines.push(l), timestamps: false });
+  const agents: AgentServer[] = [];
+  return {
+    stub,
+    env,
+    directory,
+    log,
+    lines,
+    async start(extra = {}) {
+      const a = await startAgent({ directory, opencodePath: null, log, env, startupTimeoutMs: 60_000, ...extra });
+      agents.push(a);
+      return a;
+    },
+    async close() {
+      await Promise.all(agents.map((a) => a.stop()));
+      await stub.stop();
+    },
+  };
+}
+
+export type TurnRun = {
+  done: Promise<TurnResult>;
+  text(): string;
+  /** Resolves once some answer text arrived. */
+  firstText: Promise<void>;
+  cancel(): void;
+  activity(): number;
+};
+
+export function turn(agent: AgentServer, sessionId: string, prompt: string, inactivityTimeoutMs = 60_000): TurnRun {
+  let text = "";
+  let activity = 0;
+  let gotText!: () => void;
+  const firstText = new Promise<void>((r) => (gotText = r));
+  const ac = new AbortController();
+  const done = agent.runTurn({
+    sessionId,
+    prompt,
+    onText: (d) => {
+      text += d;
+      gotText();
+    },
+    onActivity: () => activity++,
+    signal: ac.signal,
+    inactivityTimeoutMs,
+  });
+  return { done, text: () => text, firstText, cancel: () => ac.abort(), activity: () => activity };
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`timed out after ${ms} ms: ${what}`)), ms))]);
+}
