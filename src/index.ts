@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
 import type { CommandContext, CommandSpec, ShutdownSignal, SignalName } from "./cli/command.ts";
 import { findCommand } from "./cli/commands.ts";
+import { readConfigEnv } from "./config/env.ts";
 import { commandHelp, overviewHelp, usageLine } from "./cli/help.ts";
 import { stderrColors } from "./util/colors.ts";
 import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled } from "./util/errors.ts";
@@ -33,8 +34,9 @@ function parseCommandArgs(spec: CommandSpec, argv: string[]) {
 }
 
 function logSettings(flags: CommandContext["flags"]): { level: LogLevel; format: LogFormat } {
-  const level = (flags["log-level"] ?? process.env.OPENCODE_ORCHESTRATOR_LOG_LEVEL ?? "info") as string;
-  const format = (flags["log-format"] ?? process.env.OPENCODE_ORCHESTRATOR_LOG_FORMAT ?? "text") as string;
+  const env = readConfigEnv();
+  const level = (flags["log-level"] ?? env.logLevel ?? "info") as string;
+  const format = (flags["log-format"] ?? env.logFormat ?? "text") as string;
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
   }
@@ -117,7 +119,7 @@ function formatError(e: unknown): { text: string; code: number } {
     return { text: `${c.error("error:")} ${e.message}${e.hint ? `\n${e.hint}` : ""}`, code: e.exitCode };
   }
   const msg = e instanceof Error ? e.message : String(e);
-  const debug = process.env.OPENCODE_ORCHESTRATOR_DEBUG ? `\n${(e as Error)?.stack ?? ""}` : "";
+  const debug = readConfigEnv().debug ? `\n${(e as Error)?.stack ?? ""}` : "";
   return {
     text: `${c.error("error:")} unexpected failure: ${msg}${debug}\nSet OPENCODE_ORCHESTRATOR_DEBUG=1 for details, and please report it.`,
     code: EXIT.failure,

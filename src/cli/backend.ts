@@ -1,6 +1,8 @@
 // `backend`: the embedded Convex backend in the foreground. stdout gets exactly two lines
 // (CONVEX_URL=…, CONVEX_ADMIN_KEY=…) so `eval "$(opencode-orchestrator backend &)"`-style use
 // works; everything else goes to stderr.
+import { readConfigEnv } from "../config/env.ts";
+import { isLoopbackHost } from "../config/rules.ts";
 import type { CommandContext } from "./command.ts";
 import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { DEFAULT_HOST, startLocalBackend, validateAdminKey } from "../local-backend/backend.ts";
@@ -16,13 +18,10 @@ function parsePort(raw: string | undefined): number {
   return Number(raw);
 }
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 function adminKeyFrom(ctx: CommandContext): string | undefined {
   const flag = ctx.flags["admin-key"];
-  const env = process.env.CONVEX_ADMIN_KEY?.trim();
+  const env = readConfigEnv().adminKey;
   const key = typeof flag === "string" ? flag : env ? env : undefined;
   if (key === undefined) return undefined;
   const problem = validateAdminKey(key);
@@ -48,7 +47,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw e;
   }
 
-  if (!isLoopback(host)) {
+  if (!isLoopbackHost(host)) {
     ctx.stderr(
       `warning: listening on ${host}:${backend.port}, reachable from other machines. Anyone who can reach it can call the ` +
         "worker-facing functions; keep the admin key secret. For many machines, deploy convex/ to a real Convex deployment.",

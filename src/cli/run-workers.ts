@@ -1,5 +1,6 @@
 // What `dev` and `orchestrate` share once they have a config: the real agent starter, the
 // leftover reaper and the status server, handed to the one foreground runner.
+import { readConfigEnv } from "../config/env.ts";
 import type { OrchestratorConfig } from "../config/types.ts";
 import { runForeground } from "../manager/run.ts";
 import type { CommandContext } from "./command.ts";
@@ -17,12 +18,6 @@ export async function runWorkers(ctx: CommandContext, config: OrchestratorConfig
     reapLeftovers: async (log) => (await reapLeftoverAgents(log)).stopped.length,
     reloadConfig,
     startStatusServer,
-    relayWindowMs: relayWindowFromEnv(),
+    relayWindowMs: readConfigEnv().relayWindowMs,
   });
-}
-
-/** Undocumented knob for tests and benchmarks: the output batching window. */
-function relayWindowFromEnv(): number | undefined {
-  const v = Number(process.env.OPENCODE_ORCHESTRATOR_RELAY_WINDOW_MS);
-  return Number.isFinite(v) && v > 0 ? v : undefined;
 }

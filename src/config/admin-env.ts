@@ -2,17 +2,18 @@
 // environment. A Convex deploy key works as an admin key, as with `npx convex run`.
 import { ConfigError, type ConfigIssue } from "../util/errors.ts";
 import { registerSecret } from "../util/redact.ts";
+import { readConfigEnv, type ConfigEnv } from "./env.ts";
 import { checkConvexUrl } from "./rules.ts";
 
 export type AdminTarget = { url: string; adminKey: string };
 
 export function resolveAdminTarget(
   flags: { url?: string; adminKey?: string },
-  env: NodeJS.ProcessEnv = process.env,
+  env: ConfigEnv = readConfigEnv(),
 ): AdminTarget {
   const nonEmpty = (v: string | undefined) => (v && v.trim() !== "" ? v.trim() : undefined);
-  const url = nonEmpty(flags.url) ?? nonEmpty(env.CONVEX_URL);
-  const adminKey = nonEmpty(flags.adminKey) ?? nonEmpty(env.CONVEX_ADMIN_KEY) ?? nonEmpty(env.CONVEX_DEPLOY_KEY);
+  const url = nonEmpty(flags.url) ?? env.convexUrl;
+  const adminKey = nonEmpty(flags.adminKey) ?? env.adminKey ?? env.deployKey;
   const issues: ConfigIssue[] = [];
   if (!url) {
     issues.push({ file: "command line", path: "--url", message: "no backend URL", fix: "pass --url URL or set CONVEX_URL (the `backend` command prints it)" });

@@ -10,6 +10,12 @@ export const ENV_NAMES = {
   workerToken: "WORKER_TOKEN",
   convexUrl: "CONVEX_URL",
   workerName: "WORKER_NAME",
+  adminKey: "CONVEX_ADMIN_KEY",
+  deployKey: "CONVEX_DEPLOY_KEY",
+  logLevel: "OPENCODE_ORCHESTRATOR_LOG_LEVEL",
+  logFormat: "OPENCODE_ORCHESTRATOR_LOG_FORMAT",
+  debug: "OPENCODE_ORCHESTRATOR_DEBUG",
+  relayWindowMs: "OPENCODE_ORCHESTRATOR_RELAY_WINDOW_MS",
 } as const;
 
 export type ConfigEnv = {
@@ -26,6 +32,15 @@ export type ConfigEnv = {
   workerToken: string | undefined;
   convexUrl: string | undefined;
   workerName: string | undefined;
+  /** Person-side commands: CONVEX_ADMIN_KEY, else CONVEX_DEPLOY_KEY (as `npx convex run` accepts). */
+  adminKey: string | undefined;
+  deployKey: string | undefined;
+  logLevel: string | undefined;
+  logFormat: string | undefined;
+  /** Show stack traces of unexpected errors. */
+  debug: boolean;
+  /** Output batching window (tests and benchmarks). */
+  relayWindowMs: number | undefined;
 };
 
 /** Empty values count as unset: `WORKER_TOKEN= cmd` should not shadow the .env file. */
@@ -49,5 +64,16 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     workerToken: value(env, ENV_NAMES.workerToken),
     convexUrl: value(env, ENV_NAMES.convexUrl),
     workerName: value(env, ENV_NAMES.workerName),
+    adminKey: value(env, ENV_NAMES.adminKey)?.trim(),
+    deployKey: value(env, ENV_NAMES.deployKey)?.trim(),
+    logLevel: value(env, ENV_NAMES.logLevel),
+    logFormat: value(env, ENV_NAMES.logFormat),
+    debug: value(env, ENV_NAMES.debug) !== undefined,
+    relayWindowMs: positiveNumber(value(env, ENV_NAMES.relayWindowMs)),
   };
+}
+
+function positiveNumber(v: string | undefined): number | undefined {
+  const n = Number(v);
+  return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 }
