@@ -131,20 +131,23 @@ export function startWorker(opts: WorkerOptions): Worker {
 
   async function take(msg: PendingMessage): Promise<void> {
     const b = backend!;
+    // The session stays taken in the scheduler from here until this message is over: freeing it
+    // any earlier lets the session's next message start beside this one.
     try {
       const claim = await b.claim(instanceId, msg.messageId);
       if (!claim.claimed) {
         log.debug("claim lost", { messageId: msg.messageId, reason: claim.reason });
+        scheduler.done(msg);
         return;
       }
     } catch (e) {
       log.warn("claim failed", { messageId: msg.messageId, error: backendErrorMessage(e) });
+      scheduler.done(msg);
       return;
-    } finally {
-      if (!running.has(msg.messageId)) scheduler.done(msg);
     }
     if (stopping || draining) {
       // Claimed just as we began to stop: hand it back as interrupted rather than leave it running.
+      scheduler.done(msg);
       await b.finish(instanceId, msg.messageId, "interrupted", "the worker was shutting down").catch(() => undefined);
       return;
     }
@@ -225,7 +228,7 @@ export function startWorker(opts: WorkerOptions): Worker {
   function goReady(b: WorkerBackend): void {
     if (stopping) return;
     fsm.go("ready");
-    log.info("online", { machine: config.token.machineId, worker: config.token.workerId });
+    log.info("online", { machineId: config.token.machineId, workerId: config.token.workerId });
     startHeartbeat(b);
     resources.add("pending-work subscription", b.watchPendingWork(onPendingWork, (e) => fail(toFailure(e, "pending work"))));
   }
@@ -275,7 +278,7 @@ export function startWorker(opts: WorkerOptions): Worker {
   }
 
   async function boot(): Promise<void> {
-    const b = connectWorkerBackend(config.convexUrl, config.token);
+    const b = connectWorkerBackend(config.convexUrl, config.token, { log });
     backend = b;
     resources.add("backend connection", () => b.close());
     agents = createAgentHost({
