@@ -14,6 +14,7 @@ import {
   type WorkerInfo,
 } from "./api.ts";
 import { withTimeout } from "./errors.ts";
+import type { Logger } from "../util/log.ts";
 
 /** How long one call may wait for the backend before the caller treats it as down. */
 export const CALL_TIMEOUT_MS = 30_000;
@@ -42,8 +43,25 @@ export type WorkerBackend = {
   close(): Promise<void>;
 };
 
-export function connectWorkerBackend(url: string, token: WorkerToken, opts: { callTimeoutMs?: number } = {}): WorkerBackend {
-  const client = new ConvexClient(url, { unsavedChangesWarning: false });
+/**
+ * The Convex client logs to the console by default, which would put unformatted, unscoped text
+ * between our (possibly JSON) log lines. Its messages repeat errors our callers already get
+ * and report, so they go to our logger at debug level, or nowhere.
+ */
+function convexLogger(log: Logger | undefined) {
+  if (!log) return false;
+  const line = (args: unknown[]) =>
+    args
+      .filter((a) => !(typeof a === "string" && a.startsWith("color:")))
+      .map((a) => (typeof a === "string" ? a.replace(/%c/g, "") : a instanceof Error ? a.message : JSON.stringify(a)))
+      .join(" ")
+      .trim();
+  const debug = (...args: unknown[]) => log.debug(`convex client: ${line(args)}`);
+  return { logVerbose: debug, log: debug, warn: debug, error: debug };
+}
+
+export function connectWorkerBackend(url: string, token: WorkerToken, opts: { callTimeoutMs?: number; log?: Logger } = {}): WorkerBackend {
+  const client = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger(opts.log) });
   const auth: WorkerAuth = { machineId: token.machineId, workerId: token.workerId, secret: token.revealSecret() };
   const timeout = opts.callTimeoutMs ?? CALL_TIMEOUT_MS;
   const call = <T>(p: Promise<T>, what: string) => withTimeout(p, timeout, what);

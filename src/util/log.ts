@@ -32,6 +32,8 @@ export type LoggerOptions = {
   timestamps?: boolean;
 };
 
+const RESERVED = new Set(["time", "level", "worker", "msg"]);
+
 const rank: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -47,7 +49,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       const record: LogFields = { time: new Date().toISOString(), level: lvl };
       if (opts.scope) record.worker = opts.scope;
       record.msg = msg;
-      if (fields) for (const [k, v] of Object.entries(fields)) record[k] = v instanceof Error ? v.message : v;
+      // A field never replaces time, level, worker or msg: "worker" must stay the scope's name.
+      if (fields) for (const [k, v] of Object.entries(fields)) record[RESERVED.has(k) ? `${k}_` : k] = v instanceof Error ? v.message : v;
       sink(redact(JSON.stringify(record)));
       return;
     }
