@@ -22,8 +22,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   // entry with problems of its own is left out and reported; the others start.
   const config = withOverrides(await loadWorkersConfig(path, { createTemplate: true, isolateWorkers: true }));
   for (const r of config.rejected) {
-    ctx.log.error(`${r.name} (${r.origin}) not started: fix it in ${path}`);
-    for (const i of r.issues) ctx.log.error(`  ${i.path}: ${i.message}${i.fix ? ` — ${i.fix}` : ""}`);
+    // Scoped to the entry's name, so these lines carry it like every other line about a worker.
+    const log = ctx.log.child(r.name);
+    log.error(`not started (${r.origin}): fix it in ${path}`);
+    for (const i of r.issues) log.error(`  ${i.path}: ${i.message}${i.fix ? ` — ${i.fix}` : ""}`);
   }
   // A reload is all-or-nothing: an invalid edit keeps the last good config running.
   return runWorkers(ctx, config, async () => withOverrides(await loadWorkersConfig(path, { createTemplate: false })));

@@ -4,16 +4,17 @@ import type { OrchestratorConfig, WorkerConfig } from "../config/types.ts";
 import type { BackoffPolicy } from "../util/backoff.ts";
 import type { Logger } from "../util/log.ts";
 import type { StartAgent } from "../worker/agent-types.ts";
+import { firstStartAlone } from "./agent-gate.ts";
 import { createSlot, workerKey, type Slot, type SlotSnapshot } from "./slot.ts";
 import type { RejectedWorker } from "../config/types.ts";
 
 /** A config entry that was left out: shown as errored (config) with its problems. */
-function rejectedSnapshot(r: RejectedWorker): SlotSnapshot {
+function rejectedSnapshot(r: RejectedWorker, since: number): SlotSnapshot {
   return {
     key: r.origin,
     name: r.name,
     state: "errored",
-    since: Date.now(),
+    since,
     backendConnected: false,
     lastHeartbeatAt: null,
     turnsRunning: 0,
@@ -64,6 +65,8 @@ function sameWorker(a: WorkerConfig, b: WorkerConfig): boolean {
 
 export function createManager(opts: ManagerOptions) {
   let config = opts.config;
+  // When the current config (and so its rejected entries) took effect.
+  let configSince = Date.now();
   const slots = new Map<string, Slot>();
   // Slots being drained after a reload removed or changed them; still shown and awaited on stop.
   const leaving = new Set<Slot>();
@@ -71,12 +74,13 @@ export function createManager(opts: ManagerOptions) {
   let lastReload: ReloadResult | null = null;
   const reloads = { ok: 0, failed: 0 };
   let stopping = false;
+  const startAgent = firstStartAlone(opts.startAgent);
 
   const newSlot = (c: WorkerConfig) =>
     createSlot(c, {
       log: opts.log,
       version: opts.version,
-      startAgent: opts.startAgent,
+      startAgent,
       backoff: opts.backoff,
       relayWindowMs: opts.relayWindowMs,
       onChange: () => opts.onChange?.(),
@@ -104,7 +108,7 @@ export function createManager(opts: ManagerOptions) {
       }
     },
     snapshots(): SlotSnapshot[] {
-      return [...[...slots.values(), ...leaving].map((s) => s.snapshot()), ...config.rejected.map(rejectedSnapshot)];
+      return [...[...slots.values(), ...leaving].map((s) => s.snapshot()), ...config.rejected.map((r) => rejectedSnapshot(r, configSince))];
     },
     /** True when no worker can recover without a config change. */
     allUnrecoverable(): boolean {
@@ -156,6 +160,7 @@ export function createManager(opts: ManagerOptions) {
         slot.start();
       }
       config = { ...next };
+      configSince = result.at;
       lastReload = result;
       reloads.ok++;
       opts.onChange?.();

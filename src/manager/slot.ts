@@ -45,6 +45,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
   let restartTimer: ReturnType<typeof setTimeout> | undefined;
   let nextRestartAt: number | null = null;
   let lastEnd: WorkerEnd | null = null;
+  let endedAt = Date.now();
   let retired = false;
   const totals: WorkerStats = { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 };
   const log = deps.log.child(initial.name);
@@ -76,6 +77,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       totals.relayBatches += s.relayBatches;
       totals.heartbeatsFailed += s.heartbeatsFailed;
       lastEnd = end;
+      endedAt = Date.now();
       worker = null;
       if (!retired && end.errorClass === "transient") scheduleRestart();
       deps.onChange();
@@ -97,7 +99,15 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
 
   /** The state people see: a worker waiting to restart shows as errored with its last error. */
   function visibleState(): { state: WorkerState; errorClass: ErrorClass | null } {
-    if (worker) return { state: worker.snapshot().state, errorClass: worker.snapshot().errorClass };
+    if (worker) {
+      const { state, errorClass } = worker.snapshot();
+      // A failed worker passes through stopping on its way out; it is still the failure that
+      // people (summary, /status, /healthz) need to see, not "stopping".
+      if ((state === "stopping" || state === "stopped") && errorClass) {
+        return { state: errorClass === "auth" ? "needs_reauth" : "errored", errorClass };
+      }
+      return { state, errorClass };
+    }
     if (lastEnd?.after === "needs_reauth" || lastEnd?.errorClass === "auth") return { state: "needs_reauth", errorClass: "auth" };
     if (lastEnd?.errorClass) return { state: "errored", errorClass: lastEnd.errorClass };
     return { state: "stopped", errorClass: null };
@@ -138,7 +148,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       const base: WorkerSnapshot = worker?.snapshot() ?? {
         name: config.name,
         state: visibleState().state,
-        since: Date.now(),
+        since: endedAt,
         backendConnected: false,
         lastHeartbeatAt: null,
         turnsRunning: 0,
@@ -152,6 +162,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       const live = base.stats;
       return {
         ...base,
+        state: visibleState().state,
         lastError: base.lastError ?? lastEnd?.error ?? null,
         stats: {
           turns: {
