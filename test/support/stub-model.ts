@@ -1,7 +1,7 @@
 // A stub OpenAI-compatible model server for tests: OpenCode talks to it instead of a real
 // provider. It streams a canned answer and switches behaviour on magic words found in the
 // last user message:
-//   ECHO:<text>  answers with <text> (tells turns apart)
+//   ECHO:<text>  answers with <text>, a chunk per word (tells turns apart)
 //   FAIL4xx      HTTP 4xx with a JSON error body (4xx on purpose: OpenCode retries 5xx/429 for ~64 s)
 //   HANG         sends headers, then nothing until the client goes away
 //   TOOL         a `bash` tool call, then a final answer once a tool message is in the history
@@ -43,6 +43,8 @@ export type StubRequest = {
   receivedAt: number;
   /** The stub sent the whole response. */
   finished: boolean;
+  /** When it was sent completely (ms since epoch). */
+  finishedAt: number | null;
   /** The client closed the connection before the response was finished (e.g. an abort). */
   closedEarly: boolean;
 };
@@ -100,6 +102,10 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
   const notify = () => {
     for (const w of [...waiters]) w();
   };
+  const finish = (r: StubRequest) => {
+    r.finished = true;
+    r.finishedAt = Date.now();
+  };
   const mark = (r: StubRequest, mode: StubRequest["mode"]) => {
     r.mode = mode;
     notify();
@@ -131,6 +137,7 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
       mode: "other",
       receivedAt: Date.now(),
       finished: false,
+      finishedAt: null,
       closedEarly: false,
     };
     requests.push(record);
@@ -144,11 +151,11 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     notify();
 
     if (req.method === "GET" && path.endsWith("/models")) {
-      record.finished = true;
+      finish(record);
       return json(res, 200, { object: "list", data: [{ id: "stub-model", object: "model", created: 0, owned_by: "stub" }] });
     }
     if (req.method !== "POST" || !path.endsWith("/chat/completions")) {
-      record.finished = true;
+      finish(record);
       return json(res, 404, { error: { message: `stub: no route ${req.method} ${path}`, type: "not_found" } });
     }
 
@@ -162,12 +169,12 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     }
     if (echo) {
       mark(record, "echo");
-      return answer(res, record, id, chunkText(echo[1]!.trim(), 4), chunkDelayMs);
+      return answer(res, record, id, chunkText(echo[1]!.trim(), 1_000), chunkDelayMs); // a chunk per word
     }
     if (fail) {
       mark(record, "fail");
       const status = Number(fail[1]);
-      record.finished = true;
+      finish(record);
       return json(res, status, { error: { message: stubFailureMessage(status), type: "invalid_request_error", code: "stub_failure" } });
     }
     if (/\bHANG\b/.test(text)) {
@@ -216,7 +223,7 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
   async function answer(res: ServerResponse, record: StubRequest, id: string, pieces: string[], delayMs: number): Promise<void> {
     const body = record.body;
     if (!record.stream) {
-      record.finished = true;
+      finish(record);
       return json(res, 200, {
         id,
         object: "chat.completion",
@@ -237,7 +244,7 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     res.write(chunk(id, {}, "stop"));
     if (body?.stream_options?.include_usage) res.write(usage(id));
     res.write("data: [DONE]\n\n");
-    record.finished = true;
+    finish(record);
     res.end();
     notify();
   }
@@ -246,7 +253,7 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     const args = JSON.stringify({ command, description: "Run the stub's test command" });
     const call = { index: 0, id: `call_stub_${counter}`, type: "function", function: { name: "bash", arguments: args } };
     if (!record.stream) {
-      record.finished = true;
+      finish(record);
       return json(res, 200, {
         id,
         object: "chat.completion",
@@ -262,7 +269,7 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     res.write(chunk(id, {}, "tool_calls"));
     if (record.body?.stream_options?.include_usage) res.write(usage(id));
     res.write("data: [DONE]\n\n");
-    record.finished = true;
+    finish(record);
     res.end();
     notify();
   }
