@@ -240,11 +240,44 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
   }
   log.info("OpenCode started", { pid, url, ms: Date.now() - startedAt });
 
+  // Sub-agent sessions (the `task` tool) → their parent, so a turn waiting on one stays alive.
+  const parentOf = new Map<string, string>();
+
   function route(ev: AgentEvent): void {
+    if (ev.type === "session.created" || ev.type === "session.updated") {
+      if (ev.properties.info.parentID) parentOf.set(ev.properties.info.id, ev.properties.info.parentID);
+    }
+    if (ev.type === "permission.asked" || ev.type === "question.asked") refuse(ev);
     const p = ev.properties as { sessionID?: unknown; info?: { sessionID?: unknown }; part?: { sessionID?: unknown } } | undefined;
     const sid = p?.sessionID ?? p?.info?.sessionID ?? p?.part?.sessionID;
     if (typeof sid !== "string") return;
-    turns.get(sid)?.onEvent(ev);
+    const own = turns.get(sid);
+    if (own) return own.onEvent(ev);
+    let up = parentOf.get(sid);
+    for (let hops = 0; up && hops < 10; hops++, up = parentOf.get(up)) {
+      const t = turns.get(up);
+      if (t) return t.touch();
+    }
+  }
+
+  // Nobody can answer OpenCode's permission prompts or questions from here (its server is
+  // private to us), and an unanswered one stalls the turn until the inactivity timeout.
+  function refuse(ev: Extract<AgentEvent, { type: "permission.asked" | "question.asked" }>): void {
+    const id = ev.properties.id;
+    const fail = (err: unknown) => log.debug("refusing OpenCode's request failed", { id, error: errorMessage(err) });
+    if (ev.type === "permission.asked") {
+      log.warn("OpenCode asked for a permission nobody can grant here; refused", {
+        permission: ev.properties.permission,
+        patterns: ev.properties.patterns.join(" "),
+        hint: "allow it in the OpenCode config (`permission`) for unattended use",
+      });
+      client.permission
+        .reply({ requestID: id, directory, reply: "reject", message: "Refused: this OpenCode runs unattended and nobody can approve permission requests." }, { throwOnError: true })
+        .catch(fail);
+    } else {
+      log.warn("OpenCode asked a question nobody can answer here; refused");
+      client.question.reject({ requestID: id, directory }, { throwOnError: true }).catch(fail);
+    }
   }
 
   const ctx: TurnContext = { client, directory, log, turns, goneReason, ready: () => stream.ready };

@@ -30,6 +30,8 @@ export type TurnRequest = {
 /** What the server keeps per running turn, to feed it events. */
 export type TurnHandle = {
   onEvent(ev: AgentEvent): void;
+  /** Activity elsewhere on the turn's behalf (a sub-agent session it started). */
+  touch(): void;
   /** The event stream reconnected: events may have been missed. */
   recover(): void;
   /** The server process is gone (or being stopped). */
@@ -91,13 +93,13 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
     const finalTexts = new Map<string, string>();
     let recovering = 0;
     let idleSeen = false;
-    let held: Delta[] = [];
+    let held: AgentEvent[] = [];
     let agentError: unknown = null;
     let stopping: { kind: "cancel" } | { kind: "inactive"; reason: string } | null = null;
     let inactivity: ReturnType<typeof setTimeout> | undefined;
     let settle: ReturnType<typeof setTimeout> | undefined;
 
-    const handle: TurnHandle = { onEvent, recover, serverGone };
+    const handle: TurnHandle = { onEvent, touch, recover, serverGone };
     ctx.turns.set(sessionId, handle);
     t.signal.addEventListener("abort", onAbort, { once: true });
     armInactivity();
@@ -180,8 +182,8 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
       if (stopping) sendAbort();
     }
 
-    function onEvent(ev: AgentEvent): void {
-      if (done) return;
+    function touch(): void {
+      if (done || stopping) return;
       armInactivity();
       if (t.onActivity) {
         try {
@@ -190,6 +192,17 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
           log.error("onActivity callback failed", { error: errorMessage(err) });
         }
       }
+    }
+
+    function onEvent(ev: AgentEvent): void {
+      if (done) return;
+      touch();
+      if (recovering > 0) held.push(ev);
+      else apply(ev);
+    }
+
+    function apply(ev: AgentEvent): void {
+      if (done) return;
       switch (ev.type) {
         case "message.updated": {
           const info = ev.properties.info as Message;
@@ -218,8 +231,7 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
           return;
         }
         case "message.part.delta": {
-          if (recovering > 0) held.push(ev.properties);
-          else onDelta(ev.properties);
+          onDelta(ev.properties);
           return;
         }
         case "session.error": {
@@ -235,9 +247,7 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
         case "session.idle": {
           // Before admission this is the stray idle of an earlier, aborted run — unless we are
           // aborting ourselves, when any idle means the session settled.
-          if (!userMessageId && !stopping) return;
-          if (recovering > 0) idleSeen = true;
-          else finish(result());
+          if (userMessageId || stopping) finish(result());
           return;
         }
         default:
@@ -254,9 +264,10 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
       delivered.set(p.partID, (delivered.get(p.partID) ?? 0) + p.delta.length);
     }
 
-    // After a reconnect some deltas were lost, so a part's relayed text may end mid-way. Deltas
-    // arriving now are held until a snapshot of the session says which parts they belong after:
-    // parts already in the snapshot are completed from full texts, newer parts from the held deltas.
+    // After a reconnect some events were lost, so a part's relayed text may end mid-way. Events
+    // arriving now are held until a snapshot of the session is applied: parts in the snapshot are
+    // relayed from their full texts (and, if still streaming, finished from their final text, not
+    // deltas); then the held events replay in order, newer parts relayed from their deltas.
     function recover(): void {
       if (done) return;
       recovering++;
@@ -304,14 +315,13 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
           if (--recovering > 0) return;
           const replay = held;
           held = [];
-          for (const p of replay) onDelta(p);
+          for (const ev of replay) apply(ev);
           if (idleSeen && (userMessageId || stopping)) finish(result());
         });
     }
 
     function serverGone(reason: string): void {
-      if (stopping?.kind === "cancel") finish({ outcome: "cancelled" });
-      else finish({ outcome: "failed", reason });
+      finish(stopping ? result() : { outcome: "failed", reason });
     }
 
     void (async () => {

@@ -1,10 +1,11 @@
 // A real OpenCode (node_modules/.bin/opencode) against the stub model, in temp folders.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentServer } from "../../src/agent/index.ts";
 import { groupExists, pidAlive } from "../../src/util/process-group.ts";
 import { redact } from "../../src/util/redact.ts";
+import { stubOpencodeConfig } from "../support/opencode-env.ts";
 import { CANNED_ANSWER, stubFailureMessage, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import { harness, turn, withTimeout, type Harness } from "./helpers.ts";
 
@@ -24,7 +25,7 @@ describe("one OpenCode server, many turns", () => {
   let agent: AgentServer;
 
   beforeAll(async () => {
-    h = await harness();
+    h = await harness({ chunkDelayMs: 100 }); // slow enough for two answers to overlap
     agent = await h.start();
   }, SLOW_TEST);
   afterAll(async () => {
@@ -65,14 +66,16 @@ describe("one OpenCode server, many turns", () => {
     const [s1, s2] = await Promise.all([agent.createSession("one"), agent.createSession("two")]);
     const a = turn(agent, s1, "ECHO: alpha answer for the first session, in several words");
     const b = turn(agent, s2, "ECHO: beta answer for the second session, in several words");
-    await withTimeout(Promise.all([a.firstText, b.firstText]), 60_000, "both turns stream");
-    expect(agent.activeTurns()).toBeGreaterThanOrEqual(1);
     const [ra, rb] = await Promise.all([a.done, b.done]);
     expect(ra).toEqual({ outcome: "completed" });
     expect(rb).toEqual({ outcome: "completed" });
     expect(a.text()).toBe("alpha answer for the first session, in several words");
     expect(b.text()).toBe("beta answer for the second session, in several words");
     expect(agent.activeTurns()).toBe(0);
+    // They really overlapped: both model requests were open at the same time.
+    const reqs = h.stub.completions().filter((r) => /ECHO: (alpha|beta) answer/.test(r.lastUserText));
+    expect(reqs.length).toBe(2);
+    expect(Math.max(...reqs.map((r) => r.receivedAt))).toBeLessThan(Math.min(...reqs.map((r) => r.finishedAt!)));
   }, SLOW_TEST);
 
   test("a second turn in a session that is still running is refused", async () => {
@@ -97,14 +100,16 @@ describe("one OpenCode server, many turns", () => {
     const t = turn(agent, s, "SLOW please");
     await withTimeout(t.firstText, 60_000, "slow answer starts");
     t.cancel();
+    // The next prompt goes in the moment the cancel settles, as a worker with a queue does:
+    // the aborted run's duplicate `session.idle` (trap 3) must not end it early.
+    const next = t.done.then(() => turn(agent, s, "ECHO: after the cancel"));
     expect(await withTimeout(t.done, 20_000, "cancelled turn settles")).toEqual({ outcome: "cancelled" });
     // The model request was really cut off, not left streaming.
     await h.stub.waitForRequest((r) => r.mode === "slow" && r.closedEarly, 10_000);
     expect(t.text().length).toBeLessThan(200);
-    // Trap 3: the aborted run's duplicate `session.idle` must not end the next turn early.
-    const next = turn(agent, s, "ECHO: after the cancel");
-    expect(await next.done).toEqual({ outcome: "completed" });
-    expect(next.text()).toBe("after the cancel");
+    const n = await next;
+    expect(await n.done).toEqual({ outcome: "completed" });
+    expect(n.text()).toBe("after the cancel");
   }, SLOW_TEST);
 
   test("a turn cancelled before it starts never reaches the model", async () => {
@@ -247,5 +252,29 @@ describe("process lifecycle", () => {
     expect(await running.done).toEqual({ outcome: "failed", reason: "OpenCode was stopped" });
     await agent.stop(); // idempotent
     expect(await agent.exited).toMatchObject({ signal: "SIGTERM" });
+  }, SLOW_TEST);
+});
+
+describe("unattended use", () => {
+  let h: Harness;
+  afterAll(async () => {
+    await h?.close();
+  }, SLOW_TEST);
+
+  test("a permission request is refused at once instead of stalling the turn", async () => {
+    h = await harness();
+    h.env.OPENCODE_CONFIG_CONTENT = JSON.stringify({ ...stubOpencodeConfig(h.stub.url), permission: { bash: "ask" } });
+    const agent = await h.start();
+    const s = await agent.createSession("permission");
+    const marker = join(h.directory, "should-not-exist");
+    const t = turn(agent, s, `TOOLCMD: touch ${marker}`, 60_000);
+    const r = await withTimeout(t.done, 30_000, "turn ends without waiting for the inactivity timeout");
+    expect(r.outcome === "failed" ? r.reason : "").not.toContain("no agent activity");
+    expect(existsSync(marker)).toBe(false);
+    expect(h.lines.some((l) => l.includes("asked for a permission nobody can grant here"))).toBe(true);
+    // The session goes on.
+    const next = turn(agent, s, "ECHO: still here");
+    expect(await next.done).toEqual({ outcome: "completed" });
+    expect(next.text()).toBe("still here");
   }, SLOW_TEST);
 });
