@@ -108,7 +108,11 @@ export async function runTurn(deps: TurnDeps, msg: PendingMessage, stop: AbortSi
       } else if (lost.signal.aborted) {
         outcome = "interrupted";
         reason = "the worker lost this message (its lease expired)";
-      } else outcome = "cancelled";
+      } else {
+        outcome = "cancelled";
+        // Stored with the message, so a client can tell it from "cancelled before it started".
+        reason = "cancelled on request while running";
+      }
     }
   } catch (e) {
     outcome = "failed";
