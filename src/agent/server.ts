@@ -190,10 +190,11 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
     return stopPromise;
   }
 
+  const tryItHint = `Run \`${command} serve\` in ${directory} to see what OpenCode says; reinstall it (\`npm i -g opencode-ai\`) if it is broken.`;
   async function failStart(message: string, cause?: unknown): Promise<never> {
     await stop({ timeoutMs: 5_000 });
     const output = tail.length ? `\n${tail.slice(-8).join("\n")}` : "";
-    throw new RuntimeFailure(`${message}${output}`, { hint: INSTALL_HINT, cause });
+    throw new RuntimeFailure(`${message}${output}`, { hint: tryItHint, cause });
   }
 
   // 1. the "listening" line, 2. health, 3. the event stream — all within one deadline.

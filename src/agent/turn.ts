@@ -327,7 +327,8 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
     void (async () => {
       try {
         await ctx.ready();
-        if (done || stopping) return;
+        if (done) return;
+        if (stopping) return finish(result()); // nothing was sent, nothing to wait for
         sentAt = Date.now();
         await ctx.client.session.promptAsync(
           { sessionID: sessionId, directory: ctx.directory, parts: [{ type: "text", text: t.prompt }] },

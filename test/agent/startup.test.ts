@@ -59,6 +59,7 @@ describe("startAgent failures", () => {
     const err = await startError({ opencodePath: fakeOpencode('echo "boom: broken install" >&2; exit 3') });
     expect(err.message).toContain("exit code 3");
     expect(err.message).toContain("boom: broken install");
+    expect(err.hint).toContain("serve");
   });
 
   test("an OpenCode that never gets ready is killed after the startup timeout", async () => {
