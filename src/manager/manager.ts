@@ -133,27 +133,46 @@ export function createManager(opts: ManagerOptions) {
       const result: ReloadResult = { at: Date.now(), ok: true, added: [], removed: [], changed: [], unchanged: [] };
       if (stopping) return { ...result, ok: false, errors: ["shutting down"] };
       const nextByKey = new Map(next.workers.map((w) => [workerKey(w), w]));
+      // The old worker drains first so its running turns finish; then its replacement starts.
+      const replace = (oldKey: string, old: Slot, key: string, wanted: WorkerConfig) => {
+        result.changed.push(wanted.name);
+        slots.delete(oldKey);
+        const replacement = newSlot(wanted);
+        slots.set(key, replacement);
+        void retire(old, {}).then(() => {
+          if (!stopping && slots.get(key) === replacement) replacement.start();
+        });
+      };
+      // An entry that kept its name but got a token for another worker id is that worker with
+      // a new token (the fix for needs_reauth): a change, not a removal plus an addition.
+      const newToken = new Map<string, string>();
       for (const [key, slot] of slots) {
+        if (nextByKey.has(key)) continue;
+        const w = next.workers.find((x) => x.name === slot.config.name && !slots.has(workerKey(x)));
+        if (w) newToken.set(workerKey(w), key);
+      }
+      // Iterate over a copy: replacing a slot re-inserts its key, which a live iterator would visit again.
+      for (const [key, slot] of [...slots]) {
         const wanted = nextByKey.get(key);
         if (!wanted) {
+          if ([...newToken.values()].includes(key)) continue;
           result.removed.push(slot.config.name);
           slots.delete(key);
           void retire(slot, {});
         } else if (!sameWorker(slot.config, wanted)) {
-          result.changed.push(wanted.name);
-          slots.delete(key);
-          const replacement = newSlot(wanted);
-          slots.set(key, replacement);
-          // The old worker drains first so its running turns finish; then the new one starts.
-          void retire(slot, {}).then(() => {
-            if (!stopping && slots.get(key) === replacement) replacement.start();
-          });
+          replace(key, slot, key, wanted);
         } else {
           result.unchanged.push(slot.config.name);
         }
       }
       for (const [key, w] of nextByKey) {
         if (slots.has(key)) continue;
+        const oldKey = newToken.get(key);
+        const old = oldKey === undefined ? undefined : slots.get(oldKey);
+        if (oldKey !== undefined && old) {
+          replace(oldKey, old, key, w);
+          continue;
+        }
         result.added.push(w.name);
         const slot = newSlot(w);
         slots.set(key, slot);
