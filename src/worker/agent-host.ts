@@ -4,6 +4,15 @@
 import type { Logger } from "../util/log.ts";
 import type { AgentServer, StartAgent } from "./agent-types.ts";
 
+// OpenCode servers starting at the same moment on a fresh data folder race in their database
+// migrations and one of them exits; starting them one at a time (≈2 s each) avoids it.
+let startQueue: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const run = startQueue.then(fn, fn);
+  startQueue = run.catch(() => undefined);
+  return run;
+}
+
 export type AgentHost = {
   /** The running server, starting one if needed. Concurrent callers share one start. */
   acquire(): Promise<AgentServer>;
@@ -36,7 +45,7 @@ export function createAgentHost(opts: {
 
   async function startServer(): Promise<AgentServer> {
     opts.log.info("starting OpenCode", { directory: opts.directory });
-    const s = await opts.start({ directory: opts.directory, opencodePath: opts.opencodePath, log: opts.log.child("opencode") });
+    const s = await oneAtATime(() => opts.start({ directory: opts.directory, opencodePath: opts.opencodePath, log: opts.log.child("opencode") }));
     if (stopped) {
       await s.stop();
       throw new Error("worker stopped while OpenCode was starting");
