@@ -4,7 +4,6 @@ import type { OrchestratorConfig, WorkerConfig } from "../config/types.ts";
 import type { BackoffPolicy } from "../util/backoff.ts";
 import type { Logger } from "../util/log.ts";
 import type { StartAgent } from "../worker/agent-types.ts";
-import { firstStartAlone } from "./agent-gate.ts";
 import { createSlot, workerKey, type Slot, type SlotSnapshot } from "./slot.ts";
 import type { RejectedWorker } from "../config/types.ts";
 
@@ -74,13 +73,12 @@ export function createManager(opts: ManagerOptions) {
   let lastReload: ReloadResult | null = null;
   const reloads = { ok: 0, failed: 0 };
   let stopping = false;
-  const startAgent = firstStartAlone(opts.startAgent);
 
   const newSlot = (c: WorkerConfig) =>
     createSlot(c, {
       log: opts.log,
       version: opts.version,
-      startAgent,
+      startAgent: opts.startAgent,
       backoff: opts.backoff,
       relayWindowMs: opts.relayWindowMs,
       onChange: () => opts.onChange?.(),
