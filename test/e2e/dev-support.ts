@@ -1,0 +1,152 @@
+// Helpers for the end-to-end tests of `dev` and `chat`: the real CLI as child processes
+// against one test world (embedded backend + stub model + isolated OpenCode). Everything
+// started here is tracked, and `stopAll()` (call it in afterEach/afterAll) kills what is
+// still running, including OpenCode servers a killed `dev` left behind.
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { runCli, startCli, type CliTarget } from "../support/cli.ts";
+import type { World } from "../support/e2e.ts";
+import type { RunResult, Running } from "../support/proc.ts";
+
+const started: Running[] = [];
+const opencodePids = new Set<number>();
+
+/** The environment a person-side command (`admin`, `chat`) gets: the world's plus the admin key. */
+export function adminEnv(world: World, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return { ...world.env, CONVEX_ADMIN_KEY: world.backend.adminKey, ...extra };
+}
+
+export type DevOptions = {
+  cwd: string;
+  /** WORKER_TOKEN in the environment (omit to rely on .env). */
+  token?: string;
+  env?: Record<string, string | undefined>;
+  args?: string[];
+};
+
+/** `dev` in `cwd`, talking to the world's backend and stub. No admin key in its environment. */
+export function startDev(target: CliTarget, world: World, o: DevOptions): Running {
+  const env: Record<string, string | undefined> = { ...world.env, ...(o.token ? { WORKER_TOKEN: o.token } : {}), ...o.env };
+  const dev = startCli(target, ["dev", ...(o.args ?? [])], { cwd: o.cwd, env });
+  started.push(dev);
+  return dev;
+}
+
+/** Starts `dev` for an approved worker and waits until it is online. */
+export async function startOnlineDev(target: CliTarget, world: World, name?: string) {
+  const worker = await world.addWorker({ approve: true, ...(name ? { name } : {}) });
+  const cwd = world.project();
+  const dev = startDev(target, world, { cwd, token: worker.token });
+  await dev.waitFor(/\bonline\b/, { stream: "stderr", timeoutMs: 30_000 });
+  return { worker, cwd, dev };
+}
+
+/** Waits for the nth `OpenCode started pid=…` log line of `dev` and returns that pid. */
+export async function opencodePid(dev: Running, nth = 1, timeoutMs = 60_000): Promise<number> {
+  const m = await dev.waitFor(new RegExp(`(?:[\\s\\S]*?OpenCode started pid=(\\d+)){${nth}}`), { stream: "stderr", timeoutMs });
+  const pid = Number(m[1]);
+  opencodePids.add(pid);
+  return pid;
+}
+
+/** True while a process with this pid exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+export async function waitGone(pid: number, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false;
+    await Bun.sleep(50);
+  }
+  return true;
+}
+
+/** Pids of the direct children of `pid`. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** A process's environment as NAME=value strings, and its argv. */
+export function procEnviron(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+}
+export function procCmdline(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+}
+
+/** `chat` to completion. */
+export function chat(target: CliTarget, world: World, args: string[], o: { input?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<RunResult> {
+  return runCli(target, ["chat", ...args], { env: adminEnv(world, o.env), input: o.input, timeoutMs: o.timeoutMs ?? 90_000 });
+}
+
+/** `chat` kept running (to signal it). */
+export function startChat(target: CliTarget, world: World, args: string[]): Running {
+  const c = startCli(target, ["chat", ...args], { env: adminEnv(world) });
+  started.push(c);
+  return c;
+}
+
+/** `admin …` to completion. */
+export function admin(target: CliTarget, world: World, args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+  return runCli(target, ["admin", ...args], { env: adminEnv(world, env), timeoutMs: 30_000 });
+}
+
+/** The session id `chat` printed on stderr. */
+export function sessionOf(stderr: string): string {
+  const m = /session (\S+)/.exec(stderr);
+  if (!m) throw new Error(`chat printed no session id:\n${stderr}`);
+  return m[1]!;
+}
+
+/** The assistant messages of a session, oldest first. */
+export async function answers(world: World, sessionId: string) {
+  return (await world.admin.messages(sessionId)).filter((m) => m.role === "assistant");
+}
+
+/** Waits until the message's answer has some text (the turn is streaming). */
+export async function waitForText(world: World, messageId: string, timeoutMs = 60_000) {
+  return world.waitForMessage(messageId, (m) => m.text.length > 0, timeoutMs);
+}
+
+/** Kills everything the helpers started that still runs (children first, then OpenCode groups). */
+export async function stopAll(): Promise<void> {
+  for (const r of started.splice(0)) {
+    for (const m of r.stderr.matchAll(/OpenCode started pid=(\d+)/g)) opencodePids.add(Number(m[1]));
+    if (r.child.exitCode === null && r.child.signalCode === null) r.kill("SIGKILL");
+  }
+  for (const pid of [...opencodePids]) {
+    opencodePids.delete(pid);
+    if (!existsSync(`/proc/${pid}`)) continue;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+/** Remembers an OpenCode pid found another way, so stopAll() kills it too. */
+export function trackOpencode(pid: number): void {
+  opencodePids.add(pid);
+}
