@@ -119,13 +119,15 @@ export const COMMANDS: CommandSpec[] = [
     name: "status",
     summary: "Show the workers of a running orchestrator",
     usage: "status [--json] [--address HOST:PORT]",
-    details: "Reads the orchestrator's local status endpoint. Exit 1 when nothing answers.",
+    details:
+      "Reads the orchestrator's local status endpoint: --address, else OPENCODE_ORCHESTRATOR_STATUS_ADDRESS, else status_address\n" +
+      "of workers.json (OPENCODE_ORCHESTRATOR_CONFIG or the default location), else 127.0.0.1:7420. Exit 1 when nothing answers.",
     options: {
       json: { type: "boolean", description: "Print the status document as JSON" },
       address: {
         type: "string",
         value: "HOST:PORT",
-        description: "Status address (default 127.0.0.1:7420; env OPENCODE_ORCHESTRATOR_STATUS_ADDRESS)",
+        description: "Status address (default: as orchestrate uses it, see above)",
       },
     },
     load: () => import("./status.ts"),

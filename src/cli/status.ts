@@ -1,5 +1,9 @@
 // `status`: reads a running orchestrator's /status endpoint and prints a table (or the JSON).
+import { readFileSync } from "node:fs";
 import { readConfigEnv } from "../config/env.ts";
+import { parseJsonc } from "../config/jsonc.ts";
+import { resolveConfigPath } from "../config/paths.ts";
+import { checkStatusAddress } from "../config/rules.ts";
 import { DEFAULTS } from "../config/types.ts";
 import type { StatusDoc } from "../manager/status.ts";
 import { stdoutColors } from "../util/colors.ts";
@@ -7,17 +11,51 @@ import { EXIT, RuntimeFailure } from "../util/errors.ts";
 import type { CommandContext } from "./command.ts";
 import { formatAge, renderTable } from "./table.ts";
 
+/** status_address of workers.json, when the file is there and the field is valid. */
+function addressFromConfigFile(): { value: string | null; file: string } | undefined {
+  const { path } = resolveConfigPath({});
+  try {
+    const raw = parseJsonc(readFileSync(path, "utf8"), path) as { status_address?: unknown } | null;
+    if (typeof raw?.status_address !== "string") return undefined;
+    const r = checkStatusAddress(raw.status_address);
+    return r.ok ? { value: r.value, file: path } : undefined;
+  } catch {
+    return undefined; // missing or broken: `orchestrate` would not be running from it either
+  }
+}
+
+/** Where to look, in the precedence orchestrate uses: --address > env > workers.json > default. */
+function resolveAddress(flag: string | undefined): string {
+  if (flag !== undefined) return flag;
+  const env = readConfigEnv().statusAddress;
+  const fromFile = env === undefined ? addressFromConfigFile() : undefined;
+  const configured = env ?? (fromFile ? fromFile.value : DEFAULTS.statusAddress);
+  const where = env !== undefined ? "OPENCODE_ORCHESTRATOR_STATUS_ADDRESS" : fromFile ? `status_address in ${fromFile.file}` : "the default";
+  if (configured === null || configured.toLowerCase() === "off") {
+    throw new RuntimeFailure(`the status endpoint is off (${where})`, {
+      hint: "Set status_address in workers.json (e.g. \"127.0.0.1:7420\") and restart orchestrate, or pass --address host:port.",
+    });
+  }
+  if (/:0$/.test(configured)) {
+    throw new RuntimeFailure(`${where} uses port 0, so the port is chosen at start`, {
+      hint: "Pass --address with the address orchestrate logged (\"status on http://…/status\").",
+    });
+  }
+  // A wildcard bind is reached through loopback.
+  return configured.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:");
+}
+
 export async function run(ctx: CommandContext): Promise<number> {
-  const flag = typeof ctx.flags.address === "string" ? ctx.flags.address : undefined;
-  const address = flag ?? readConfigEnv().statusAddress ?? DEFAULTS.statusAddress;
+  const address = resolveAddress(typeof ctx.flags.address === "string" ? ctx.flags.address : undefined);
   const url = `http://${address}/status`;
   let doc: StatusDoc;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     doc = (await res.json()) as StatusDoc;
+    if (!doc || !Array.isArray(doc.workers)) throw new Error("the answer is not an orchestrator status document");
   } catch (e) {
-    throw new RuntimeFailure(`no orchestrator answered at ${url} (${e instanceof Error ? e.message : String(e)})`, {
+    throw new RuntimeFailure(`no orchestrator answered at ${url} (${describeFetchError(e)})`, {
       hint: "Is `opencode-orchestrator orchestrate` running? Pass --address host:port if it uses another status_address.",
     });
   }
@@ -48,7 +86,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     String(w.turnsRunning),
     String(w.turnsQueued),
     `${w.turns.completed}/${w.turns.failed}/${w.turns.cancelled}/${w.turns.interrupted}`,
-    String(w.restarts),
+    w.nextRestartAt === null ? String(w.restarts) : `${w.restarts} (next in ${formatAge(Math.max(0, Date.parse(w.nextRestartAt) - now))})`,
     w.opencodePid === null ? "-" : String(w.opencodePid),
     w.lastError ?? "",
   ]);
@@ -60,4 +98,16 @@ export async function run(ctx: CommandContext): Promise<number> {
     ),
   );
   return EXIT.ok;
+}
+
+/** fetch's errors are terse ("fetch failed"); the cause says what happened (ECONNREFUSED, …). */
+function describeFetchError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.name === "TimeoutError") return "no answer within 5 s";
+  const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
+  const code = (e as NodeJS.ErrnoException).code ?? cause?.code;
+  if (code === "ECONNREFUSED") return "connection refused: nothing listens there";
+  if (cause?.message) return cause.message;
+  if (code) return code;
+  return e.message;
 }
