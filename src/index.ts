@@ -10,7 +10,7 @@ import { commandHelp, overviewHelp, usageLine } from "./cli/help.ts";
 import { stderrColors } from "./util/colors.ts";
 import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled } from "./util/errors.ts";
 import { killAllChildrenNow } from "./util/children.ts";
-import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log.ts";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from "./util/log.ts";
 import { redact } from "./util/redact.ts";
 
 const VERSION: string = pkg.version;
@@ -55,6 +55,7 @@ const handlers = new Set<(s: ShutdownSignal) => void>();
 let shutdownCount = 0;
 let lastCountedAt = 0;
 let installed = false;
+let commandLog: Logger | undefined;
 
 function onProcessSignal(signal: SignalName): void {
   if (signal === "SIGHUP") {
@@ -67,7 +68,10 @@ function onProcessSignal(signal: SignalName): void {
   shutdownCount++;
   if (shutdownCount >= 3) {
     const killed = killAllChildrenNow();
-    err(`${signal} received a third time: exiting now${killed ? ` (killed ${killed} child process${killed > 1 ? "es" : ""})` : ""}.`);
+    const msg = `${signal} received a third time: exiting now${killed ? ` (killed ${killed} child process${killed > 1 ? "es" : ""})` : ""}.`;
+    // Through the command's logger when there is one, so --log-format json stays JSON to the end.
+    if (commandLog) commandLog.error(msg);
+    else err(msg);
     process.exit(EXIT.failure);
   }
   for (const h of handlers) h({ signal, count: shutdownCount });
@@ -164,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
     positionals,
     stdout: out,
     stderr: (t) => err(redact(t)),
-    log: createLogger({ level, format }),
+    log: (commandLog = createLogger({ level, format })),
     onSignal: subscribeSignals,
     version: VERSION,
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),

@@ -102,6 +102,39 @@ describe("orchestrate shutdown", () => {
     expect((await world.admin.list()).find((x) => x.workerId === w.workerId)?.status).toBe("offline");
   }, 120_000);
 
+  test("one SIGTERM and a running answer past shutdown_timeout: interrupted at the deadline, with why", async () => {
+    const { orch, slow, pid } = await runningAnswer("deadline", "binary", 1);
+    orch.proc.kill("SIGTERM");
+    expect((await orch.proc.exited).code).toBe(0);
+    expect(orch.logs().some((l) => l.level === "warn" && /^drain deadline \(1 s\) reached: interrupting running answers$/.test(l.msg))).toBe(true);
+    const m = await world.admin.message(slow.messageId);
+    expect(m?.status).toBe("interrupted");
+    expect(m?.reason).toBe("the worker shut down before the answer finished (drain deadline reached)");
+    expect(pidAlive(pid)).toBe(false);
+  }, 120_000);
+
+  test("3rd signal exits at once even when stopping hangs (backend gone), and kills OpenCode", async () => {
+    const { orch, pid } = await runningAnswer("impatient", "binary");
+    await world.backend.stopNetwork(); // writes now hang: the interrupted answer cannot be recorded
+    try {
+      orch.proc.kill("SIGTERM");
+      await orch.waitForLog((l) => /^SIGTERM: draining/.test(l.msg), "drain notice");
+      await sleep(700);
+      orch.proc.kill("SIGTERM");
+      await orch.waitForLog((l) => /^SIGTERM again/.test(l.msg), "interrupt notice");
+      await sleep(700);
+      expect(orch.proc.child.exitCode).toBeNull(); // still stuck on the backend
+      orch.proc.kill("SIGTERM");
+      const exit = await orch.proc.exited;
+      expect(exit.code).toBe(1);
+      const last = orch.logs().at(-1)!; // JSON to the last line
+      expect([last.level, last.msg]).toEqual(["error", "SIGTERM received a third time: exiting now (killed 1 child process)."]);
+      await waitUntil(() => !pidAlive(pid), "OpenCode killed", 5_000);
+    } finally {
+      await world.backend.startNetwork();
+    }
+  }, 120_000);
+
   test("after a SIGKILL mid-answer, the next start stops the leftover OpenCode and the answer is not left running", async () => {
     const { w, cfg, orch, slow, pid } = await runningAnswer("killed", "binary");
     reapLater(pid);
