@@ -88,16 +88,22 @@ export async function run(ctx: CommandContext): Promise<number> {
     `${w.turns.completed}/${w.turns.failed}/${w.turns.cancelled}/${w.turns.interrupted}`,
     w.nextRestartAt === null ? String(w.restarts) : `${w.restarts} (next in ${formatAge(Math.max(0, Date.parse(w.nextRestartAt) - now))})`,
     w.opencodePid === null ? "-" : String(w.opencodePid),
-    w.lastError ?? "",
+    detail(w),
   ]);
   ctx.stdout(
     renderTable(
-      ["WORKER", "STATE", "FOR", "BACKEND", "HEARTBEAT", "RUNNING", "QUEUED", "DONE/FAIL/CANC/INT", "RESTARTS", "OPENCODE", "LAST ERROR"],
+      ["WORKER", "STATE", "FOR", "BACKEND", "HEARTBEAT", "RUNNING", "QUEUED", "DONE/FAIL/CANC/INT", "RESTARTS", "OPENCODE", "DETAIL"],
       rows,
       { headerStyle: c.bold },
     ),
   );
   return EXIT.ok;
+}
+
+/** The last error; for a worker waiting for approval, the command that approves it. */
+function detail(w: StatusDoc["workers"][number]): string {
+  if (w.state === "awaiting_approval") return `approve it: opencode-orchestrator admin approve ${w.workerId}`;
+  return w.lastError ?? "";
 }
 
 /** fetch's errors are terse ("fetch failed"); the cause says what happened (ECONNREFUSED, …). */

@@ -96,10 +96,12 @@ export async function runForeground(o: RunOptions): Promise<number> {
     log.info(`shutting down: ${why}`);
     if (cancelReason) await manager.stop(cancelReason);
     else {
+      // The current config's deadline: shutdown_timeout may have changed by a reload.
+      const timeoutMs = manager.config.shutdownTimeoutMs;
       const deadline = setTimeout(() => {
-        log.warn(`drain deadline (${Math.round(config.shutdownTimeoutMs / 1000)} s) reached: interrupting running answers`);
+        log.warn(`drain deadline (${Math.round(timeoutMs / 1000)} s) reached: interrupting running answers`);
         void manager.stop("the worker shut down before the answer finished (drain deadline reached)");
-      }, config.shutdownTimeoutMs);
+      }, timeoutMs);
       await manager.drain();
       clearTimeout(deadline);
     }
@@ -127,6 +129,10 @@ export async function runForeground(o: RunOptions): Promise<number> {
     try {
       const next = await o.reloadConfig();
       for (const w of next.warnings) log.warn(`${w.path}: ${w.message}`);
+      if (next.statusAddress !== manager.config.statusAddress) {
+        // The endpoint keeps its socket: moving it would drop what monitors it mid-flight.
+        log.warn(`status_address changed to ${next.statusAddress ?? "off"}: it takes effect at the next start`);
+      }
       const r = manager.reload(next);
       log.info(`config reloaded (${trigger})`, {
         added: r.added.join(",") || undefined,

@@ -71,7 +71,10 @@ describe("orchestrate reload", () => {
 
     // ---- valid edit: add newbie, remove goner, change changer, keep keeper -----------------
     const writtenAt = Date.now();
-    writeConfig(cfg, { workers: [entries.keeper!, { ...entries.changer!, max_concurrent_sessions: 2 }, entries.newbie!] });
+    writeConfig(cfg, {
+      shutdown_timeout: 1, // checked at the end: the drain deadline follows the reloaded file
+      workers: [entries.keeper!, { ...entries.changer!, max_concurrent_sessions: 2 }, entries.newbie!],
+    });
     const applied = await orch.waitForStatus((s) => s.lastReload?.ok === true, "applied reload");
     const reloadLine = await orch.waitForLog((l) => l.msg === "config reloaded (file changed)", "reload log line");
     console.log(`[measure] reload applied ${Date.parse(reloadLine.time) - writtenAt} ms after the file was written (300 ms debounce)`);
@@ -111,8 +114,13 @@ describe("orchestrate reload", () => {
     expect(metric(metrics, "opencode_orchestrator_turns_total", { worker: "goner", outcome: "completed" })).toBeUndefined();
 
     for (const path of ["/status", "/metrics"]) assertNoSecrets(path, (await orch.get(path)).body, tokens);
+    // Shutdown uses the reloaded shutdown_timeout (1 s), not the one the process started with (30 s).
+    const last = await world.admin.send(s2.sessionId, "SLOW");
+    await world.waitForMessage(last.messageId, (m) => m.status === "running" && m.text.length > 0);
     orch.proc.kill("SIGTERM");
     expect((await orch.proc.exited).code).toBe(0);
+    expect(orch.logs().some((l) => l.msg === "drain deadline (1 s) reached: interrupting running answers")).toBe(true);
+    expect(await world.admin.message(last.messageId)).toMatchObject({ status: "interrupted" });
     assertNoSecrets("orchestrate stderr", orch.proc.stderr, tokens);
   }, 150_000);
 });

@@ -148,6 +148,7 @@ describe("orchestrate start", () => {
       expect(table.stdout).toMatch(new RegExp(`^${n}\\s+${state}\\s`, "m"));
     }
     expect(table.stdout).toMatch(/^good-one\s+ready\s+.*\s1\/0\/0\/0\s+0\s+\d+/m);
+    expect(table.stdout).toMatch(new RegExp(`^waiting\\s+awaiting_approval\\s.*approve it: opencode-orchestrator admin approve ${waiting.workerId}$`, "m"));
     const json = await runCli("binary", ["status", "--json", "--address", orch.address]);
     expect(json.code).toBe(0);
     const jdoc = JSON.parse(json.stdout);
