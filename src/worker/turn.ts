@@ -4,7 +4,7 @@ import type { FinalOutcome, PendingMessage } from "../backend/api.ts";
 import { classifyBackendError, backendErrorMessage } from "../backend/errors.ts";
 import type { WorkerBackend } from "../backend/worker-client.ts";
 import { sleep } from "../util/backoff.ts";
-import { errorMessage } from "../util/errors.ts";
+import { errorMessage, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { createRelay } from "./relay.ts";
@@ -61,6 +61,15 @@ async function finishWithRetry(deps: TurnDeps, messageId: string, outcome: Final
   }
 }
 
+/** How a turn stopped from our side ends: interrupted (shutdown, lease lost) or cancelled. */
+function stoppedOutcome(stop: AbortSignal, lost: AbortSignal): { outcome: FinalOutcome; reason: string } {
+  const why = stop.reason as StopReason | undefined;
+  if (stop.aborted && why?.kind === "interrupt") return { outcome: "interrupted", reason: why.reason };
+  if (lost.aborted) return { outcome: "interrupted", reason: "the worker lost this message (its lease expired)" };
+  // Stored with the message, so a client can tell it from "cancelled before it started".
+  return { outcome: "cancelled", reason: "cancelled on request while running" };
+}
+
 export async function runTurn(deps: TurnDeps, msg: PendingMessage, stop: AbortSignal): Promise<TurnOutcome> {
   const log = deps.log;
   const relay = createRelay({
@@ -100,23 +109,16 @@ export async function runTurn(deps: TurnDeps, msg: PendingMessage, stop: AbortSi
     else if (result.outcome === "failed") {
       outcome = "failed";
       reason = result.reason;
-    } else {
-      const why = stop.reason as StopReason | undefined;
-      if (why?.kind === "interrupt") {
-        outcome = "interrupted";
-        reason = why.reason;
-      } else if (lost.signal.aborted) {
-        outcome = "interrupted";
-        reason = "the worker lost this message (its lease expired)";
-      } else {
-        outcome = "cancelled";
-        // Stored with the message, so a client can tell it from "cancelled before it started".
-        reason = "cancelled on request while running";
-      }
-    }
+    } else ({ outcome, reason } = stoppedOutcome(stop, lost.signal));
   } catch (e) {
-    outcome = "failed";
-    reason = errorMessage(e);
+    if (stop.aborted || lost.signal.aborted) ({ outcome, reason } = stoppedOutcome(stop, lost.signal));
+    else {
+      outcome = "failed";
+      // The hint says what to do (e.g. how to install OpenCode): the person reading the
+      // failed answer and whoever runs the worker both need it.
+      reason = e instanceof OrchestratorError && e.hint ? `${e.message}. ${e.hint}` : errorMessage(e);
+      if (!acquired) log.warn("OpenCode could not be started for this prompt", { messageId: msg.messageId, error: reason });
+    }
   } finally {
     if (acquired) deps.agents.release();
   }

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { startWorld, type World } from "../support/e2e.ts";
 import { CANNED_ANSWER, slowAnswerChunks } from "../support/stub-model.ts";
-import { alive, childrenOf, opencodePid, startOnlineDev, stopAll, waitForText, waitGone } from "./dev-support.ts";
+import { alive, childrenOf, opencodePid, startDev, startOnlineDev, stopAll, waitForText, waitGone } from "./dev-support.ts";
 
 const T = 120_000;
 // SLOW: 16 chunks 250 ms apart (~4 s): long enough to break something in the middle.
@@ -73,5 +73,24 @@ describe("dev recovers", () => {
     const done = await world.waitForMessage(next.messageId);
     expect(done).toMatchObject({ status: "completed", text: CANNED_ANSWER });
     expect(dev.child.exitCode).toBeNull();
+  }, T);
+
+  test("OpenCode missing → the answer fails naming how to install it; dev keeps serving", async () => {
+    const w = await world.addWorker({ approve: true });
+    // An empty PATH: no `opencode` anywhere (the compiled binary needs nothing else).
+    const dev = startDev("binary", world, { cwd: world.project(), token: w.token, env: { PATH: world.project("empty-path") } });
+    await dev.waitFor(/\bonline\b/, { stream: "stderr" });
+    const { sessionId } = await world.admin.createSession(w.workerId, "no opencode");
+    for (const prompt of ["first", "second"]) {
+      const { messageId } = await world.admin.send(sessionId, prompt);
+      const m = await world.waitForMessage(messageId);
+      expect(m.status).toBe("failed");
+      expect(m.reason).toContain("OpenCode was not found");
+      expect(m.reason).toContain("npm i -g opencode-ai");
+    }
+    expect(dev.stderr).toMatch(/warn .*OpenCode could not be started.*npm i -g opencode-ai/);
+    expect(dev.child.exitCode).toBeNull();
+    dev.kill("SIGTERM");
+    expect((await dev.exited).code).toBe(0);
   }, T);
 });
