@@ -2,7 +2,7 @@
 // answer to stdout as it arrives (only the answer: it pipes), the session id to stderr.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectAdmin } from "../backend/admin-client.ts";
+import { connectAdmin, type AdminClient } from "../backend/admin-client.ts";
 import type { ChatMessageView } from "../backend/api.ts";
 import { resolveAdminTarget } from "../config/admin-env.ts";
 import { stateDir } from "../config/paths.ts";
@@ -37,6 +37,22 @@ function saveSession(key: string, sessionId: string): void {
   writeSecureFile(sessionsFile(), JSON.stringify(all, null, 2) + "\n");
 }
 
+/** A prompt for a worker that is not running waits silently otherwise: say why on stderr. */
+async function noteIfNotServing(admin: AdminClient, worker: string, ctx: CommandContext): Promise<void> {
+  let w;
+  try {
+    w = (await admin.list()).find((x) => x.workerId === worker || x.name === worker);
+  } catch {
+    return; // only a hint; the answer is what matters
+  }
+  if (!w) return;
+  if (w.approval === "pending") {
+    ctx.stderr(`worker "${w.name}" is not approved yet: the answer starts once it is (opencode-orchestrator admin approve ${w.workerId})`);
+  } else if (w.status !== "online") {
+    ctx.stderr(`worker "${w.name}" is ${w.status}: the answer starts when it is running again`);
+  }
+}
+
 export async function run(ctx: CommandContext): Promise<number> {
   const worker = str(ctx.flags.worker);
   if (!worker) throw new UsageError("chat needs --worker <worker id or name>", { command: "chat" });
@@ -66,6 +82,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     saveSession(key, sessionId);
     ctx.stderr(`session ${sessionId}`);
     const messageId = sent.messageId;
+    await noteIfNotServing(admin, worker, ctx);
 
     let printed = 0;
     let cancelling = false;

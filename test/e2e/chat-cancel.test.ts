@@ -68,4 +68,18 @@ describe("chat Ctrl+C", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${CANNED_ANSWER}\n`);
   }, T);
+
+  test("a prompt for a worker that is not running says so, waits, and Ctrl+C cancels it before it starts", async () => {
+    const pending = await world.addWorker({ name: "not-approved-yet" });
+    const c = startChat("binary", world, ["--worker", pending.name, "--new", "Say hello"]);
+    await c.waitFor(new RegExp(`worker "not-approved-yet" is not approved yet: .*admin approve ${pending.workerId}`), { stream: "stderr" });
+    await Bun.sleep(300);
+    expect(c.child.exitCode).toBeNull();
+    c.kill("SIGINT");
+    expect((await c.exited).code).toBe(1);
+    expect(c.stdout).toBe("");
+    expect(c.stderr).toContain("answer cancelled: cancelled before it started");
+    const [answer] = await answers(world, sessionOf(c.stderr));
+    expect(answer).toMatchObject({ status: "cancelled", text: "" });
+  }, T);
 });

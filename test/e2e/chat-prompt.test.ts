@@ -41,6 +41,8 @@ for (const target of CLI_TARGETS) {
       expect(r.code).toBe(0);
       // Only the answer on stdout (plus the final newline chat adds), so it pipes.
       expect(r.stdout).toBe(`${CANNED_ANSWER}\n`);
+      // stderr: just the session id (the worker is online, so no note about waiting).
+      expect(r.stderr.trimEnd().split("\n")).toEqual([`session ${sessionOf(r.stderr)}`]);
 
       const [answer] = await answers(world, sessionOf(r.stderr));
       expect(answer).toMatchObject({ status: "completed", text: CANNED_ANSWER, reason: null });
