@@ -1,7 +1,7 @@
 // `status`: reads a running orchestrator's /status endpoint and prints a table (or the JSON).
 import { readFileSync } from "node:fs";
 import { readConfigEnv } from "../config/env.ts";
-import { parseJsonc } from "../config/jsonc.ts";
+import { parse } from "jsonc-parser/lib/esm/main.js";
 import { resolveConfigPath } from "../config/paths.ts";
 import { checkStatusAddress } from "../config/rules.ts";
 import { DEFAULTS } from "../config/types.ts";
@@ -11,17 +11,23 @@ import { EXIT, RuntimeFailure } from "../util/errors.ts";
 import type { CommandContext } from "./command.ts";
 import { formatAge, renderTable } from "./table.ts";
 
-/** status_address of workers.json, when the file is there and the field is valid. */
+/**
+ * status_address of workers.json, when the file is there and the field is valid. Read leniently:
+ * a file with a syntax error is what a running orchestrator rejected on reload while it keeps
+ * listening where the last good file said, which is most likely this same address.
+ */
 function addressFromConfigFile(): { value: string | null; file: string } | undefined {
   const { path } = resolveConfigPath({});
+  let text: string;
   try {
-    const raw = parseJsonc(readFileSync(path, "utf8"), path) as { status_address?: unknown } | null;
-    if (typeof raw?.status_address !== "string") return undefined;
-    const r = checkStatusAddress(raw.status_address);
-    return r.ok ? { value: r.value, file: path } : undefined;
+    text = readFileSync(path, "utf8");
   } catch {
-    return undefined; // missing or broken: `orchestrate` would not be running from it either
+    return undefined;
   }
+  const raw = parse(text, [], { allowTrailingComma: true }) as { status_address?: unknown } | undefined;
+  if (typeof raw?.status_address !== "string") return undefined;
+  const r = checkStatusAddress(raw.status_address);
+  return r.ok ? { value: r.value, file: path } : undefined;
 }
 
 /** Where to look, in the precedence orchestrate uses: --address > env > workers.json > default. */

@@ -119,6 +119,11 @@ for (const target of CLI_TARGETS) {
         env: { OPENCODE_ORCHESTRATOR_CONFIG: configWith(`127.0.0.1:${await closedPort()}`), OPENCODE_ORCHESTRATOR_STATUS_ADDRESS: server.address },
       });
       expect(envWins.code).toBe(0);
+      // A file broken by an edit (which orchestrate rejects, running on) still tells where to look.
+      const broken = join(tempDir("status-cfg-"), "workers.json");
+      writeFileSync(broken, `{ "status_address": "${server.address}", "workers": [ { "name": "x",, } ] }\n`, { mode: 0o600 });
+      const fromBroken = await runCli(target, ["status", "--json"], { env: { OPENCODE_ORCHESTRATOR_CONFIG: broken } });
+      expect(fromBroken.code).toBe(0);
     });
 
     test("nothing listening: exit 1, what was tried and what to do, nothing on stdout", async () => {
