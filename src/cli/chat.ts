@@ -37,6 +37,10 @@ function saveSession(key: string, sessionId: string): void {
   writeSecureFile(sessionsFile(), JSON.stringify(all, null, 2) + "\n");
 }
 
+function isBrokenPipe(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | null)?.code === "EPIPE";
+}
+
 /** A prompt for a worker that is not running waits silently otherwise: say why on stderr. */
 async function noteIfNotServing(admin: AdminClient, worker: string, ctx: CommandContext): Promise<void> {
   let w;
@@ -86,14 +90,32 @@ export async function run(ctx: CommandContext): Promise<number> {
 
     let printed = 0;
     let cancelling = false;
-    const final = await new Promise<ChatMessageView>((resolve, reject) => {
+    let readerGone = false;
+    let releaseSignals = () => {};
+    const final = await new Promise<ChatMessageView | null>((resolve, reject) => {
+      // The reader may go away (`chat … | head`): stop quietly, as pipes do, and leave the
+      // answer to finish on the worker. Bun throws EPIPE from write(); Node emits it as an event.
+      const stopReading = () => {
+        if (readerGone) return;
+        readerGone = true;
+        unsubscribe();
+        resolve(null);
+      };
+      // Stays attached until exit: the final newline may fail the same way.
+      process.stdout.on("error", (e) => (isBrokenPipe(e) ? stopReading() : reject(e)));
       const unsubscribe = admin.watchMessage(
         messageId,
         (view) => {
-          if (!view) return;
+          if (!view || readerGone) return;
           if (view.text.length > printed) {
-            process.stdout.write(view.text.slice(printed));
+            const text = view.text.slice(printed);
             printed = view.text.length;
+            try {
+              process.stdout.write(text);
+            } catch (e) {
+              if (!isBrokenPipe(e)) throw e;
+              return stopReading();
+            }
           }
           if (view.status && FINAL.has(view.status)) {
             unsubscribe();
@@ -105,7 +127,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           reject(e);
         },
       );
-      ctx.onSignal((s) => {
+      releaseSignals = ctx.onSignal((s) => {
         if (s.signal === "SIGHUP") return;
         if (s.count === 1 && !cancelling) {
           cancelling = true;
@@ -116,8 +138,15 @@ export async function run(ctx: CommandContext): Promise<number> {
           reject(new RuntimeFailure("stopped waiting; the answer may still be running", { hint: `message ${messageId}` }));
         }
       });
-    });
-    if (printed > 0 && !final.text.endsWith("\n")) process.stdout.write("\n");
+    }).finally(() => releaseSignals());
+    if (final === null) return EXIT.ok;
+    if (printed > 0 && !final.text.endsWith("\n")) {
+      try {
+        process.stdout.write("\n");
+      } catch (e) {
+        if (!isBrokenPipe(e)) throw e;
+      }
+    }
     if (final.status === "completed") return EXIT.ok;
     ctx.stderr(`answer ${final.status}${final.reason ? `: ${final.reason}` : ""}`);
     return EXIT.failure;

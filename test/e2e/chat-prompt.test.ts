@@ -2,11 +2,12 @@
 // stub model, and the answer streamed back the same way. Both the compiled binary and the
 // Node bundle run `dev` and `chat` for the basic flow; the costlier checks run on the binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CLI_TARGETS, type CliTarget } from "../support/cli.ts";
+import { BINARY, CLI_TARGETS, NODE_BUNDLE } from "../support/cli.ts";
+import { run } from "../support/proc.ts";
 import { startWorld, type World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { CANNED_ANSWER, chunkText, slowAnswerChunks, stubFailureMessage } from "../support/stub-model.ts";
-import { answers, chat, opencodePid, sessionOf, startOnlineDev, stopAll } from "./dev-support.ts";
+import { adminEnv, answers, chat, opencodePid, sessionOf, startOnlineDev, stopAll } from "./dev-support.ts";
 
 // SLOW here means many small, quick deltas: what the relay must coalesce.
 const MANY_CHUNKS = 40;
@@ -65,6 +66,20 @@ for (const target of CLI_TARGETS) {
       const [answer] = await answers(world, sessionOf(r.stderr));
       expect(answer!.status).toBe("failed");
       expect(answer!.reason).toContain(stubFailureMessage(400));
+    }, TEST_TIMEOUT);
+
+    test("chat piped into a reader that stops early (| head) exits 0 quietly; the answer still completes", async () => {
+      const cli = target === "binary" ? BINARY : `node ${NODE_BUNDLE}`;
+      const r = await run("bash", ["-c", `set -o pipefail; ${cli} chat --worker ${workerId} --new "SLOW piped" | head -c 12`], {
+        env: adminEnv(world),
+        timeoutMs: 60_000,
+      });
+      expect(r.stdout).toBe("slow 1. slow");
+      expect(r.stderr).not.toMatch(/EPIPE|at .+:\d+/);
+      expect(r.code).toBe(0);
+      const [answer] = await answers(world, sessionOf(r.stderr));
+      const done = await world.waitForMessage(answer!.messageId);
+      expect(done).toMatchObject({ status: "completed", text: slowAnswerChunks(MANY_CHUNKS).join("") });
     }, TEST_TIMEOUT);
 
     if (target !== "binary") return;
