@@ -1,4 +1,4 @@
-// Shutdown through the real CLI: the first signal drains (the running answer finishes, new
+// Shutdown through the real CLI: the first signal (SIGINT or SIGTERM) drains (the running answer finishes, new
 // prompts wait, the backend shows `draining`, a duplicate within 500 ms counts once), the second
 // interrupts the running answer with a reason, and nothing of ours is left running. After a
 // SIGKILL mid-answer, the next start stops the OpenCode server left behind and the answer ends
@@ -59,12 +59,12 @@ async function runningAnswer(name: string, target: CliTarget, shutdownTimeout = 
 }
 
 describe("orchestrate shutdown", () => {
-  test("1st SIGTERM drains: the running answer completes, new prompts wait, exit 0, nothing left (node bundle)", async () => {
+  test("1st SIGINT drains: the running answer completes, new prompts wait, exit 0, nothing left (node bundle)", async () => {
     const { w, orch, session, slow, pid } = await runningAnswer("drainer", "node");
-    // Sent twice within 500 ms (as npm/bun forward it): counts as one, so it still drains.
-    orch.proc.kill("SIGTERM");
+    // Ctrl+C, forwarded twice within 500 ms (as npm/bun do): counts as one, so it still drains.
+    orch.proc.kill("SIGINT");
     await sleep(50);
-    orch.proc.kill("SIGTERM");
+    orch.proc.kill("SIGINT");
     const draining = await orch.waitForStatus((s) => s.workers[0]?.state === "draining", "draining");
     expect(draining.shuttingDown).toBe(true);
     expect((await orch.get("/healthz")).code).toBe(503);
