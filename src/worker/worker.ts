@@ -68,6 +68,9 @@ class WorkerFailure extends Error {
   }
 }
 
+/** How long a worker waits for its first backend connection before saying it cannot reach it. */
+const UNREACHABLE_WARN_MS = 5_000;
+
 const APPROVE_HINT = (id: string) => `approve it with: opencode-orchestrator admin approve ${id}`;
 const REAUTH_HINT = "get a new token with `opencode-orchestrator admin add-worker`, put it in the config, then approve it";
 
@@ -115,6 +118,10 @@ export function startWorker(opts: WorkerOptions): Worker {
     const kind = classifyBackendError(e);
     if (kind === "unauthorized") return new WorkerFailure(`the backend rejected this worker's token (${what})`, "reauth");
     if (kind === "revoked") return new WorkerFailure("this worker was revoked", "reauth");
+    // A timeout before the first connection is a wrong URL or a backend that is not running.
+    if (kind === "timeout" && backend && !backend.connection().everConnected) {
+      return new WorkerFailure(`${what}: cannot reach the backend at ${config.convexUrl}`, "transient");
+    }
     return new WorkerFailure(`${what}: ${backendErrorMessage(e)}`, "transient");
   }
 
@@ -281,6 +288,14 @@ export function startWorker(opts: WorkerOptions): Worker {
     const b = connectWorkerBackend(config.convexUrl, config.token, { log });
     backend = b;
     resources.add("backend connection", () => b.close());
+    // Calls wait for the connection up to their timeout; say early why nothing happens.
+    const unreachable = setTimeout(() => {
+      if (!b.connection().everConnected) {
+        log.warn(`cannot reach the backend at ${config.convexUrl} yet; still trying — check the URL and that the backend is running`);
+      }
+    }, UNREACHABLE_WARN_MS);
+    unreachable.unref?.();
+    resources.add("reachability check", () => clearTimeout(unreachable));
     agents = createAgentHost({
       start: opts.startAgent,
       directory: config.workingDirectory,

@@ -115,6 +115,16 @@ for (const target of CLI_TARGETS) {
   });
 }
 
+test("a backend that does not answer is named in the log (check the URL); SIGTERM still exits 0", async () => {
+  const w = await world.addWorker({ approve: true });
+  const url = "http://127.0.0.1:9"; // nothing listens on the discard port
+  const dev = startDev("binary", world, { cwd: world.project(), token: w.token, env: { CONVEX_URL: url } });
+  await dev.waitFor(new RegExp(`warn .*cannot reach the backend at ${url.replace(/\./g, "\\.")} yet`), { stream: "stderr" });
+  expect(dev.stderr).not.toMatch(/\bonline\b/);
+  dev.kill("SIGTERM");
+  expect((await dev.exited).code).toBe(0);
+}, T);
+
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 
 /** The CLI's `dev` under a pseudo-terminal, so stdin and stderr are TTYs as for a person. */
