@@ -55,6 +55,15 @@ for (const target of CLI_TARGETS) {
       const mine = world.stub.completions().slice(requestsBefore);
       expect(mine.map((q) => q.lastUserText)).toContain("Say hello");
       expect(await opencodePid(dev)).toBeGreaterThan(0);
+      // Once OpenCode ran, the worker published the models it offers in that folder.
+      const deadline = Date.now() + 30_000;
+      let models: { providerId: string; modelId: string }[] = [];
+      while (Date.now() < deadline) {
+        models = (await world.admin.list()).find((w) => w.workerId === workerId)!.models;
+        if (models.length > 0) break;
+        await Bun.sleep(100);
+      }
+      expect(models).toContainEqual(expect.objectContaining({ providerId: "stub", modelId: "stub-model" }));
     }, TEST_TIMEOUT);
 
     test("the model fails (HTTP 400) → message failed with the model's error; chat exits 1 with the reason", async () => {

@@ -53,6 +53,8 @@ for (const target of CLI_TARGETS) {
       const row = await waitForRow(w.workerId, (r) => r.status === "online");
       expect(row.approval).toBe("approved");
       expect(row.directory).toBeTruthy();
+      // Online means heartbeating.
+      expect((await waitForRow(w.workerId, (r) => r.lastHeartbeatAt !== null)).lastHeartbeatAt).toBeGreaterThan(0);
       // Same process all along.
       expect(dev.child.exitCode).toBeNull();
 
