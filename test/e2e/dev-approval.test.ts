@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, CLI_TARGETS, NODE_BUNDLE, type CliTarget } from "../support/cli.ts";
 import { startWorld, type World } from "../support/e2e.ts";
-import { admin, startDev, startOnlineDev, stopAll } from "./dev-support.ts";
+import { admin, childrenOf, startDev, startOnlineDev, stopAll } from "./dev-support.ts";
 
 const T = 60_000;
 let world: World;
@@ -57,6 +57,9 @@ for (const target of CLI_TARGETS) {
       expect((await waitForRow(w.workerId, (r) => r.lastHeartbeatAt !== null)).lastHeartbeatAt).toBeGreaterThan(0);
       // Same process all along.
       expect(dev.child.exitCode).toBeNull();
+      // OpenCode starts lazily, with the first prompt: an idle worker runs none.
+      expect(dev.stderr).not.toContain("starting OpenCode");
+      expect(childrenOf(dev.child.pid!)).toEqual([]);
 
       dev.kill("SIGTERM");
       expect((await dev.exited).code).toBe(0);
