@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { connectAdmin, type AdminClient } from "../../src/backend/admin-client.ts";
 import type { ChatMessageView } from "../../src/backend/api.ts";
 import { startLocalBackend, type LocalBackend } from "../../src/local-backend/backend.ts";
+import { processesWithEnv, terminatePids } from "../../src/util/process-group.ts";
 import { modules, schema } from "../../src/local-backend/modules.ts";
 import { opencodeTestEnv } from "./opencode-env.ts";
 import { startStubModel, type StubModel, type StubModelOptions } from "./stub-model.ts";
@@ -60,6 +61,13 @@ export async function startWorld(o: { stub?: StubModelOptions; sweepIntervalMs?:
       }
     },
     async stop() {
+      // Safety net: whatever a failed or interrupted test left running in this world (an
+      // OpenCode server, a CLI) carries the world's private XDG_STATE_HOME; never orphan it.
+      const leftovers = processesWithEnv("XDG_STATE_HOME", env.XDG_STATE_HOME!);
+      if (leftovers.length > 0) {
+        process.stderr.write(`world.stop(): killing ${leftovers.length} process(es) a test left running: ${leftovers.join(", ")}\n`);
+        await terminatePids(leftovers);
+      }
       await admin.close();
       await backend.stop();
       await stub.stop();
