@@ -34,7 +34,7 @@ export async function startWorld(o: { stub?: StubModelOptions; sweepIntervalMs?:
   const stub = await startStubModel(o.stub);
   const backend = await startLocalBackend({ schema, modules, sweepIntervalMs: o.sweepIntervalMs ?? 1_000 });
   const admin = connectAdmin(backend.url, backend.adminKey);
-  const env = { ...opencodeTestEnv(stub.url, { root: join(root, "home") }), CONVEX_URL: backend.url, NO_COLOR: "1" };
+  const env: Record<string, string> = { ...opencodeTestEnv(stub.url, { root: join(root, "home") }), CONVEX_URL: backend.url, NO_COLOR: "1" };
   let n = 0;
   return {
     backend,
