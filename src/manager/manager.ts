@@ -138,6 +138,7 @@ export function createManager(opts: ManagerOptions) {
         const replacement = newSlot(wanted);
         slots.set(key, replacement);
         void retire(old, {}).then(() => {
+          replacement.absorb(old.snapshot());
           if (!stopping && slots.get(key) === replacement) replacement.start();
         });
       };

@@ -8,7 +8,36 @@ function label(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-export function renderMetrics(s: StatusDoc): string {
+type Row = StatusDoc["workers"][number];
+
+/**
+ * One row per worker name. While a changed worker drains, its old and new instance share the
+ * name; two series with the same labels would make Prometheus reject the whole scrape.
+ */
+function byName(workers: Row[]): Row[] {
+  const merged = new Map<string, Row>();
+  for (const w of workers) {
+    const m = merged.get(w.name);
+    if (!m) {
+      merged.set(w.name, { ...w, turns: { ...w.turns } });
+      continue;
+    }
+    for (const k of ["completed", "failed", "cancelled", "interrupted"] as const) m.turns[k] += w.turns[k];
+    m.turnsRunning += w.turnsRunning;
+    m.turnsQueued += w.turnsQueued;
+    m.relayBatches += w.relayBatches;
+    m.heartbeatsFailed += w.heartbeatsFailed;
+    m.restarts += w.restarts;
+    m.backendConnected ||= w.backendConnected;
+    if (w.lastHeartbeatAgeSeconds !== null) {
+      m.lastHeartbeatAgeSeconds = m.lastHeartbeatAgeSeconds === null ? w.lastHeartbeatAgeSeconds : Math.min(m.lastHeartbeatAgeSeconds, w.lastHeartbeatAgeSeconds);
+    }
+  }
+  return [...merged.values()];
+}
+
+export function renderMetrics(doc: StatusDoc): string {
+  const s = { ...doc, workers: byName(doc.workers) };
   const out: string[] = [];
   const metric = (name: string, type: "gauge" | "counter", help: string, samples: [string, number][]) => {
     out.push(`# HELP ${P}_${name} ${help}`, `# TYPE ${P}_${name} ${type}`);
@@ -22,7 +51,8 @@ export function renderMetrics(s: StatusDoc): string {
     "workers",
     "gauge",
     "Workers by state.",
-    WORKER_STATES.map((st) => [`{state="${st}"}`, s.workers.filter((x) => x.state === st).length]),
+    // Every instance counts here, a draining old one included.
+    WORKER_STATES.map((st) => [`{state="${st}"}`, doc.workers.filter((x) => x.state === st).length]),
   );
   metric(
     "turns_total",

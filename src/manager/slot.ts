@@ -124,6 +124,16 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       return worker;
     },
     start: launch,
+    /**
+     * Take over the counts of the slot this one replaces (same worker, changed config), so its
+     * counters in /status and /metrics carry on instead of dropping back to zero.
+     */
+    absorb(prev: { stats: WorkerStats; restarts: number }): void {
+      for (const k of ["completed", "failed", "cancelled", "interrupted"] as const) totals.turns[k] += prev.stats.turns[k];
+      totals.relayBatches += prev.stats.relayBatches;
+      totals.heartbeatsFailed += prev.stats.heartbeatsFailed;
+      restarts += prev.restarts;
+    },
     /** Cannot recover without a config change (revoked token, config problem). */
     unrecoverable(): boolean {
       const { state, errorClass } = visibleState();

@@ -1,6 +1,7 @@
 // Hot reload through the real CLI: an invalid edit is rejected and the last good config keeps
 // running; a valid edit adds, removes and changes workers without touching an unchanged one —
-// whose running answer goes on in the same OpenCode server — and SIGHUP reloads too.
+// whose running answer goes on in the same OpenCode server; a changed one finishes its answer
+// before it restarts — and SIGHUP reloads too.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { runCli } from "../support/cli.ts";
 import { startWorld, type World } from "../support/e2e.ts";
@@ -56,6 +57,10 @@ describe("orchestrate reload", () => {
     await world.waitForMessage(slow.messageId, (m) => m.status === "running" && m.text.length > 0, 60_000);
     const keeperPid = (await orch.worker("keeper"))!.opencodePid;
     expect(keeperPid).toBeGreaterThan(1);
+    // And one on the worker that will change: it finishes before that worker restarts.
+    const changerSession = await world.admin.createSession(changer.workerId);
+    const changerSlow = await world.admin.send(changerSession.sessionId, "SLOW");
+    await world.waitForMessage(changerSlow.messageId, (m) => m.status === "running" && m.text.length > 0, 60_000);
 
     // ---- invalid edit: rejected, nothing changes ------------------------------------------
     writeConfig(cfg, {
@@ -64,7 +69,7 @@ describe("orchestrate reload", () => {
     const rejected = await orch.waitForStatus((s) => s.lastReload?.ok === false, "rejected reload");
     expect(rejected.lastReload!.errors!.join("\n")).toContain("working_dir");
     expect(rejected.reloads).toEqual({ ok: 0, failed: 1 });
-    expect(rejected.workers.map((w) => `${w.name}:${w.state}`).sort()).toEqual(["changer:ready", "goner:ready", "keeper:busy"]);
+    expect(rejected.workers.map((w) => `${w.name}:${w.state}`).sort()).toEqual(["changer:busy", "goner:ready", "keeper:busy"]);
     expect(orch.logs().some((l) => l.level === "error" && /^config change rejected \(file changed\)/.test(l.msg))).toBe(true);
     const table = await runCli("binary", ["status", "--address", orch.address]);
     expect(table.stdout).toMatch(/last reload .*: rejected — .*working_dir/);
@@ -79,10 +84,18 @@ describe("orchestrate reload", () => {
     const reloadLine = await orch.waitForLog((l) => l.msg === "config reloaded (file changed)", "reload log line");
     console.log(`[measure] reload applied ${Date.parse(reloadLine.time) - writtenAt} ms after the file was written (300 ms debounce)`);
     expect(applied.lastReload).toMatchObject({ ok: true, added: ["newbie"], removed: ["goner"], changed: ["changer"], unchanged: ["keeper"] });
+    // The old changer drains its answer while its replacement waits: both show, /metrics still parses.
+    const overlap = await orch.status();
+    expect(overlap.workers.filter((w) => w.name === "changer").map((w) => w.state).sort()).toEqual(["draining", "stopped"]);
+    const during = parsePrometheus((await orch.get("/metrics")).body);
+    expect(metric(during, "opencode_orchestrator_turns_running", { worker: "changer" })).toBe(1);
     const after = await orch.waitForStatus(
-      (s) => ready(["changer", "newbie"])(s) && !s.workers.some((w) => w.name === "goner"),
+      (s) => ready(["changer", "newbie"])(s) && !s.workers.some((w) => w.name === "goner") && s.workers.length === 3,
       "newbie and changer ready, goner gone",
     );
+    expect(await world.admin.message(changerSlow.messageId)).toMatchObject({ status: "completed" });
+    // The restarted worker carries its counts on.
+    expect(after.workers.find((w) => w.name === "changer")!.turns.completed).toBe(1);
     expect(after.workers.find((w) => w.name === "changer")!.since > changerSince).toBe(true);
     expect((await world.admin.list()).find((w) => w.workerId === goner.workerId)?.status).toBe("offline");
 

@@ -134,6 +134,25 @@ describe("status server", () => {
     for (const name of m.types.keys()) expect(m.help.get(name)).toBeTruthy();
   });
 
+  test("/metrics: two instances of one worker (old draining, new waiting after a reload) give one series each", async () => {
+    const s = await serve(() =>
+      doc([
+        worker("x", { state: "draining", turnsRunning: 1, turns: { completed: 2, failed: 0, cancelled: 0, interrupted: 0 }, restarts: 1, lastHeartbeatAgeSeconds: 9 }),
+        worker("x", { state: "stopped", backendConnected: false, lastHeartbeatAgeSeconds: null, turns: { completed: 0, failed: 1, cancelled: 0, interrupted: 0 } }),
+      ]),
+    );
+    const m = parsePrometheus((await get(s.address, "/metrics")).body); // throws on a duplicate series
+    const P = "opencode_orchestrator_";
+    expect(metric(m, P + "turns_total", { worker: "x", outcome: "completed" })).toBe(2);
+    expect(metric(m, P + "turns_total", { worker: "x", outcome: "failed" })).toBe(1);
+    expect(metric(m, P + "turns_running", { worker: "x" })).toBe(1);
+    expect(metric(m, P + "worker_restarts_total", { worker: "x" })).toBe(1);
+    expect(metric(m, P + "backend_connected", { worker: "x" })).toBe(1);
+    expect(metric(m, P + "heartbeat_age_seconds", { worker: "x" })).toBe(9);
+    expect(metric(m, P + "workers", { state: "draining" })).toBe(1);
+    expect(metric(m, P + "workers", { state: "stopped" })).toBe(1);
+  });
+
   test("a secret that slipped into the document is masked in every response", async () => {
     const leaked = "machine_m1:worker_w1:secret_hunter2hunter2";
     const s = await serve(() => doc([worker("a", { state: "errored", lastError: `failed with ${leaked}` })]));
