@@ -10,7 +10,7 @@ import { CANNED_ANSWER, chunkText, slowAnswerChunks, stubFailureMessage } from "
 import { adminEnv, answers, chat, opencodePid, sessionOf, startOnlineDev, stopAll } from "./dev-support.ts";
 
 // SLOW here means many small, quick deltas: what the relay must coalesce.
-const MANY_CHUNKS = 40;
+const MANY_CHUNKS = 60;
 const TEST_TIMEOUT = 120_000;
 
 for (const target of CLI_TARGETS) {
@@ -111,7 +111,7 @@ for (const target of CLI_TARGETS) {
       expect(r.stdout).toBe(`${expected}\n`);
       const [answer] = await answers(world, sessionOf(r.stderr));
       expect(answer).toMatchObject({ status: "completed", text: expected });
-      // 40 deltas ~15 ms apart under a 100 ms window: about one batch per 6–7 deltas.
+      // 60 deltas ~15 ms apart under a 100 ms window: about one batch per 6–7 deltas.
       expect(answer!.outputBatches).toBeLessThanOrEqual(MANY_CHUNKS / 4);
     }, TEST_TIMEOUT);
 

@@ -8,8 +8,8 @@ import { slowAnswerChunks } from "../support/stub-model.ts";
 import { alive, opencodePid, startOnlineDev, stopAll, waitForText, waitGone } from "./dev-support.ts";
 
 const T = 90_000;
-// A SLOW answer here: 8 chunks 400 ms apart (~3.5 s), well inside dev's 10 s drain deadline.
-const CHUNKS = 8;
+// A SLOW answer here: 12 chunks 400 ms apart (~5 s), well inside dev's 10 s drain deadline.
+const CHUNKS = 12;
 const ANSWER = slowAnswerChunks(CHUNKS).join("");
 let world: World;
 
@@ -74,6 +74,8 @@ describe("dev and signals", () => {
     expect(m.text.length).toBeLessThan(ANSWER.length);
     expect(ANSWER.startsWith(m.text)).toBe(true);
     // OpenCode's turn was aborted, not left to run on.
+    const deadline = Date.now() + 10_000;
+    while (!request.closedEarly && Date.now() < deadline) await Bun.sleep(50);
     expect(request.closedEarly).toBe(true);
     expect(await waitGone(pid)).toBe(true);
     expect(await workerStatus(worker.workerId)).toBe("offline");
