@@ -40,11 +40,13 @@ async function workerStatus(workerId: string) {
 
 describe("dev and signals", () => {
   for (const target of CLI_TARGETS) {
-    test(`SIGTERM during a turn: the answer finishes, then exit 0, OpenCode gone (${target})`, async () => {
+    // Ctrl+C in a terminal is SIGINT; service managers send SIGTERM. Both drain.
+    const signal = target === "binary" ? "SIGTERM" : "SIGINT";
+    test(`${signal} during a turn: the answer finishes, then exit 0, OpenCode gone (${target})`, async () => {
       const { worker, dev, messageId, pid, request } = await startTurn(target);
       expect(alive(pid)).toBe(true);
-      dev.kill("SIGTERM");
-      await dev.waitFor(/SIGTERM: draining/, { stream: "stderr" });
+      dev.kill(signal);
+      await dev.waitFor(new RegExp(`${signal}: draining`), { stream: "stderr" });
 
       const exit = await dev.exited;
       expect(exit.code).toBe(0);
