@@ -97,4 +97,26 @@ describe("dev and signals", () => {
     expect(m).toMatchObject({ status: "completed", text: ANSWER });
     expect(await waitGone(pid)).toBe(true);
   }, T);
+
+  test("a third signal exits at once, even while the shutdown is stuck (backend gone); OpenCode is killed", async () => {
+    const { dev, pid } = await startTurn("binary");
+    // With the backend away, interrupting the answer cannot be recorded: the shutdown waits on it.
+    await world.backend.stopNetwork();
+    try {
+      dev.kill("SIGTERM");
+      await dev.waitFor(/SIGTERM: draining/, { stream: "stderr" });
+      await Bun.sleep(700);
+      dev.kill("SIGTERM");
+      await dev.waitFor(/SIGTERM again: interrupting/, { stream: "stderr" });
+      await Bun.sleep(700);
+      expect(dev.child.exitCode).toBeNull();
+      dev.kill("SIGTERM");
+      const exit = await dev.exited;
+      expect(exit.code).toBe(1);
+      expect(dev.stderr).toMatch(/SIGTERM received a third time: exiting now/);
+      expect(await waitGone(pid)).toBe(true);
+    } finally {
+      await world.backend.startNetwork();
+    }
+  }, T);
 });
