@@ -120,6 +120,19 @@ for (const target of CLI_TARGETS) {
   });
 }
 
+test("a token the backend rejects (wrong secret) → needs_reauth with the fix, exit 1, the secret never printed", async () => {
+  const w = await world.addWorker({ approve: true });
+  const wrong = w.token.replace(/secret_.*/, "secret_thisIsNotTheRightSecret0123456789abcd");
+  const dev = startDev("binary", world, { cwd: world.project(), token: wrong });
+  const exit = await dev.exited;
+  expect(exit.code).toBe(1);
+  expect(dev.stderr).toMatch(/needs_reauth/);
+  expect(dev.stderr).toContain("rejected this worker's token");
+  expect(dev.stderr).toContain("opencode-orchestrator admin add-worker");
+  expect(dev.stderr).not.toContain("thisIsNotTheRightSecret");
+  expect(dev.stderr).not.toContain(w.token.split(":secret_")[1]!);
+}, T);
+
 test("a backend that does not answer is named in the log (check the URL); SIGTERM still exits 0", async () => {
   const w = await world.addWorker({ approve: true });
   const url = "http://127.0.0.1:9"; // nothing listens on the discard port
