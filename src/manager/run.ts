@@ -29,7 +29,8 @@ export type RunOptions = {
   relayWindowMs?: number;
 };
 
-const SUMMARY_WAIT_MS = 20_000;
+/** The start summary waits this long for slow workers, then names them as still connecting. */
+const SUMMARY_WAIT_MS = 10_000;
 
 function describeUnrecoverable(m: Manager): string[] {
   return m.snapshots().map((s) => `${s.name}: ${s.state}${s.lastError ? ` — ${s.lastError}` : ""}`);
@@ -85,6 +86,9 @@ export async function runForeground(o: RunOptions): Promise<number> {
         (starting ? `, ${starting} still connecting` : ""),
     );
     for (const f of failed) log.warn(`  ${f.name}: ${f.state}${f.lastError ? ` — ${f.lastError}` : ""}`);
+    for (const c of snaps.filter((s) => s.state === "starting" || s.state === "registering")) {
+      log.warn(`  ${c.name}: still connecting to ${c.convexUrl}`);
+    }
   }
 
   async function shutdown(code: number, why: string, cancelReason?: string): Promise<void> {

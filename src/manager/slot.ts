@@ -42,6 +42,8 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
   let attempt = 0;
   let restarts = 0;
   let healthySince: number | null = null;
+  // This launch got through registration (ready or waiting for approval).
+  let connected = false;
   let restartTimer: ReturnType<typeof setTimeout> | undefined;
   let nextRestartAt: number | null = null;
   let lastEnd: WorkerEnd | null = null;
@@ -52,6 +54,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
 
   function launch(): void {
     nextRestartAt = null;
+    connected = false;
     const w = startWorker({
       config,
       log,
@@ -60,6 +63,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       relayWindowMs: deps.relayWindowMs,
       onChange: (c) => {
         if (c.to === "ready") healthySince ??= c.at;
+        if (c.to === "ready" || c.to === "awaiting_approval") connected = true;
         if (c.to === "errored" || c.to === "needs_reauth" || c.to === "stopping") {
           if (healthySince !== null && c.at - healthySince >= HEALTHY_RESET_MS) attempt = 0;
           healthySince = null;
@@ -97,6 +101,8 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
     }, delay);
   }
 
+  const retrying = () => attempt > 0 && !connected;
+
   /** The state people see: a worker waiting to restart shows as errored with its last error. */
   function visibleState(): { state: WorkerState; errorClass: ErrorClass | null } {
     if (worker) {
@@ -105,6 +111,11 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       // people (summary, /status, /healthz) need to see, not "stopping".
       if ((state === "stopping" || state === "stopped") && errorClass) {
         return { state: errorClass === "auth" ? "needs_reauth" : "errored", errorClass };
+      }
+      // A retry of a crash loop stays errored until it gets through: a backend that takes 30 s
+      // to time out each attempt must not look like a worker that is merely "registering".
+      if (retrying() && (state === "starting" || state === "registering")) {
+        return { state: "errored", errorClass: lastEnd?.errorClass ?? "transient" };
       }
       return { state, errorClass };
     }
@@ -172,6 +183,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       const live = base.stats;
       return {
         ...base,
+        ...(worker && retrying() && visibleState().state === "errored" ? { since: endedAt } : {}),
         state: visibleState().state,
         lastError: base.lastError ?? lastEnd?.error ?? null,
         stats: {

@@ -2,6 +2,7 @@
 // prompts; the broken ones are reported (logs, start summary, /status, /healthz, /metrics,
 // `status`) and never stop the process; when every worker is broken, exit 1 with each reason.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { runCli, type CliTarget } from "../support/cli.ts";
 import { startWorld, type World } from "../support/e2e.ts";
@@ -27,6 +28,15 @@ afterAll(async () => {
   await cleanupProcesses();
   await world?.stop();
 });
+
+/** A loopback port where nothing listens. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 /** A well-formed token for an existing, approved worker, but with a wrong secret. */
 function wrongSecret(token: string): string {
@@ -186,6 +196,38 @@ describe("orchestrate start", () => {
     for (const l of lines.filter((l) => l.worker !== undefined)) expect(names).toContain(l.worker!.split("/")[0]!);
     expect(lines.filter((l) => l.worker === "good-one" && l.msg === "turn completed").length).toBe(1);
   }, 120_000);
+
+  test("a backend nobody answers at: named as still connecting in the summary, then errored, retried, and it stays errored while retrying", async () => {
+    const good = await world.addWorker({ name: "near", approve: true });
+    const far = await world.addWorker({ name: "far", approve: true });
+    const port = await closedPort();
+    const cfg = configPath();
+    writeConfig(cfg, {
+      workers: [
+        { name: "near", token: good.token, working_directory: world.project(), convex_url: world.backend.url },
+        { name: "far", token: far.token, working_directory: world.project(), convex_url: `http://127.0.0.1:${port}` },
+      ],
+    });
+    const orch = await startOrchestrate({ target: "binary", config: cfg, env: world.env });
+    // The reachable one is not held up by the other.
+    await orch.waitForStatus((s) => s.workers.find((w) => w.name === "near")?.state === "ready", "near ready", 5_000);
+    const summary = await orch.waitForLog((l) => /^2 workers: /.test(l.msg), "start summary", 20_000);
+    expect(summary.msg).toBe("2 workers: 1 ready, 0 awaiting approval, 0 failed, 1 still connecting");
+    expect(orch.logs().some((l) => l.msg === `  far: still connecting to http://127.0.0.1:${port}`)).toBe(true);
+    // Each attempt gives up after the 30 s call timeout; then it is errored, retried, and stays
+    // errored (not "registering") while the retry waits for the backend.
+    const failed = await orch.waitForStatus((s) => (s.workers.find((w) => w.name === "far")?.restarts ?? 0) >= 1, "far retried", 45_000);
+    const farDoc = failed.workers.find((w) => w.name === "far")!;
+    expect(farDoc.state).toBe("errored");
+    expect(farDoc.lastError).toStartWith("could not register: ");
+    expect(farDoc.backendConnected).toBe(false);
+    const health = await orch.get("/healthz");
+    expect(health.code).toBe(503);
+    expect(JSON.parse(health.body).problems).toEqual([`far: errored — ${farDoc.lastError}`]);
+    expect(orch.proc.child.exitCode).toBeNull();
+    orch.proc.kill("SIGTERM");
+    expect((await orch.proc.exited).code).toBe(0);
+  }, 90_000);
 
   for (const target of ["binary", "node"] as CliTarget[]) {
     test(`every worker unrecoverable → exit 1 naming each reason (${target})`, async () => {
