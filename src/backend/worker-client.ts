@@ -15,6 +15,7 @@ import {
 } from "./api.ts";
 import { withTimeout } from "./errors.ts";
 import type { Logger } from "../util/log.ts";
+import { registerSecret } from "../util/redact.ts";
 
 /** How long one call may wait for the backend before the caller treats it as down. */
 export const CALL_TIMEOUT_MS = 30_000;
@@ -63,6 +64,9 @@ function convexLogger(log: Logger | undefined) {
 export function connectWorkerBackend(url: string, token: WorkerToken, opts: { callTimeoutMs?: number; log?: Logger } = {}): WorkerBackend {
   const client = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger(opts.log) });
   const auth: WorkerAuth = { machineId: token.machineId, workerId: token.workerId, secret: token.revealSecret() };
+  // The bare secret (no "secret_" prefix) can come back inside a server error that quotes the
+  // arguments; masked wherever it would be printed or served.
+  registerSecret(auth.secret);
   const timeout = opts.callTimeoutMs ?? CALL_TIMEOUT_MS;
   const call = <T>(p: Promise<T>, what: string) => withTimeout(p, timeout, what);
   const snapshot = (): ConnectionSnapshot => {
