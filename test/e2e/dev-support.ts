@@ -145,8 +145,3 @@ export async function stopAll(): Promise<void> {
     }
   }
 }
-
-/** Remembers an OpenCode pid found another way, so stopAll() kills it too. */
-export function trackOpencode(pid: number): void {
-  opencodePids.add(pid);
-}
