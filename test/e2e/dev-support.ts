@@ -93,7 +93,7 @@ export function procCmdline(pid: number): string[] {
 
 /** `chat` to completion. */
 export function chat(target: CliTarget, world: World, args: string[], o: { input?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<RunResult> {
-  return runCli(target, ["chat", ...args], { env: adminEnv(world, o.env), input: o.input, timeoutMs: o.timeoutMs ?? 90_000 });
+  return runCli(target, ["chat", ...args], { env: adminEnv(world, o.env), input: o.input, timeoutMs: o.timeoutMs ?? 60_000 });
 }
 
 /** `chat` kept running (to signal it). */
