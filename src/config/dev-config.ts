@@ -116,6 +116,22 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
     if (r.ok) statusAddress = r.value;
     else late.push({ file: where(statusFound), path: ENV_NAMES.statusAddress, message: r.message, fix: r.fix });
   }
+  // Like opencode_path in workers.json: a bare name is looked up on PATH, a path must exist.
+  const opencodeFound = pick(env.opencodePath, ENV_NAMES.opencodePath);
+  let opencodePath: string | null = null;
+  if (opencodeFound) {
+    const v = opencodeFound.value.trim();
+    const pathLike = /[/\\]|^~/.test(v);
+    opencodePath = pathLike ? resolvePath(v, cwd, env.home) : v;
+    if (pathLike && !isFile(opencodePath)) {
+      late.push({
+        file: where(opencodeFound),
+        path: ENV_NAMES.opencodePath,
+        message: `"${opencodePath}" is not an existing file`,
+        fix: "Point it at the opencode executable, or remove it to use opencode from PATH.",
+      });
+    }
+  }
   if (late.length > 0) throw new ConfigError("dev mode cannot use its settings", { issues: late });
 
   return {
@@ -127,7 +143,7 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
         workingDirectory: cwd,
         convexUrl: convexUrl!,
         maxConcurrentSessions: DEFAULTS.maxConcurrentSessions,
-        opencodePath: null,
+        opencodePath,
         agentIdleTimeoutMs: DEFAULTS.agentIdleTimeoutMs,
         turnInactivityTimeoutMs: DEFAULTS.turnInactivityTimeoutMs,
         heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
@@ -139,6 +155,14 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
     warnings,
     rejected: [],
   };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function readEnvFile(file: string): string | undefined {

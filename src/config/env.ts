@@ -10,6 +10,7 @@ export const ENV_NAMES = {
   workerToken: "WORKER_TOKEN",
   convexUrl: "CONVEX_URL",
   workerName: "WORKER_NAME",
+  opencodePath: "OPENCODE_PATH",
   adminKey: "CONVEX_ADMIN_KEY",
   deployKey: "CONVEX_DEPLOY_KEY",
   logLevel: "OPENCODE_ORCHESTRATOR_LOG_LEVEL",
@@ -32,6 +33,8 @@ export type ConfigEnv = {
   workerToken: string | undefined;
   convexUrl: string | undefined;
   workerName: string | undefined;
+  /** Dev mode: the opencode executable (workers.json uses `opencode_path`). */
+  opencodePath: string | undefined;
   /** Person-side commands: CONVEX_ADMIN_KEY, else CONVEX_DEPLOY_KEY (as `npx convex run` accepts). */
   adminKey: string | undefined;
   deployKey: string | undefined;
@@ -64,6 +67,7 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     workerToken: value(env, ENV_NAMES.workerToken),
     convexUrl: value(env, ENV_NAMES.convexUrl),
     workerName: value(env, ENV_NAMES.workerName),
+    opencodePath: value(env, ENV_NAMES.opencodePath),
     adminKey: value(env, ENV_NAMES.adminKey)?.trim(),
     deployKey: value(env, ENV_NAMES.deployKey)?.trim(),
     logLevel: value(env, ENV_NAMES.logLevel),

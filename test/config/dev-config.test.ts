@@ -110,3 +110,19 @@ describe("dev config (.env)", () => {
     expect(e.issues[0]!.path).toBe("WORKER_NAME");
   });
 });
+
+describe("dev config: OPENCODE_PATH", () => {
+  test("a path is resolved against the current folder and must exist; a bare name is kept for PATH lookup", async () => {
+    const cwd = tempDir("dev-oc-");
+    mkdirSync(join(cwd, "bin"));
+    writeFileSync(join(cwd, "bin/opencode"), "#!/bin/sh\n", { mode: 0o755 });
+    const base = { WORKER_TOKEN: token("m1", "w1"), CONVEX_URL: "https://a.convex.cloud" };
+    const withPath = await loadDevConfig({ cwd, env: cleanEnv({ ...base, OPENCODE_PATH: "bin/opencode" }), interactive: false });
+    expect(withPath.workers[0]!.opencodePath).toBe(join(cwd, "bin/opencode"));
+    const bare = await loadDevConfig({ cwd, env: cleanEnv({ ...base, OPENCODE_PATH: "opencode-nightly" }), interactive: false });
+    expect(bare.workers[0]!.opencodePath).toBe("opencode-nightly");
+    const missing = await devError({ cwd, env: cleanEnv({ ...base, OPENCODE_PATH: "./nope/opencode" }), interactive: false });
+    expect(missing.issues[0]).toMatchObject({ path: "OPENCODE_PATH" });
+    expect(missing.issues[0]!.message).toContain(join(cwd, "nope/opencode"));
+  });
+});
