@@ -58,7 +58,7 @@ export type AgentServer = {
 export type { TurnRequest, TurnResult };
 
 const LISTENING = /opencode server listening on (http:\/\/\S+)/;
-export const INSTALL_HINT = "Install OpenCode with `npm i -g opencode-ai` (see https://opencode.ai), or set `opencode_path` to the opencode executable.";
+export const INSTALL_HINT = "Install OpenCode with `npm i -g opencode-ai` (see https://opencode.ai), or point to the opencode executable with `opencode_path` in workers.json (OPENCODE_PATH for dev).";
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
