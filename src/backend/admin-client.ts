@@ -4,6 +4,7 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { RuntimeFailure } from "../util/errors.ts";
 import { adminApi, chatApi, type ChatMessageView } from "./api.ts";
+import { convexLogger } from "./convex-logger.ts";
 import { backendErrorCode, backendErrorMessage } from "./errors.ts";
 
 type AnyRef = FunctionReference<"query" | "mutation" | "action", "public" | "internal">;
@@ -36,7 +37,7 @@ export type AdminClient = ReturnType<typeof connectAdmin>;
 export function connectAdmin(url: string, adminKey: string) {
   // setAdminAuth and `function` are how admin tools (npx convex run) reach internal
   // functions; they are marked internal in the typings, so they are reached through a cast.
-  const callAny = new ConvexHttpClient(url) as unknown as {
+  const callAny = new ConvexHttpClient(url, { logger: convexLogger() }) as unknown as {
     setAdminAuth(key: string): void;
     function(name: string, componentPath: string | undefined, args: unknown): Promise<unknown>;
   };
@@ -51,7 +52,7 @@ export function connectAdmin(url: string, adminKey: string) {
   let ws: ConvexClient | null = null;
   const socket = () => {
     if (!ws) {
-      ws = new ConvexClient(url, { unsavedChangesWarning: false });
+      ws = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger() });
       (ws as unknown as { setAdminAuth(k: string): void }).setAdminAuth(adminKey);
     }
     return ws;
@@ -72,6 +73,16 @@ export function connectAdmin(url: string, adminKey: string) {
     watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void): () => void {
       const unsub = socket().onUpdate(chatApi.message, { messageId }, onView, (e) => onError(adminFailure(url, e)));
       return () => unsub();
+    },
+    /** Connection changes of the live-update socket: `connected` false while it reconnects. */
+    watchConnection(cb: (connected: boolean) => void): () => void {
+      let last: boolean | undefined;
+      return socket().subscribeToConnectionState((state) => {
+        // Only the open/closed edge matters to a person, not every in-flight counter change.
+        if (!state.hasEverConnected || state.isWebSocketConnected === last) return;
+        last = state.isWebSocketConnected;
+        cb(last);
+      });
     },
     async close(): Promise<void> {
       if (ws) await ws.close();

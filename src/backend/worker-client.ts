@@ -13,8 +13,9 @@ import {
   type WorkerAuth,
   type WorkerInfo,
 } from "./api.ts";
-import { withTimeout } from "./errors.ts";
 import type { Logger } from "../util/log.ts";
+import { convexLogger } from "./convex-logger.ts";
+import { withTimeout } from "./errors.ts";
 import { registerSecret } from "../util/redact.ts";
 
 /** How long one call may wait for the backend before the caller treats it as down. */
@@ -43,23 +44,6 @@ export type WorkerBackend = {
   onConnectionChange(cb: (s: ConnectionSnapshot) => void): () => void;
   close(): Promise<void>;
 };
-
-/**
- * The Convex client logs to the console by default, which would put unformatted, unscoped text
- * between our (possibly JSON) log lines. Its messages repeat errors our callers already get
- * and report, so they go to our logger at debug level, or nowhere.
- */
-function convexLogger(log: Logger | undefined) {
-  if (!log) return false;
-  const line = (args: unknown[]) =>
-    args
-      .filter((a) => !(typeof a === "string" && a.startsWith("color:")))
-      .map((a) => (typeof a === "string" ? a.replace(/%c/g, "") : a instanceof Error ? a.message : JSON.stringify(a)))
-      .join(" ")
-      .trim();
-  const debug = (...args: unknown[]) => log.debug(`convex client: ${line(args)}`);
-  return { logVerbose: debug, log: debug, warn: debug, error: debug };
-}
 
 export function connectWorkerBackend(url: string, token: WorkerToken, opts: { callTimeoutMs?: number; log?: Logger } = {}): WorkerBackend {
   const client = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger(opts.log) });

@@ -92,6 +92,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     let cancelling = false;
     let readerGone = false;
     let releaseSignals = () => {};
+    let stopConnectionWatch = () => {};
     const final = await new Promise<ChatMessageView | null>((resolve, reject) => {
       // The reader may go away (`chat … | head`): stop quietly, as pipes do, and leave the
       // answer to finish on the worker. Bun throws EPIPE from write(); Node emits it as an event.
@@ -127,6 +128,26 @@ export async function run(ctx: CommandContext): Promise<number> {
           reject(e);
         },
       );
+      // A backend that goes away mid-answer: say so once, and again when it is back.
+      let lostTimer: ReturnType<typeof setTimeout> | undefined;
+      let saidLost = false;
+      const stopWatchingConnection = admin.watchConnection((connected) => {
+        if (!connected) {
+          lostTimer ??= setTimeout(() => {
+            saidLost = true;
+            ctx.stderr(`lost the connection to ${target.url}; reconnecting… (Ctrl+C cancels)`);
+          }, 5_000);
+        } else {
+          if (lostTimer) clearTimeout(lostTimer);
+          lostTimer = undefined;
+          if (saidLost) ctx.stderr("reconnected");
+          saidLost = false;
+        }
+      });
+      stopConnectionWatch = () => {
+        if (lostTimer) clearTimeout(lostTimer);
+        stopWatchingConnection();
+      };
       releaseSignals = ctx.onSignal((s) => {
         if (s.signal === "SIGHUP") return;
         if (s.count === 1 && !cancelling) {
@@ -138,7 +159,10 @@ export async function run(ctx: CommandContext): Promise<number> {
           reject(new RuntimeFailure("stopped waiting; the answer may still be running", { hint: `message ${messageId}` }));
         }
       });
-    }).finally(() => releaseSignals());
+    }).finally(() => {
+      stopConnectionWatch();
+      releaseSignals();
+    });
     if (final === null) return EXIT.ok;
     if (printed > 0 && !final.text.endsWith("\n")) {
       try {

@@ -1,0 +1,25 @@
+// The convex clients print to the console by default — reconnect chatter with console.log on
+// stdout, which belongs to command output (a piped `chat` answer), and unscoped text between
+// our (possibly JSON) log lines. Their messages repeat errors our callers already get and
+// report, so they go to our logger at debug level, or nowhere.
+import type { Logger } from "../util/log.ts";
+
+type ConvexLogger = {
+  log: (...args: unknown[]) => void;
+  warn: (...args: unknown[]) => void;
+  error: (...args: unknown[]) => void;
+  logVerbose: (...args: unknown[]) => void;
+};
+
+function line(args: unknown[]): string {
+  return args
+    .filter((a) => !(typeof a === "string" && a.startsWith("color:")))
+    .map((a) => (typeof a === "string" ? a.replace(/%c/g, "") : a instanceof Error ? a.message : JSON.stringify(a)))
+    .join(" ")
+    .trim();
+}
+
+export function convexLogger(log?: Logger): ConvexLogger {
+  const debug = (...args: unknown[]) => log?.debug(`convex client: ${line(args)}`);
+  return { logVerbose: debug, log: debug, warn: debug, error: debug };
+}

@@ -1,0 +1,33 @@
+// `chat` while the backend goes away in the middle of an answer: it says it lost the
+// connection (once), says when it is back, and still prints the whole answer exactly once.
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { startWorld, type World } from "../support/e2e.ts";
+import { slowAnswerChunks } from "../support/stub-model.ts";
+import { startChat, startOnlineDev, stopAll } from "./dev-support.ts";
+
+const CHUNKS = 24;
+const ANSWER = slowAnswerChunks(CHUNKS).join("");
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 500 } });
+});
+afterEach(stopAll);
+afterAll(async () => {
+  await stopAll();
+  await world?.stop();
+});
+
+test("chat reports a lost backend connection and the reconnection, and prints the answer once", async () => {
+  const { worker } = await startOnlineDev("binary", world);
+  const chat = startChat("binary", world, ["--worker", worker.workerId, "--new", "SLOW through an outage"]);
+  await chat.waitFor(/slow 1\. /, { stream: "stdout", timeoutMs: 60_000 });
+  await world.backend.stopNetwork();
+  await chat.waitFor(/lost the connection to http:\/\/127\.0\.0\.1:\d+; reconnecting/, { stream: "stderr", timeoutMs: 20_000 });
+  await world.backend.startNetwork();
+  await chat.waitFor(/^reconnected$/m, { stream: "stderr", timeoutMs: 30_000 });
+  const end = await chat.exited;
+  expect(end.code).toBe(0);
+  expect(chat.stdout).toBe(ANSWER + (ANSWER.endsWith("\n") ? "" : "\n"));
+  expect(chat.stderr.match(/lost the connection/g)?.length).toBe(1);
+}, 120_000);
