@@ -4,7 +4,7 @@ import { checkStatusAddress } from "../config/rules.ts";
 import { resolveConfigPath } from "../config/paths.ts";
 import type { OrchestratorConfig } from "../config/types.ts";
 import { loadWorkersConfig } from "../config/workers-file.ts";
-import { UsageError } from "../util/errors.ts";
+import { ConfigError, UsageError } from "../util/errors.ts";
 import type { CommandContext } from "./command.ts";
 import { runWorkers } from "./run-workers.ts";
 
@@ -27,6 +27,17 @@ export async function run(ctx: CommandContext): Promise<number> {
     log.error(`not started (${r.origin}): fix it in ${path}`);
     for (const i of r.issues) log.error(`  ${i.path}: ${i.message}${i.fix ? ` — ${i.fix}` : ""}`);
   }
-  // A reload is all-or-nothing: an invalid edit keeps the last good config running.
-  return runWorkers(ctx, config, async () => withOverrides(await loadWorkersConfig(path, { createTemplate: false })));
+  // A reload is all-or-nothing: an edit that breaks anything new keeps the last good config
+  // running. An entry that was already left out may stay broken, so fixing another worker
+  // does not wait on it.
+  let current = config;
+  return runWorkers(ctx, config, async () => {
+    const next = withOverrides(await loadWorkersConfig(path, { createTemplate: false, isolateWorkers: true }));
+    const newlyBroken = next.rejected.filter((r) => !current.rejected.some((c) => c.origin === r.origin && c.name === r.name));
+    if (newlyBroken.length > 0) {
+      throw new ConfigError(`${path} has problems`, { file: path, issues: newlyBroken.flatMap((r) => r.issues) });
+    }
+    current = next;
+    return next;
+  });
 }
