@@ -14,7 +14,23 @@ import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, t
 import { redact } from "./util/redact.ts";
 
 const VERSION: string = pkg.version;
-const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+// A reader that goes away (`status | head`) ends our output quietly, as pipes do, instead of
+// crashing with EPIPE. Bun throws it from write(); Node emits it as an event.
+let stdoutClosed = false;
+const isBrokenPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === "EPIPE";
+process.stdout.on("error", (e) => {
+  if (isBrokenPipe(e)) stdoutClosed = true;
+  else throw e;
+});
+const out = (text: string) => {
+  if (stdoutClosed) return;
+  try {
+    process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+  } catch (e) {
+    if (!isBrokenPipe(e)) throw e;
+    stdoutClosed = true;
+  }
+};
 const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
 
 function parseCommandArgs(spec: CommandSpec, argv: string[]) {
