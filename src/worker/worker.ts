@@ -4,13 +4,15 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { PendingMessage, PendingWork, SelfView } from "../backend/api.ts";
-import { backendErrorMessage, classifyBackendError } from "../backend/errors.ts";
+import { backendErrorMessage } from "../backend/errors.ts";
 import { connectWorkerBackend, type WorkerBackend } from "../backend/worker-client.ts";
 import type { WorkerConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
 import { resourceStack } from "../util/resources.ts";
 import { createAgentHost, type AgentHost } from "./agent-host.ts";
 import type { StartAgent } from "./agent-types.ts";
+import { approveHint, failureText, REAUTH_HINT, toFailure as toFailureOf, WorkerFailure } from "./failure.ts";
+import { startHeartbeat } from "./heartbeat.ts";
 import { createScheduler } from "./scheduler.ts";
 import { createStateMachine, type ErrorClass, type StateChange, type WorkerState } from "./state.ts";
 import { runTurn, type StopReason } from "./turn.ts";
@@ -60,19 +62,9 @@ export type Worker = {
   readonly done: Promise<WorkerEnd>;
 };
 
-class WorkerFailure extends Error {
-  readonly errorClass: ErrorClass | "reauth";
-  constructor(message: string, errorClass: ErrorClass | "reauth") {
-    super(message);
-    this.errorClass = errorClass;
-  }
-}
-
 /** How long a worker waits for its first backend connection before saying it cannot reach it. */
 const UNREACHABLE_WARN_MS = 5_000;
 
-const APPROVE_HINT = (id: string) => `approve it with: opencode-orchestrator admin approve ${id}`;
-const REAUTH_HINT = "get a new token with `opencode-orchestrator admin add-worker`, put it in the config, then approve it";
 
 export function startWorker(opts: WorkerOptions): Worker {
   const { config, log } = opts;
@@ -110,20 +102,9 @@ export function startWorker(opts: WorkerOptions): Worker {
     void shutdown({ cancel: true, reason: `worker failed: ${failure.message}` });
   }
 
-  function errorMessage(e: unknown): string {
-    return e instanceof Error && !(e instanceof WorkerFailure) ? backendErrorMessage(e) : e instanceof Error ? e.message : String(e);
-  }
-
-  function toFailure(e: unknown, what: string): WorkerFailure {
-    const kind = classifyBackendError(e);
-    if (kind === "unauthorized") return new WorkerFailure(`the backend rejected this worker's token (${what})`, "reauth");
-    if (kind === "revoked") return new WorkerFailure("this worker was revoked", "reauth");
-    // A timeout before the first connection is a wrong URL or a backend that is not running.
-    if (kind === "timeout" && backend && !backend.connection().everConnected) {
-      return new WorkerFailure(`${what}: cannot reach the backend at ${config.convexUrl}`, "transient");
-    }
-    return new WorkerFailure(`${what}: ${backendErrorMessage(e)}`, "transient");
-  }
+  const errorMessage = failureText;
+  const toFailure = (e: unknown, what: string) =>
+    toFailureOf(e, what, { everConnected: backend?.connection().everConnected ?? false, convexUrl: config.convexUrl });
 
   // ---- work ---------------------------------------------------------------------------
   function setBusyState(): void {
@@ -226,7 +207,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     }
     if (res.approval === "pending") {
       fsm.go("awaiting_approval", "waiting for approval");
-      log.warn(`worker "${config.name}" is waiting for approval — ${APPROVE_HINT(config.token.workerId)}`);
+      log.warn(`worker "${config.name}" is waiting for approval — ${approveHint(config.token.workerId)}`);
       return;
     }
     goReady(b);
@@ -236,7 +217,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     if (stopping) return;
     fsm.go("ready");
     log.info("online", { machineId: config.token.machineId, workerId: config.token.workerId });
-    startHeartbeat(b);
+    beginHeartbeat(b);
     resources.add("pending-work subscription", b.watchPendingWork(onPendingWork, (e) => fail(toFailure(e, "pending work"))));
   }
 
@@ -260,28 +241,22 @@ export function startWorker(opts: WorkerOptions): Worker {
     }
   }
 
-  function startHeartbeat(b: WorkerBackend): void {
-    let consecutiveFailures = 0;
-    const beat = async () => {
-      try {
-        const r = await b.heartbeat(instanceId, draining, [...running.keys()]);
-        lastHeartbeatAt = Date.now();
-        consecutiveFailures = 0;
+  function beginHeartbeat(b: WorkerBackend): void {
+    const release = startHeartbeat({
+      backend: b,
+      instanceId,
+      intervalMs: config.heartbeatIntervalMs,
+      log,
+      draining: () => draining,
+      runningMessageIds: () => [...running.keys()],
+      onBeat: (r) => {
+        lastHeartbeatAt = r.at;
         approval = r.approval;
-      } catch (e) {
-        stats.heartbeatsFailed++;
-        consecutiveFailures++;
-        const kind = classifyBackendError(e);
-        if (kind === "unauthorized" || kind === "revoked") return fail(toFailure(e, "heartbeat"));
-        if (kind === "conflict") return fail(new WorkerFailure("another process registered with this worker's token", "transient"));
-        log.warn("heartbeat failed", { error: backendErrorMessage(e), consecutive: consecutiveFailures });
-        // Alive but deaf: let the manager restart us with a fresh connection.
-        if (consecutiveFailures >= 3) fail(new WorkerFailure(`${consecutiveFailures} heartbeats in a row failed`, "transient"));
-      }
-    };
-    void beat();
-    const timer = setInterval(() => void beat(), config.heartbeatIntervalMs);
-    resources.add("heartbeat", () => clearInterval(timer));
+      },
+      onFailedBeat: () => void stats.heartbeatsFailed++,
+      onFatal: (e) => fail(toFailure(e, "heartbeat")),
+    });
+    resources.add("heartbeat", release);
   }
 
   async function boot(): Promise<void> {

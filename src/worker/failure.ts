@@ -1,0 +1,33 @@
+// Why a worker stops on its own, and what the person should do about it. Backend errors are
+// classified once here, so every call site reacts the same way to the same failure.
+import { backendErrorMessage, classifyBackendError } from "../backend/errors.ts";
+import type { ErrorClass } from "./state.ts";
+
+export class WorkerFailure extends Error {
+  /** "reauth": the token is rejected or revoked; nothing but a new token helps. */
+  readonly errorClass: ErrorClass | "reauth";
+  constructor(message: string, errorClass: ErrorClass | "reauth") {
+    super(message);
+    this.errorClass = errorClass;
+  }
+}
+
+export const approveHint = (workerId: string) => `approve it with: opencode-orchestrator admin approve ${workerId}`;
+export const REAUTH_HINT = "get a new token with `opencode-orchestrator admin add-worker`, put it in the config, then approve it";
+
+/** Maps a failed backend call (`what` names it) to a worker failure. */
+export function toFailure(e: unknown, what: string, o: { everConnected: boolean; convexUrl: string }): WorkerFailure {
+  if (e instanceof WorkerFailure) return e;
+  const kind = classifyBackendError(e);
+  if (kind === "unauthorized") return new WorkerFailure(`the backend rejected this worker's token (${what})`, "reauth");
+  if (kind === "revoked") return new WorkerFailure("this worker was revoked", "reauth");
+  // A timeout before the first connection is a wrong URL or a backend that is not running.
+  if (kind === "timeout" && !o.everConnected) return new WorkerFailure(`${what}: cannot reach the backend at ${o.convexUrl}`, "transient");
+  return new WorkerFailure(`${what}: ${backendErrorMessage(e)}`, "transient");
+}
+
+/** Text for any error: the backend's own message where there is one. */
+export function failureText(e: unknown): string {
+  if (e instanceof WorkerFailure) return e.message;
+  return e instanceof Error ? backendErrorMessage(e) : String(e);
+}

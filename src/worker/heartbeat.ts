@@ -1,0 +1,48 @@
+// The worker's heartbeat: proves it is alive, renews the leases of its running messages and
+// carries its draining flag. Failing heartbeats are how "alive but deaf" shows: after a few in
+// a row the worker gives up its connection so the manager restarts it with a fresh one.
+import { backendErrorMessage, classifyBackendError } from "../backend/errors.ts";
+import type { WorkerBackend } from "../backend/worker-client.ts";
+import type { Logger } from "../util/log.ts";
+import { WorkerFailure } from "./failure.ts";
+
+export const MAX_FAILED_HEARTBEATS = 3;
+
+export type HeartbeatOptions = {
+  backend: WorkerBackend;
+  instanceId: string;
+  intervalMs: number;
+  log: Logger;
+  /** The worker's current draining flag and running messages, read at each beat. */
+  draining: () => boolean;
+  runningMessageIds: () => string[];
+  onBeat: (r: { at: number; approval: string }) => void;
+  onFailedBeat: () => void;
+  /** The worker must stop: token rejected, taken over, or too many failures. */
+  onFatal: (e: unknown) => void;
+};
+
+/** Beats once now and then every `intervalMs`; returns the release function. */
+export function startHeartbeat(o: HeartbeatOptions): () => void {
+  let consecutiveFailures = 0;
+  const beat = async () => {
+    try {
+      const r = await o.backend.heartbeat(o.instanceId, o.draining(), o.runningMessageIds());
+      consecutiveFailures = 0;
+      o.onBeat({ at: Date.now(), approval: r.approval });
+    } catch (e) {
+      o.onFailedBeat();
+      consecutiveFailures++;
+      const kind = classifyBackendError(e);
+      if (kind === "unauthorized" || kind === "revoked") return o.onFatal(e);
+      if (kind === "conflict") return o.onFatal(new WorkerFailure("another process registered with this worker's token", "transient"));
+      o.log.warn("heartbeat failed", { error: backendErrorMessage(e), consecutive: consecutiveFailures });
+      if (consecutiveFailures >= MAX_FAILED_HEARTBEATS) {
+        o.onFatal(new WorkerFailure(`${consecutiveFailures} heartbeats in a row failed`, "transient"));
+      }
+    }
+  };
+  void beat();
+  const timer = setInterval(() => void beat(), o.intervalMs);
+  return () => clearInterval(timer);
+}
