@@ -9,6 +9,7 @@ import { adminApi, workerApi, type SelfView } from "../../src/backend/api.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { CLI_TARGETS, runCli, startCli, type CliTarget } from "../support/cli.ts";
 import type { Running } from "../support/proc.ts";
+import { rejection } from "../support/rejection.ts";
 
 const running: Running[] = [];
 const closers: (() => Promise<unknown>)[] = [];
@@ -30,15 +31,6 @@ function admin(url: string, key: string): ConvexHttpClient {
   const c = new ConvexHttpClient(url, { logger: false });
   (c as unknown as { setAdminAuth(k: string): void }).setAdminAuth(key);
   return c;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 function noStackTrace(text: string): void {

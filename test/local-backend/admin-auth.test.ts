@@ -2,17 +2,9 @@
 // wrong key is an error the admin CLI can recognise, never a silent downgrade.
 import { afterEach, describe, expect, test } from "bun:test";
 import { api, cleanup, eventually, fixtureBackend, httpClient, watch, wsClient } from "./helpers.ts";
+import { rejection } from "../support/rejection.ts";
 
 afterEach(cleanup);
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("admin key", () => {
   test("the generated admin key is long and random", async () => {

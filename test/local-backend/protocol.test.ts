@@ -4,19 +4,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { ConvexError } from "convex/values";
 import { api, cleanup, eventually, fixtureBackend, httpClient, watch, wsClient } from "./helpers.ts";
+import { rejection } from "../support/rejection.ts";
 
 type Row = { id: string; body: string; author: string; status: string; claimedBy: string | null };
 
 afterEach(cleanup);
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("subscriptions", () => {
   test("a subscriber sees writes by another WebSocket client and by an HTTP client", async () => {
