@@ -146,6 +146,9 @@ function formatError(e: unknown): { text: string; code: number } {
   };
 }
 
+/** The log format of the running command, once known, so a fatal error can match it. */
+let logFormat: LogFormat = "text";
+
 // ---- main ----------------------------------------------------------------------------
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -179,6 +182,7 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length < min) throw new UsageError(`missing argument`, { command: spec.name });
   if (positionals.length > max) throw new UsageError(`unexpected argument "${positionals[max]}"`, { command: spec.name });
   const { level, format } = logSettings(flags);
+  logFormat = format;
   const ctx: CommandContext = {
     flags,
     positionals,
@@ -202,7 +206,11 @@ main(process.argv.slice(2)).then(
   },
   (e) => {
     const { text, code } = formatError(e);
-    err(redact(text));
+    if (logFormat === "json") {
+      // A log collector reading JSON lines gets the fatal error as one more JSON line.
+      const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+      err(redact(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: plain.split("\n")[0]!.replace(/^error: /, ""), detail: plain.split("\n").slice(1).join("\n") || undefined, exitCode: code })));
+    } else err(redact(text));
     killAllChildrenNow();
     process.exit(code);
   },
