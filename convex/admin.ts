@@ -161,6 +161,21 @@ export const revoke = internalMutation({
   },
 });
 
+/**
+ * Pause or resume a worker from anywhere: the worker sees it by subscription, finishes the
+ * answers it runs, takes no new prompts while paused (they wait queued), and goes on when
+ * resumed — no login on its machine needed.
+ */
+export const setPaused = internalMutation({
+  args: { worker: v.string(), paused: v.boolean() },
+  handler: async (ctx, { worker: ref, paused }) => {
+    const worker = await resolveWorker(ctx, ref);
+    if (worker.approval === "revoked") fail("CONFLICT", `Worker "${worker.name}" was revoked; there is nothing to pause or resume.`);
+    if (worker.drainRequested !== paused) await ctx.db.patch(worker._id, { drainRequested: paused });
+    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+  },
+});
+
 export const list = internalQuery({
   args: {},
   handler: async (ctx) => {

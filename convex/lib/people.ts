@@ -46,6 +46,8 @@ export type WorkerSummary = {
   createdAt: number;
   approvedAt: number | null;
   models: Doc<"workers">["models"];
+  /** A person paused it: it finishes what it runs and takes no new prompts until resumed. */
+  paused: boolean;
 };
 
 export function workerSummary(worker: Doc<"workers">, machine: string): WorkerSummary {
@@ -63,5 +65,6 @@ export function workerSummary(worker: Doc<"workers">, machine: string): WorkerSu
     createdAt: worker.createdAt,
     approvedAt: worker.approvedAt ?? null,
     models: worker.models,
+    paused: worker.drainRequested,
   };
 }

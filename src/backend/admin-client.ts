@@ -63,6 +63,7 @@ export function connectAdmin(url: string, adminKey: string) {
       call(adminApi.addWorker, { machineName, ...(workerName ? { workerName } : {}) }),
     approve: (worker: string) => call(adminApi.approve, { worker }),
     revoke: (worker: string) => call(adminApi.revoke, { worker }),
+    setPaused: (worker: string, paused: boolean) => call(adminApi.setPaused, { worker, paused }),
     list: () => call(adminApi.list, {}),
     createSession: (worker: string, title?: string) => call(chatApi.createSession, { worker, ...(title ? { title } : {}) }),
     send: (sessionId: string, text: string) => call(chatApi.send, { sessionId, text }),

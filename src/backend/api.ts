@@ -92,6 +92,8 @@ export type WorkerSummary = {
   createdAt: number;
   approvedAt: number | null;
   models: ModelInfo[];
+  /** Paused by a person: finishes running answers, takes no new prompts until resumed. */
+  paused: boolean;
 };
 
 export type ChatMessageView = {
@@ -114,6 +116,7 @@ export const adminApi = {
   addWorker: makeFunctionReference<"action", { machineName: string; workerName?: string }, AddWorkerResult>("admin:addWorker"),
   approve: makeFunctionReference<"mutation", { worker: string }, WorkerSummary>("admin:approve"),
   revoke: makeFunctionReference<"mutation", { worker: string }, WorkerSummary>("admin:revoke"),
+  setPaused: makeFunctionReference<"mutation", { worker: string; paused: boolean }, WorkerSummary>("admin:setPaused"),
   list: makeFunctionReference<"query", Record<string, never>, WorkerSummary[]>("admin:list"),
   sweep: makeFunctionReference<"mutation", Record<string, never>, { requeued: number; interrupted: number; offline: number }>("admin:sweep"),
 };

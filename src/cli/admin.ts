@@ -8,7 +8,7 @@ import { EXIT, UsageError } from "../util/errors.ts";
 import type { CommandContext } from "./command.ts";
 import { formatAge, renderTable } from "./table.ts";
 
-export const ADMIN_SUBCOMMANDS = ["add-worker", "approve", "revoke", "list"] as const;
+export const ADMIN_SUBCOMMANDS = ["add-worker", "approve", "revoke", "pause", "resume", "list"] as const;
 
 function str(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
@@ -29,6 +29,7 @@ function summaryJson(w: WorkerSummary) {
     createdAt: new Date(w.createdAt).toISOString(),
     approvedAt: w.approvedAt === null ? null : new Date(w.approvedAt).toISOString(),
     models: w.models,
+    paused: w.paused,
   };
 }
 
@@ -61,6 +62,17 @@ export async function run(ctx: CommandContext): Promise<number> {
         ctx.stderr(`${sub === "approve" ? err.ok("Approved") : err.warn("Revoked")} worker "${w.name}" (id ${w.workerId}) on machine "${w.machineName}".`);
         return EXIT.ok;
       }
+      case "pause":
+      case "resume": {
+        if (!arg) throw new UsageError(`${sub} needs a worker id or name`, { command: "admin" });
+        const w = await admin.setPaused(arg, sub === "pause");
+        ctx.stderr(
+          sub === "pause"
+            ? `${err.warn("Paused")} worker "${w.name}" (id ${w.workerId}): it finishes the answers it is running and takes no new prompts (they wait queued) until \`admin resume ${w.name}\`.`
+            : `${err.ok("Resumed")} worker "${w.name}" (id ${w.workerId}): it takes prompts again.`,
+        );
+        return EXIT.ok;
+      }
       case "list": {
         const workers = await admin.list();
         if (ctx.flags.json) {
@@ -78,7 +90,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           w.name,
           w.workerId,
           w.approval === "approved" ? c.ok(w.approval) : w.approval === "revoked" ? c.error(w.approval) : c.warn(w.approval),
-          w.status,
+          w.paused ? c.warn(`${w.status}, paused`) : w.status,
           w.lastHeartbeatAt === null ? "never" : `${formatAge(now - w.lastHeartbeatAt)} ago`,
           w.directory ?? "",
         ]);

@@ -61,13 +61,15 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: "admin",
-    summary: "Add, approve, revoke and list workers (needs the backend's admin key)",
-    usage: "admin <add-worker|approve|revoke|list> [WORKER] [flags]",
+    summary: "Add, approve, revoke, pause, resume and list workers (needs the backend's admin key)",
+    usage: "admin <add-worker|approve|revoke|pause|resume|list> [WORKER] [flags]",
     details: [
       "Subcommands:",
       "  add-worker --machine NAME [--name NAME]  create a pending worker; prints its token on stdout (shown once)",
       "  approve WORKER                           let a worker (id or name) take prompts",
       "  revoke WORKER                            stop a worker for good; it must get a new token",
+      "  pause WORKER                             finish running answers, take no new prompts (they wait queued)",
+      "  resume WORKER                            take prompts again",
       "  list [--json]                            machines and workers with approval, status, last heartbeat",
       "",
       "Works the same against the embedded backend and a Convex deployment.",

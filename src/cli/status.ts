@@ -72,7 +72,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const c = stdoutColors();
   const now = Date.now();
   const stateColor = (s: string) =>
-    s === "ready" || s === "busy" ? c.ok(s) : s === "errored" || s === "needs_reauth" ? c.error(s) : s === "awaiting_approval" || s === "draining" ? c.warn(s) : s;
+    s === "ready" || s === "busy" ? c.ok(s) : s === "errored" || s === "needs_reauth" ? c.error(s) : s === "awaiting_approval" || s === "draining" || s === "paused" ? c.warn(s) : s;
   ctx.stdout(
     `orchestrator ${doc.version} (pid ${doc.pid}), up ${formatAge(doc.uptimeSeconds * 1000)}, config ${doc.config}` +
       (doc.shuttingDown ? c.warn(" — shutting down") : ""),

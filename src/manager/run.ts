@@ -77,7 +77,7 @@ export async function runForeground(o: RunOptions): Promise<number> {
     if (!settled && !force) return;
     summaryPrinted = true;
     const count = (pred: (s: (typeof snaps)[number]) => boolean) => snaps.filter(pred).length;
-    const ready = count((s) => s.state === "ready" || s.state === "busy");
+    const ready = count((s) => s.state === "ready" || s.state === "busy" || s.state === "paused");
     const waiting = count((s) => s.state === "awaiting_approval");
     const failed = snaps.filter((s) => s.state === "errored" || s.state === "needs_reauth" || s.state === "stopped");
     const starting = count((s) => s.state === "starting" || s.state === "registering");

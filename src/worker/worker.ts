@@ -1,6 +1,6 @@
 // One worker: one token, one folder, one backend. An object the manager starts and stops;
 // it never exits the process. Lifecycle: starting → registering → (awaiting_approval) →
-// ready ⇄ busy → draining → stopping → stopped, or errored / needs_reauth on the way.
+// ready ⇄ busy (⇄ paused) → draining → stopping → stopped, or errored / needs_reauth on the way.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { PendingMessage, PendingWork, SelfView } from "../backend/api.ts";
@@ -82,6 +82,8 @@ export function startWorker(opts: WorkerOptions): Worker {
   let lastHeartbeatAt: number | null = null;
   let approval: string | null = null;
   let draining = false;
+  // Paused by a person (admin pause): running answers finish, queued ones wait for resume.
+  let paused = false;
   let stopping: Promise<WorkerEnd> | null = null;
   let resolveDone!: (e: WorkerEnd) => void;
   const done = new Promise<WorkerEnd>((r) => (resolveDone = r));
@@ -113,7 +115,7 @@ export function startWorker(opts: WorkerOptions): Worker {
   }
 
   function pump(): void {
-    if (draining || stopping || (fsm.state !== "ready" && fsm.state !== "busy")) return;
+    if (draining || paused || stopping || (fsm.state !== "ready" && fsm.state !== "busy")) return;
     for (let msg = scheduler.next(); msg; msg = scheduler.next()) void take(msg);
   }
 
@@ -217,6 +219,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     if (stopping) return;
     fsm.go("ready");
     log.info("online", { machineId: config.token.machineId, workerId: config.token.workerId });
+    if (paused) fsm.go("paused", "paused by a person");
     beginHeartbeat(b);
     resources.add("pending-work subscription", b.watchPendingWork(onPendingWork, (e) => fail(toFailure(e, "pending work"))));
   }
@@ -235,9 +238,19 @@ export function startWorker(opts: WorkerOptions): Worker {
         (e) => fail(toFailure(e, "could not go online")),
       );
     }
-    if (view.drainRequested && !draining) {
-      log.info("drain requested from the backend");
-      drain();
+    if (view.drainRequested !== paused) setPaused(view.drainRequested);
+  }
+
+  function setPaused(on: boolean): void {
+    paused = on;
+    if (on && (fsm.state === "ready" || fsm.state === "busy")) {
+      fsm.go("paused", running.size > 0 ? `paused by a person; finishing ${running.size} turn(s)` : "paused by a person");
+      void backend?.heartbeat(instanceId, true, [...running.keys()]).catch(() => undefined);
+    } else if (!on && fsm.state === "paused") {
+      log.info("resumed: taking prompts again");
+      fsm.go(running.size > 0 ? "busy" : "ready", "resumed");
+      void backend?.heartbeat(instanceId, draining, [...running.keys()]).catch(() => undefined);
+      pump();
     }
   }
 
@@ -247,7 +260,7 @@ export function startWorker(opts: WorkerOptions): Worker {
       instanceId,
       intervalMs: config.heartbeatIntervalMs,
       log,
-      draining: () => draining,
+      draining: () => draining || paused,
       runningMessageIds: () => [...running.keys()],
       onBeat: (r) => {
         lastHeartbeatAt = r.at;
@@ -302,7 +315,7 @@ export function startWorker(opts: WorkerOptions): Worker {
   function drain(): void {
     if (draining || stopping) return;
     draining = true;
-    if (fsm.state === "ready" || fsm.state === "busy") {
+    if (fsm.state === "ready" || fsm.state === "busy" || fsm.state === "paused") {
       fsm.go("draining", running.size > 0 ? `waiting for ${running.size} turn(s)` : undefined);
       void backend?.heartbeat(instanceId, true, [...running.keys()]).catch(() => undefined);
       if (running.size === 0) void shutdown({});
@@ -326,7 +339,7 @@ export function startWorker(opts: WorkerOptions): Worker {
       // Let running turns end (they finish their messages) before going offline.
       await Promise.all([...running.values()].map((r) => r.done));
       if (fsm.state !== "stopping") fsm.go("stopping");
-      if (backend && (after === "ready" || after === "busy" || after === "draining")) {
+      if (backend && (after === "ready" || after === "busy" || after === "paused" || after === "draining")) {
         await backend.goOffline(instanceId).catch((e) => log.warn("could not go offline", { error: backendErrorMessage(e) }));
       }
       await resources.releaseAll().catch((e) => log.warn("releasing resources failed", { error: errorMessage(e) }));

@@ -155,3 +155,26 @@ describe("admin:list", () => {
     expect(text).not.toContain("secretHash");
   });
 });
+
+describe("admin:setPaused", () => {
+  test("pausing shows in the worker's own view and in the list; resuming clears it; repeats are harmless", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const paused = await t.mutation(adminApi.setPaused, { worker: w.name, paused: true });
+    expect(paused.paused).toBe(true);
+    expect((await t.query(workerApi.self, { auth: w.auth })).drainRequested).toBe(true);
+    await t.mutation(adminApi.setPaused, { worker: w.workerId, paused: true });
+    expect((await t.query(adminApi.list, {})).find((x) => x.workerId === w.workerId)!.paused).toBe(true);
+    const resumed = await t.mutation(adminApi.setPaused, { worker: w.name, paused: false });
+    expect(resumed.paused).toBe(false);
+    expect((await t.query(workerApi.self, { auth: w.auth })).drainRequested).toBe(false);
+  });
+
+  test("a revoked or unknown worker cannot be paused", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    await t.mutation(adminApi.revoke, { worker: w.name });
+    await expectCode(t.mutation(adminApi.setPaused, { worker: w.name, paused: true }), "CONFLICT");
+    await expectCode(t.mutation(adminApi.setPaused, { worker: "nobody", paused: true }), "NOT_FOUND");
+  });
+});

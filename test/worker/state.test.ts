@@ -40,6 +40,7 @@ function canMove(from: WorkerState, to: WorkerState): boolean {
     awaiting_approval: ["registering", "awaiting_approval"],
     ready: ["registering", "ready"],
     busy: ["registering", "ready", "busy"],
+    paused: ["registering", "ready", "paused"],
     draining: ["registering", "ready", "draining"],
     stopping: ["stopping"],
     stopped: ["stopping", "stopped"],
