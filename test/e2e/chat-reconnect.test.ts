@@ -1,22 +1,13 @@
 // `chat` while the backend goes away in the middle of an answer: it says it lost the
 // connection (once), says when it is back, and still prints the whole answer exactly once.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { startWorld, type World } from "../support/e2e.ts";
+import { expect, test } from "bun:test";
 import { slowAnswerChunks } from "../support/stub-model.ts";
-import { startChat, startOnlineDev, stopAll } from "./dev-support.ts";
+import { startChat, startOnlineDev, useWorld } from "./dev-support.ts";
 
 const CHUNKS = 24;
 const ANSWER = slowAnswerChunks(CHUNKS).join("");
-let world: World;
 
-beforeAll(async () => {
-  world = await startWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 500 } });
-});
-afterEach(stopAll);
-afterAll(async () => {
-  await stopAll();
-  await world?.stop();
-});
+const world = useWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 500 } });
 
 test("chat reports a lost backend connection and the reconnection, and prints the answer once", async () => {
   const { worker } = await startOnlineDev("binary", world);

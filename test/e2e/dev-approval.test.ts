@@ -1,24 +1,15 @@
 // `dev` from the outside, before any prompt: waiting for approval and going online when the
 // owner approves (without a restart), stopping for good when revoked, the first-run setup on
 // a terminal, and the clear error without one. All through the real CLI, on both targets.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, CLI_TARGETS, NODE_BUNDLE, type CliTarget } from "../support/cli.ts";
-import { startWorld, type World } from "../support/e2e.ts";
-import { admin, childrenOf, startDev, startOnlineDev, stopAll } from "./dev-support.ts";
+import { admin, childrenOf, startDev, startOnlineDev, useWorld } from "./dev-support.ts";
 
 const T = 60_000;
-let world: World;
 
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterEach(stopAll);
-afterAll(async () => {
-  await stopAll();
-  await world?.stop();
-});
+const world = useWorld();
 
 async function workerRow(workerId: string) {
   return (await world.admin.list()).find((w) => w.workerId === workerId)!;

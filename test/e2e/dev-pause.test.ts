@@ -1,20 +1,11 @@
 // `admin pause` from anywhere: the worker finishes the answer it is running, takes no new
 // prompt (it waits queued) and shows as paused; `admin resume` lets the queued prompt run.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { startWorld, type World } from "../support/e2e.ts";
+import { expect, test } from "bun:test";
 import { slowAnswerChunks } from "../support/stub-model.ts";
-import { admin, startOnlineDev, stopAll, waitForText } from "./dev-support.ts";
+import { admin, startOnlineDev, waitForText, useWorld } from "./dev-support.ts";
 
 const CHUNKS = 12;
-let world: World;
-beforeAll(async () => {
-  world = await startWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 250 } });
-});
-afterEach(stopAll);
-afterAll(async () => {
-  await stopAll();
-  await world?.stop();
-});
+const world = useWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 250 } });
 
 test("pause finishes the running answer and holds new ones; resume runs them", async () => {
   const { worker, dev } = await startOnlineDev("binary", world);

@@ -2,25 +2,16 @@
 // backend going away and coming back in the middle of one. Messages must end in a final
 // state with the right text (never stuck `running`, never doubled) and the worker must keep
 // serving afterwards — without restarting `dev`.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { startWorld, type World } from "../support/e2e.ts";
+import { describe, expect, test } from "bun:test";
 import { CANNED_ANSWER, slowAnswerChunks } from "../support/stub-model.ts";
-import { alive, childrenOf, opencodePid, startDev, startOnlineDev, stopAll, waitForText, waitGone } from "./dev-support.ts";
+import { alive, childrenOf, opencodePid, startDev, startOnlineDev, waitForText, waitGone, useWorld } from "./dev-support.ts";
 
 const T = 120_000;
 // SLOW: 16 chunks 250 ms apart (~4 s): long enough to break something in the middle.
 const CHUNKS = 16;
 const ANSWER = slowAnswerChunks(CHUNKS).join("");
-let world: World;
 
-beforeAll(async () => {
-  world = await startWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 250 } });
-});
-afterEach(stopAll);
-afterAll(async () => {
-  await stopAll();
-  await world?.stop();
-});
+const world = useWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 250 } });
 
 describe("dev recovers", () => {
   test("OpenCode killed mid-turn → the message fails with the reason; the next prompt starts a new OpenCode and works", async () => {

@@ -1,26 +1,17 @@
 // Stopping `dev` with signals while an answer streams: the first SIGTERM drains (the answer
 // finishes, then exit 0), a second one interrupts it (message `interrupted`, exit 0), a repeat
 // within 500 ms counts once; and no OpenCode process is left behind in any case.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { CLI_TARGETS } from "../support/cli.ts";
-import { startWorld, type World } from "../support/e2e.ts";
 import { slowAnswerChunks } from "../support/stub-model.ts";
-import { alive, opencodePid, startOnlineDev, stopAll, waitForText, waitGone } from "./dev-support.ts";
+import { alive, opencodePid, startOnlineDev, waitForText, waitGone, useWorld } from "./dev-support.ts";
 
 const T = 90_000;
 // A SLOW answer here: 12 chunks 400 ms apart (~5 s), well inside dev's 10 s drain deadline.
 const CHUNKS = 12;
 const ANSWER = slowAnswerChunks(CHUNKS).join("");
-let world: World;
 
-beforeAll(async () => {
-  world = await startWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 400 } });
-});
-afterEach(stopAll);
-afterAll(async () => {
-  await stopAll();
-  await world?.stop();
-});
+const world = useWorld({ stub: { slowChunks: CHUNKS, slowChunkDelayMs: 400 } });
 
 async function startTurn(target: "binary" | "node") {
   const { worker, dev } = await startOnlineDev(target, world);
