@@ -15,22 +15,32 @@ import { redact } from "./util/redact.ts";
 
 const VERSION: string = pkg.version;
 // A reader that goes away (`status | head`) ends our output quietly, as pipes do, instead of
-// crashing with EPIPE. Bun throws it from write(); Node emits it as an event.
-let stdoutClosed = false;
+// crashing with EPIPE. Bun throws it from write(); Node emits it as an event. Commands see it
+// through ctx.write (false once the reader is gone) and ctx.stdoutClosed.
 const isBrokenPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === "EPIPE";
+let stdoutOpen = true;
+let markStdoutClosed!: () => void;
+const stdoutClosed = new Promise<void>((resolve) => (markStdoutClosed = resolve));
+const closeStdout = () => {
+  stdoutOpen = false;
+  markStdoutClosed();
+};
 process.stdout.on("error", (e) => {
-  if (isBrokenPipe(e)) stdoutClosed = true;
+  if (isBrokenPipe(e)) closeStdout();
   else throw e;
 });
-const out = (text: string) => {
-  if (stdoutClosed) return;
+const write = (text: string): boolean => {
+  if (!stdoutOpen) return false;
   try {
-    process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+    process.stdout.write(text);
+    return true;
   } catch (e) {
     if (!isBrokenPipe(e)) throw e;
-    stdoutClosed = true;
+    closeStdout();
+    return false;
   }
 };
+const out = (text: string) => void write(text.endsWith("\n") ? text : text + "\n");
 const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
 
 function parseCommandArgs(spec: CommandSpec, argv: string[]) {
@@ -187,6 +197,8 @@ async function main(argv: string[]): Promise<number> {
     flags,
     positionals,
     stdout: out,
+    write,
+    stdoutClosed,
     stderr: (t) => err(redact(t)),
     log: (commandLog = createLogger({ level, format })),
     onSignal: subscribeSignals,

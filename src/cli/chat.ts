@@ -37,10 +37,6 @@ function saveSession(key: string, sessionId: string): void {
   writeSecureFile(sessionsFile(), JSON.stringify(all, null, 2) + "\n");
 }
 
-function isBrokenPipe(e: unknown): boolean {
-  return (e as NodeJS.ErrnoException | null)?.code === "EPIPE";
-}
-
 /** A prompt for a worker that is not running waits silently otherwise: say why on stderr. */
 async function noteIfNotServing(admin: AdminClient, worker: string, ctx: CommandContext): Promise<void> {
   let w;
@@ -95,15 +91,14 @@ export async function run(ctx: CommandContext): Promise<number> {
     let stopConnectionWatch = () => {};
     const final = await new Promise<ChatMessageView | null>((resolve, reject) => {
       // The reader may go away (`chat … | head`): stop quietly, as pipes do, and leave the
-      // answer to finish on the worker. Bun throws EPIPE from write(); Node emits it as an event.
+      // answer to finish on the worker.
       const stopReading = () => {
         if (readerGone) return;
         readerGone = true;
         unsubscribe();
         resolve(null);
       };
-      // Stays attached until exit: the final newline may fail the same way.
-      process.stdout.on("error", (e) => (isBrokenPipe(e) ? stopReading() : reject(e)));
+      void ctx.stdoutClosed.then(stopReading);
       const unsubscribe = admin.watchMessage(
         messageId,
         (view) => {
@@ -111,12 +106,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           if (view.text.length > printed) {
             const text = view.text.slice(printed);
             printed = view.text.length;
-            try {
-              process.stdout.write(text);
-            } catch (e) {
-              if (!isBrokenPipe(e)) throw e;
-              return stopReading();
-            }
+            if (!ctx.write(text)) return stopReading();
           }
           if (view.status && FINAL.has(view.status)) {
             unsubscribe();
@@ -164,13 +154,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       releaseSignals();
     });
     if (final === null) return EXIT.ok;
-    if (printed > 0 && !final.text.endsWith("\n")) {
-      try {
-        process.stdout.write("\n");
-      } catch (e) {
-        if (!isBrokenPipe(e)) throw e;
-      }
-    }
+    if (printed > 0 && !final.text.endsWith("\n")) ctx.write("\n");
     if (final.status === "completed") return EXIT.ok;
     ctx.stderr(`answer ${final.status}${final.reason ? `: ${final.reason}` : ""}`);
     return EXIT.failure;

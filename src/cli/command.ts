@@ -40,6 +40,10 @@ export type CommandContext = {
   positionals: string[];
   /** Command output (tables, JSON). */
   stdout: (text: string) => void;
+  /** Raw command output (no newline added); false once the reader has gone (`… | head`). */
+  write: (text: string) => boolean;
+  /** Resolves when the reader of stdout has gone. */
+  stdoutClosed: Promise<void>;
   /** Messages for people (not logs). */
   stderr: (text: string) => void;
   log: Logger;
