@@ -4,10 +4,10 @@
 // one `dev` (the binary).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CLI_TARGETS } from "../support/cli.ts";
-import { startWorld, type World } from "../support/e2e.ts";
+import type { World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { CANNED_ANSWER } from "../support/stub-model.ts";
-import { answers, chat, sessionOf, startChat, startOnlineDev, stopAll } from "./dev-support.ts";
+import { answers, chat, closeDevWorld, openDevWorld, sessionOf, startChat } from "./dev-support.ts";
 
 const T = 90_000;
 let world: World;
@@ -17,18 +17,12 @@ let lastSession: string | undefined;
 
 beforeAll(async () => {
   // SLOW: 60 chunks, 500 ms apart — 30 s, far longer than any cancel takes.
-  world = await startWorld();
-  const d = await startOnlineDev("binary", world);
-  dev = d.dev;
+  const d = await openDevWorld("binary");
+  ({ world, dev } = d);
   workerId = d.worker.workerId;
 }, 60_000);
 
-afterAll(async () => {
-  dev?.kill("SIGTERM");
-  await Promise.race([dev?.exited, Bun.sleep(15_000)]);
-  await stopAll();
-  await world?.stop();
-}, 30_000);
+afterAll(() => closeDevWorld({ world, dev }), 30_000);
 
 describe("chat Ctrl+C", () => {
   for (const target of CLI_TARGETS) {

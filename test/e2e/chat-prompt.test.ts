@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BINARY, CLI_TARGETS, NODE_BUNDLE } from "../support/cli.ts";
 import { run } from "../support/proc.ts";
-import { startWorld, type World } from "../support/e2e.ts";
+import type { World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { CANNED_ANSWER, chunkText, slowAnswerChunks, stubFailureMessage } from "../support/stub-model.ts";
-import { adminEnv, answers, chat, opencodePid, sessionOf, startOnlineDev, stopAll } from "./dev-support.ts";
+import { adminEnv, answers, chat, closeDevWorld, opencodePid, openDevWorld, sessionOf } from "./dev-support.ts";
 
 // SLOW here means many small, quick deltas: what the relay must coalesce.
 const MANY_CHUNKS = 60;
@@ -21,19 +21,13 @@ for (const target of CLI_TARGETS) {
     let workerName: string;
 
     beforeAll(async () => {
-      world = await startWorld({ stub: { slowChunks: MANY_CHUNKS, slowChunkDelayMs: 15 } });
-      const d = await startOnlineDev(target, world);
-      dev = d.dev;
+      const d = await openDevWorld(target, { stub: { slowChunks: MANY_CHUNKS, slowChunkDelayMs: 15 } });
+      ({ world, dev } = d);
       workerId = d.worker.workerId;
       workerName = d.worker.name;
     }, 60_000);
 
-    afterAll(async () => {
-      dev?.kill("SIGTERM");
-      await Promise.race([dev?.exited, Bun.sleep(15_000)]);
-      await stopAll();
-      await world?.stop();
-    }, 30_000);
+    afterAll(() => closeDevWorld({ world, dev }), 30_000);
 
     test("a prompt is answered: chat prints exactly the stub's answer; the backend holds it, completed, in a few batches", async () => {
       const requestsBefore = world.stub.completions().length;

@@ -168,3 +168,20 @@ export function useWorld(opts?: Parameters<typeof startWorld>[0]): World {
     },
   });
 }
+
+/**
+ * One world with one online `dev` shared by a file's tests: call in beforeAll, and pass the
+ * result to `closeDevWorld` in afterAll (dev gets SIGTERM and a chance to drain first).
+ */
+export async function openDevWorld(target: CliTarget, opts?: Parameters<typeof startWorld>[0]) {
+  const world = await startWorld(opts);
+  const { dev, worker } = await startOnlineDev(target, world);
+  return { world, dev, worker };
+}
+
+export async function closeDevWorld(w: { world?: World; dev?: Running }): Promise<void> {
+  w.dev?.kill("SIGTERM");
+  await Promise.race([w.dev?.exited, new Promise((r) => setTimeout(r, 15_000))]);
+  await stopAll();
+  await w.world?.stop();
+}

@@ -1,5 +1,6 @@
 // Real child processes for tests: run to completion, or keep running and wait for output.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createWaiters } from "./waiters.ts";
 
 export type RunResult = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 
@@ -58,10 +59,8 @@ export function start(cmd: string, args: string[], opts: RunOptions = {}): Runni
   const child = spawn(cmd, args, { cwd: opts.cwd, env: mergedEnv(opts.env), stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  const waiters = new Set<() => void>();
-  const poke = () => {
-    for (const w of [...waiters]) w();
-  };
+  const waiters = createWaiters();
+  const poke = waiters.notify;
   child.stdout!.on("data", (d) => {
     stdout += d;
     poke();
@@ -94,29 +93,17 @@ export function start(cmd: string, args: string[], opts: RunOptions = {}): Runni
     waitFor(pattern, o = {}) {
       const stream = o.stream ?? "any";
       const timeoutMs = o.timeoutMs ?? 60_000;
-      return new Promise((resolve, reject) => {
-        const check = () => {
+      return waiters.until(
+        () => {
           const text = stream === "stdout" ? stdout : stream === "stderr" ? stderr : stdout + "\n" + stderr;
           const m = text.match(pattern);
-          if (m) {
-            cleanup();
-            resolve(m);
-          } else if (done) {
-            cleanup();
-            reject(new Error(`process exited before ${pattern} appeared\nstdout: ${stdout}\nstderr: ${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timed out after ${timeoutMs}ms waiting for ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+          if (m) return m;
+          if (done) throw new Error(`process exited before ${pattern} appeared\nstdout: ${stdout}\nstderr: ${stderr}`);
+          return undefined;
+        },
+        timeoutMs,
+        () => new Error(`timed out after ${timeoutMs}ms waiting for ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`),
+      );
     },
   };
 }

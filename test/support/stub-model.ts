@@ -10,6 +10,7 @@
 // Standalone: `bun test/support/stub-model.ts [port]` prints its URL.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createWaiters } from "./waiters.ts";
 
 export const CANNED_ANSWER =
   "Hello from the stub model. This answer arrives in several chunks, so streaming can be checked end to end. Done.";
@@ -95,13 +96,11 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
   const chunkDelayMs = opts.chunkDelayMs ?? 30;
   const slowDelayMs = opts.slowChunkDelayMs ?? SLOW_CHUNK_DELAY_MS;
   const requests: StubRequest[] = [];
-  const waiters = new Set<() => void>();
+  const waiters = createWaiters();
   const open = new Set<ServerResponse>();
   let counter = 0;
 
-  const notify = () => {
-    for (const w of [...waiters]) w();
-  };
+  const notify = waiters.notify;
   const finish = (r: StubRequest) => {
     r.finished = true;
     r.finishedAt = Date.now();
@@ -220,16 +219,23 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     return `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: "stub-model", choices: [], usage: u })}\n\n`;
   }
 
+  /** A non-streaming chat.completion body with one choice. */
+  function completion(id: string, message: Record<string, unknown>, finishReason: string) {
+    return {
+      id,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model: "stub-model",
+      choices: [{ index: 0, message, finish_reason: finishReason }],
+    };
+  }
+
   async function answer(res: ServerResponse, record: StubRequest, id: string, pieces: string[], delayMs: number): Promise<void> {
     const body = record.body;
     if (!record.stream) {
       finish(record);
       return json(res, 200, {
-        id,
-        object: "chat.completion",
-        created: Math.floor(Date.now() / 1000),
-        model: "stub-model",
-        choices: [{ index: 0, message: { role: "assistant", content: pieces.join("") }, finish_reason: "stop" }],
+        ...completion(id, { role: "assistant", content: pieces.join("") }, "stop"),
         usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 },
       });
     }
@@ -254,13 +260,7 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     const call = { index: 0, id: `call_stub_${counter}`, type: "function", function: { name: "bash", arguments: args } };
     if (!record.stream) {
       finish(record);
-      return json(res, 200, {
-        id,
-        object: "chat.completion",
-        created: Math.floor(Date.now() / 1000),
-        model: "stub-model",
-        choices: [{ index: 0, message: { role: "assistant", content: null, tool_calls: [call] }, finish_reason: "tool_calls" }],
-      });
+      return json(res, 200, completion(id, { role: "assistant", content: null, tool_calls: [call] }, "tool_calls"));
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     res.write(chunk(id, { role: "assistant", content: null, tool_calls: [call] }, null));
@@ -293,24 +293,11 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     requests,
     completions: () => requests.filter((r) => r.path.endsWith("/chat/completions") && r.mode !== "title"),
     waitForRequest(pred, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = requests.find(pred);
-          if (!hit) return;
-          cleanup();
-          resolve(hit);
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`stub model: no matching request within ${timeoutMs} ms (got ${requests.length})`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+      return waiters.until(
+        () => requests.find(pred),
+        timeoutMs,
+        () => new Error(`stub model: no matching request within ${timeoutMs} ms (got ${requests.length})`),
+      );
     },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
