@@ -6,7 +6,8 @@ import { LEASE_MS, MAX_NAME_CHARS, OFFLINE_AFTER_MS, SWEEP_BATCH } from "./lib/c
 import { checkText, fail } from "./lib/errors";
 import { recoverMessage, type Recovered } from "./lib/messages";
 import { machineName, resolveWorker, workerSummary } from "./lib/people";
-import { digestHex, randomId, randomSecret } from "./lib/random";
+import { randomId, randomSecret } from "./lib/random";
+import { sha256Hex } from "./lib/sha256";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./lib/server";
 
 // Worker names are typed on command lines (`admin approve <name>`), so keep them shell-friendly.
@@ -100,7 +101,7 @@ export const addWorker = internalAction({
         ...(workerName === undefined ? {} : { workerName }),
         newMachineId: randomId(),
         workerId: randomId(),
-        secretHash: await digestHex(secret),
+        secretHash: await sha256Hex(secret),
       });
       if (result.created) {
         // The only time the secret exists outside the worker: it is returned once and never stored.
