@@ -20,6 +20,25 @@ async function getMessage(ctx: QueryCtx, messageId: string): Promise<Doc<"messag
   return id ? await ctx.db.get(id) : null;
 }
 
+/**
+ * A caller that names a worker gets only that worker's sessions and messages: a session id
+ * remembered from elsewhere (or reused after a restart) must never reach another worker.
+ */
+async function requireOwner(ctx: QueryCtx, ref: string | undefined, ownerId: string, what: string): Promise<void> {
+  if (ref === undefined) return;
+  const named = await resolveWorker(ctx, ref);
+  if (named.workerId === ownerId) return;
+  const owner = (await findWorker(ctx, ownerId))?.name ?? ownerId;
+  fail(
+    "WRONG_WORKER",
+    `${what} belongs to worker "${owner}", not to worker "${named.name}"; ` +
+      `start a new session with "${named.name}", or use this one with "${owner}".`,
+    { worker: named.name, owner },
+  );
+}
+
+const workerArg = v.optional(v.string());
+
 function refuseRevoked(worker: Doc<"workers">): void {
   if (worker.approval === "revoked") fail("WORKER_REVOKED", `Worker "${worker.name}" was revoked; it takes no more work.`);
 }
@@ -36,9 +55,10 @@ export const createSession = internalMutation({
 });
 
 export const send = internalMutation({
-  args: { sessionId: v.string(), text: v.string() },
-  handler: async (ctx, { sessionId, text }) => {
+  args: { sessionId: v.string(), text: v.string(), worker: workerArg },
+  handler: async (ctx, { sessionId, text, worker: ref }) => {
     const session = await getSession(ctx, sessionId);
+    await requireOwner(ctx, ref, session.workerId, `Session ${sessionId}`);
     const worker = await findWorker(ctx, session.workerId);
     if (!worker) fail("NOT_FOUND", `The worker of session ${sessionId} no longer exists.`);
     // A pending worker's messages may wait in the queue until it is approved; a revoked one never runs them.
@@ -60,10 +80,11 @@ export const send = internalMutation({
 });
 
 export const cancel = internalMutation({
-  args: { messageId: v.string() },
-  handler: async (ctx, { messageId }) => {
+  args: { messageId: v.string(), worker: workerArg },
+  handler: async (ctx, { messageId, worker }) => {
     const message = await getMessage(ctx, messageId);
     if (!message) fail("NOT_FOUND", `No message ${messageId}.`);
+    await requireOwner(ctx, worker, message.workerId, `Message ${messageId}`);
     if (message.role !== "assistant" || message.status === undefined) fail("INVALID", "Only an answer (assistant message) can be cancelled.");
     if (message.status === "queued") {
       await ctx.db.patch(message._id, { status: "cancelled", reason: "cancelled before it started", finishedAt: Date.now() });
@@ -77,17 +98,19 @@ export const cancel = internalMutation({
 });
 
 export const message = internalQuery({
-  args: { messageId: v.string() },
-  handler: async (ctx, { messageId }) => {
+  args: { messageId: v.string(), worker: workerArg },
+  handler: async (ctx, { messageId, worker }) => {
     const found = await getMessage(ctx, messageId);
+    if (found) await requireOwner(ctx, worker, found.workerId, `Message ${messageId}`);
     return found ? await messageView(ctx, found) : null;
   },
 });
 
 export const messages = internalQuery({
-  args: { sessionId: v.string() },
-  handler: async (ctx, { sessionId }) => {
+  args: { sessionId: v.string(), worker: workerArg },
+  handler: async (ctx, { sessionId, worker }) => {
     const session = await getSession(ctx, sessionId);
+    await requireOwner(ctx, worker, session.workerId, `Session ${sessionId}`);
     const rows = await ctx.db
       .query("messages")
       .withIndex("by_session", (q) => q.eq("sessionId", session._id))

@@ -125,10 +125,13 @@ export const chatApi = {
   createSession: makeFunctionReference<"mutation", { worker: string; title?: string }, { sessionId: string; workerId: string }>(
     "chat:createSession",
   ),
-  send: makeFunctionReference<"mutation", { sessionId: string; text: string }, { userMessageId: string; messageId: string }>("chat:send"),
-  cancel: makeFunctionReference<"mutation", { messageId: string }, { status: MessageStatus }>("chat:cancel"),
-  message: makeFunctionReference<"query", { messageId: string }, ChatMessageView | null>("chat:message"),
-  messages: makeFunctionReference<"query", { sessionId: string }, ChatMessageView[]>("chat:messages"),
+  // `worker` (id or name), when given, must own the session or message, else WRONG_WORKER.
+  send: makeFunctionReference<"mutation", { sessionId: string; text: string; worker?: string }, { userMessageId: string; messageId: string }>(
+    "chat:send",
+  ),
+  cancel: makeFunctionReference<"mutation", { messageId: string; worker?: string }, { status: MessageStatus }>("chat:cancel"),
+  message: makeFunctionReference<"query", { messageId: string; worker?: string }, ChatMessageView | null>("chat:message"),
+  messages: makeFunctionReference<"query", { sessionId: string; worker?: string }, ChatMessageView[]>("chat:messages"),
 };
 
 /** Error codes carried in ConvexError data, so clients can tell them apart without parsing text. */
@@ -138,4 +141,6 @@ export const BACKEND_ERRORS = {
   notFound: "NOT_FOUND",
   conflict: "CONFLICT",
   invalid: "INVALID",
+  /** A person-side call named a worker that does not own the session or message; data has `worker` and `owner`. */
+  wrongWorker: "WRONG_WORKER",
 } as const;

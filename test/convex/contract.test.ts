@@ -50,7 +50,14 @@ export type ContractTypes = [
   Expect<AllFit<typeof chatApi, "chat">>,
 ];
 // Error codes thrown by convex/ are the ones the client recognises.
-const codes: Record<ErrorCode, true> = { UNAUTHORIZED: true, WORKER_REVOKED: true, NOT_FOUND: true, CONFLICT: true, INVALID: true };
+const codes: Record<ErrorCode, true> = {
+  UNAUTHORIZED: true,
+  WORKER_REVOKED: true,
+  NOT_FOUND: true,
+  CONFLICT: true,
+  INVALID: true,
+  WRONG_WORKER: true,
+};
 
 // ---- Run time: names and visibility. ----
 type Registered = { isQuery?: boolean; isMutation?: boolean; isAction?: boolean; isPublic?: boolean; isInternal?: boolean };
