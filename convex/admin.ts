@@ -4,7 +4,7 @@ import { makeFunctionReference } from "convex/server";
 import { v, type ObjectType } from "convex/values";
 import { LEASE_MS, MAX_NAME_CHARS, OFFLINE_AFTER_MS, SWEEP_BATCH } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
-import { recoverMessage, type Recovered } from "./lib/messages";
+import { recoverMessage, runningMessages, type Recovered } from "./lib/messages";
 import { machineName, resolveWorker, workerSummary } from "./lib/people";
 import { randomId, randomSecret } from "./lib/random";
 import { sha256Hex } from "./lib/sha256";
@@ -118,6 +118,42 @@ export const addWorker = internalAction({
   },
 });
 
+/**
+ * Settles one page of a revoked worker's open messages: queued ones are cancelled, running
+ * ones interrupted. True when more queued messages may remain for another transaction.
+ */
+async function settleRevokedPage(ctx: MutationCtx, workerId: string): Promise<boolean> {
+  const now = Date.now();
+  const queued = await ctx.db
+    .query("messages")
+    .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "queued"))
+    .take(SWEEP_BATCH);
+  for (const m of queued) {
+    await ctx.db.patch(m._id, { status: "cancelled", reason: "its worker was revoked", finishedAt: now });
+  }
+  for (const m of await runningMessages(ctx, workerId)) {
+    await ctx.db.patch(m._id, {
+      status: "interrupted",
+      reason: "worker was revoked while answering",
+      finishedAt: now,
+      leaseInstanceId: undefined,
+      leaseExpiresAt: undefined,
+    });
+  }
+  return queued.length === SWEEP_BATCH;
+}
+
+/** The rest of a revocation whose worker had more queued messages than one transaction settles. */
+export const settleRevoked = internalMutation({
+  args: { workerId: v.string() },
+  handler: async (ctx, { workerId }) => {
+    if (await settleRevokedPage(ctx, workerId)) await ctx.scheduler.runAfter(0, settleRevokedRef, { workerId });
+    return null;
+  },
+});
+
+const settleRevokedRef = makeFunctionReference<"mutation", { workerId: string }, null>("admin:settleRevoked");
+
 export const approve = internalMutation({
   args: { worker: v.string() },
   handler: async (ctx, { worker: ref }) => {
@@ -137,26 +173,7 @@ export const revoke = internalMutation({
       const now = Date.now();
       await ctx.db.patch(worker._id, { approval: "revoked", status: "offline", revokedAt: now });
       // The worker can no longer report on its messages, so settle them now rather than leave them waiting.
-      const open = await ctx.db
-        .query("messages")
-        .withIndex("by_worker_status", (q) => q.eq("workerId", worker.workerId).eq("status", "queued"))
-        .collect();
-      for (const m of open) {
-        await ctx.db.patch(m._id, { status: "cancelled", reason: "its worker was revoked", finishedAt: now });
-      }
-      const running = await ctx.db
-        .query("messages")
-        .withIndex("by_worker_status", (q) => q.eq("workerId", worker.workerId).eq("status", "running"))
-        .collect();
-      for (const m of running) {
-        await ctx.db.patch(m._id, {
-          status: "interrupted",
-          reason: "worker was revoked while answering",
-          finishedAt: now,
-          leaseInstanceId: undefined,
-          leaseExpiresAt: undefined,
-        });
-      }
+      if (await settleRevokedPage(ctx, worker.workerId)) await ctx.scheduler.runAfter(0, settleRevokedRef, { workerId: worker.workerId });
     }
     return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
   },

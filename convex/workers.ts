@@ -2,7 +2,7 @@
 // caller holds a worker token (see lib/auth.ts); nothing here lets anyone else start work.
 import { v } from "convex/values";
 import { requireActiveWorker, authenticateWorker, requireCurrentInstance, workerAuthValidator } from "./lib/auth";
-import { LEASE_MS, MAX_INFO_CHARS, MAX_MODELS, MAX_OUTPUT_BATCH_CHARS, MAX_REASON_CHARS } from "./lib/constants";
+import { LEASE_MS, MAX_INFO_CHARS, MAX_RUNNING_PER_WORKER, MAX_MODELS, MAX_OUTPUT_BATCH_CHARS, MAX_REASON_CHARS } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
 import { isFinal, recoverMessage, runningMessages, type Recovered } from "./lib/messages";
 import { machineName } from "./lib/people";
@@ -177,6 +177,9 @@ export const claim = mutation({
     const message = await ownMessage(ctx, worker, messageId);
     // Mutations are serializable transactions, so of two claims racing here exactly one sees `queued`.
     if (message.status !== "queued") return { claimed: false as const, reason: `the message is ${message.status ?? "not runnable"}` };
+    if ((await runningMessages(ctx, worker.workerId)).length >= MAX_RUNNING_PER_WORKER) {
+      return { claimed: false as const, reason: `this worker already runs ${MAX_RUNNING_PER_WORKER} answers` };
+    }
     const now = Date.now();
     const leaseExpiresAt = now + LEASE_MS;
     await ctx.db.patch(message._id, {

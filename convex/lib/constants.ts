@@ -12,6 +12,12 @@ export const OFFLINE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
 /** Claims per message: a message whose worker vanished is requeued until it has been tried this often. */
 export const MAX_ATTEMPTS = 3;
 
+/**
+ * Most answers one worker may run at once: above any worker's own concurrency setting, and it
+ * keeps every per-worker read of running messages small.
+ */
+export const MAX_RUNNING_PER_WORKER = 100;
+
 /** How often the deployed cron runs the sweep. */
 export const SWEEP_INTERVAL_MS = 60_000;
 

@@ -1,6 +1,6 @@
 // Shared rules for assistant messages: how an abandoned run is recovered, and how a
 // message is shown to a person (output assembled from its chunks in order).
-import { MAX_ATTEMPTS } from "./constants";
+import { MAX_ATTEMPTS, MAX_RUNNING_PER_WORKER } from "./constants";
 import type { Doc, Id, MutationCtx, QueryCtx } from "./server";
 
 export type FinalStatus = "completed" | "failed" | "cancelled" | "interrupted";
@@ -35,12 +35,12 @@ export async function recoverMessage(ctx: MutationCtx, message: Doc<"messages">,
   }
 }
 
-/** Running messages of one worker, whoever holds them. */
+/** Running messages of one worker, whoever holds them; `claim` keeps them within the limit. */
 export async function runningMessages(ctx: QueryCtx, workerId: string): Promise<Doc<"messages">[]> {
   return await ctx.db
     .query("messages")
     .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "running"))
-    .collect();
+    .take(MAX_RUNNING_PER_WORKER);
 }
 
 export async function outputChunks(ctx: QueryCtx, messageId: Id<"messages">): Promise<Doc<"outputChunks">[]> {
