@@ -3,9 +3,11 @@
 import { makeFunctionReference } from "convex/server";
 import { v, type ObjectType } from "convex/values";
 import { LEASE_MS, MAX_NAME_CHARS, OFFLINE_AFTER_MS, SWEEP_BATCH } from "./lib/constants";
+import { findWorker } from "./lib/auth";
 import { checkText, fail } from "./lib/errors";
 import { recoverMessage, runningMessages, type Recovered } from "./lib/messages";
-import { machineName, resolveWorker, workerSummary } from "./lib/people";
+import { resolveWorker, summaryOf, workerSummary } from "./lib/people";
+import { lastHeartbeatOf, setStatus } from "./lib/liveness";
 import { randomId, randomSecret } from "./lib/random";
 import { sha256Hex } from "./lib/sha256";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./lib/server";
@@ -161,7 +163,7 @@ export const approve = internalMutation({
     // A revoked token may have leaked; bringing it back would undo the revocation's point.
     if (worker.approval === "revoked") fail("CONFLICT", `Worker "${worker.name}" was revoked and cannot be approved again; add a new worker.`);
     if (worker.approval === "pending") await ctx.db.patch(worker._id, { approval: "approved", approvedAt: Date.now() });
-    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+    return await summaryOf(ctx, worker._id);
   },
 });
 
@@ -171,11 +173,12 @@ export const revoke = internalMutation({
     const worker = await resolveWorker(ctx, ref);
     if (worker.approval !== "revoked") {
       const now = Date.now();
-      await ctx.db.patch(worker._id, { approval: "revoked", status: "offline", revokedAt: now });
+      await ctx.db.patch(worker._id, { approval: "revoked", revokedAt: now });
+      await setStatus(ctx, worker, "offline");
       // The worker can no longer report on its messages, so settle them now rather than leave them waiting.
       if (await settleRevokedPage(ctx, worker.workerId)) await ctx.scheduler.runAfter(0, settleRevokedRef, { workerId: worker.workerId });
     }
-    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+    return await summaryOf(ctx, worker._id);
   },
 });
 
@@ -190,7 +193,7 @@ export const setPaused = internalMutation({
     const worker = await resolveWorker(ctx, ref);
     if (worker.approval === "revoked") fail("CONFLICT", `Worker "${worker.name}" was revoked; there is nothing to pause or resume.`);
     if (worker.drainRequested !== paused) await ctx.db.patch(worker._id, { drainRequested: paused });
-    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+    return await summaryOf(ctx, worker._id);
   },
 });
 
@@ -199,9 +202,10 @@ export const list = internalQuery({
   handler: async (ctx) => {
     // A person-side listing: reading every machine and worker is the point, and the tables are small.
     const names = new Map((await ctx.db.query("machines").collect()).map((m) => [m.machineId, m.name]));
+    const beats = new Map((await ctx.db.query("liveness").collect()).map((l) => [l.workerId, l]));
     const workers = await ctx.db.query("workers").collect();
     return workers
-      .map((w) => workerSummary(w, names.get(w.machineId) ?? w.machineId))
+      .map((w) => workerSummary(w, names.get(w.machineId) ?? w.machineId, lastHeartbeatOf(w, beats.get(w.workerId) ?? null)))
       .sort((a, b) => a.machineName.localeCompare(b.machineName) || a.name.localeCompare(b.name));
   },
 });
@@ -219,15 +223,15 @@ export const sweep = internalMutation({
       await recoverMessage(ctx, message, `worker stopped responding while answering (no sign of life for ${LEASE_MS / 1000} s)`, counts);
     }
     let offline = 0;
-    for (const status of ["online", "draining"] as const) {
-      const silent = await ctx.db
-        .query("workers")
-        .withIndex("by_status_heartbeat", (q) => q.eq("status", status).lt("lastHeartbeatAt", now - OFFLINE_AFTER_MS))
-        .take(SWEEP_BATCH);
-      for (const worker of silent) {
-        await ctx.db.patch(worker._id, { status: "offline" });
-        offline++;
-      }
+    const silent = await ctx.db
+      .query("liveness")
+      .withIndex("by_live_heartbeat", (q) => q.eq("live", true).lt("lastHeartbeatAt", now - OFFLINE_AFTER_MS))
+      .take(SWEEP_BATCH);
+    for (const row of silent) {
+      const worker = await findWorker(ctx, row.workerId);
+      if (worker) await setStatus(ctx, worker, "offline");
+      else await ctx.db.patch(row._id, { live: false });
+      offline++;
     }
     return { ...counts, offline };
   },

@@ -42,6 +42,7 @@ export default defineSchema({
     drainRequested: v.boolean(),
     /** The running process that registered last; heartbeats from any other are stale. */
     instanceId: v.optional(v.string()),
+    /** Legacy: liveness moved to the `liveness` table; cleared at the worker's next status change or beat. */
     lastHeartbeatAt: v.optional(v.number()),
     hostname: v.optional(v.string()),
     version: v.optional(v.string()),
@@ -55,7 +56,17 @@ export default defineSchema({
     .index("by_workerId", ["workerId"])
     .index("by_name", ["name"])
     .index("by_machine", ["machineId"])
-    .index("by_status_heartbeat", ["status", "lastHeartbeatAt"]),
+    .index("by_approval_revoked", ["approval", "revokedAt"]),
+
+  // Apart from `workers` because it changes on every heartbeat (see lib/liveness.ts).
+  liveness: defineTable({
+    workerId: v.string(),
+    lastHeartbeatAt: v.number(),
+    /** True while the worker is online or draining; the sweep looks only at these. */
+    live: v.boolean(),
+  })
+    .index("by_workerId", ["workerId"])
+    .index("by_live_heartbeat", ["live", "lastHeartbeatAt"]),
 
   sessions: defineTable({
     workerId: v.string(),
@@ -88,6 +99,9 @@ export default defineSchema({
   })
     .index("by_session", ["sessionId"])
     .index("by_worker_status", ["workerId", "status"])
+    // pendingWork finds cancel requests here, so lease extensions of other running messages
+    // (every heartbeat) fall outside what it reads.
+    .index("by_worker_cancel", ["workerId", "cancelRequested", "status"])
     .index("by_status_lease", ["status", "leaseExpiresAt"]),
 
   outputChunks: defineTable({

@@ -2,9 +2,20 @@
 // caller holds a worker token (see lib/auth.ts); nothing here lets anyone else start work.
 import { v } from "convex/values";
 import { requireActiveWorker, authenticateWorker, requireCurrentInstance, workerAuthValidator } from "./lib/auth";
-import { LEASE_MS, MAX_INFO_CHARS, MAX_RUNNING_PER_WORKER, MAX_MODELS, MAX_OUTPUT_BATCH_CHARS, MAX_REASON_CHARS } from "./lib/constants";
+import {
+  LEASE_MS,
+  MAX_INFO_CHARS,
+  MAX_MODELS,
+  MAX_OUTPUT_BATCH_CHARS,
+  MAX_REASON_CHARS,
+  MAX_RUNNING_PER_WORKER,
+  PENDING_PROMPT_CHARS,
+  PENDING_SCAN,
+  PENDING_SESSIONS,
+} from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
 import { isFinal, recoverMessage, runningMessages, type Recovered } from "./lib/messages";
+import { setStatus } from "./lib/liveness";
 import { machineName } from "./lib/people";
 import { finalOutcomeValidator, modelValidator } from "./schema";
 import { mutation, query, type Doc, type QueryCtx } from "./lib/server";
@@ -58,10 +69,9 @@ export const register = mutation({
       version: info.version,
       directory: info.directory,
       pid: info.pid,
-      // A pending worker is not available for work until approved, so it stays offline.
-      status: worker.approval === "approved" ? "online" : "offline",
-      lastHeartbeatAt: Date.now(),
     });
+    // A pending worker is not available for work until approved, so it stays offline.
+    await setStatus(ctx, worker, worker.approval === "approved" ? "online" : "offline", Date.now());
     return {
       approval: worker.approval,
       machineName: await machineName(ctx, worker.machineId),
@@ -102,7 +112,7 @@ export const heartbeat = mutation({
     const now = Date.now();
     const leaseExpiresAt = now + LEASE_MS;
     const status = worker.approval !== "approved" ? "offline" : draining ? "draining" : "online";
-    await ctx.db.patch(worker._id, { status, lastHeartbeatAt: now });
+    await setStatus(ctx, worker, status, now);
     for (const message of await runningMessages(ctx, worker.workerId)) {
       if (message.leaseInstanceId === instanceId) await ctx.db.patch(message._id, { leaseExpiresAt });
     }
@@ -122,7 +132,7 @@ export const goOffline = mutation({
       }
     }
     // A stale duplicate stopping must not mark the live process offline.
-    if (worker.instanceId === instanceId) await ctx.db.patch(worker._id, { status: "offline" });
+    if (worker.instanceId === instanceId) await setStatus(ctx, worker, "offline");
     return null;
   },
 });
@@ -137,34 +147,51 @@ export const publishModels = mutation({
   },
 });
 
-/** Enough to keep a worker busy; older messages come first, newer ones show up as these finish. */
-const PENDING_LIMIT = 100;
+/** The head of each session's queue among the oldest queued rows, oldest first (see PENDING_SESSIONS). */
+async function sessionHeads(ctx: QueryCtx, workerId: string): Promise<Doc<"messages">[]> {
+  const rows = await ctx.db
+    .query("messages")
+    .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "queued"))
+    .take(PENDING_SCAN);
+  const seen = new Set<string>();
+  const heads: Doc<"messages">[] = [];
+  // Rows come in creation order, so the first one met of each session is its next message.
+  for (const message of rows) {
+    if (seen.has(message.sessionId) || heads.length >= PENDING_SESSIONS) continue;
+    seen.add(message.sessionId);
+    heads.push(message);
+  }
+  return heads;
+}
 
 export const pendingWork = query({
   args: { auth: workerAuthValidator },
   handler: async (ctx, { auth }) => {
     const worker = await requireActiveWorker(ctx, auth);
     if (worker.approval !== "approved") return { queued: [], cancelRequested: [] };
-    const queuedRows = await ctx.db
-      .query("messages")
-      .withIndex("by_worker_status", (q) => q.eq("workerId", worker.workerId).eq("status", "queued"))
-      .take(PENDING_LIMIT);
     const queued = [];
-    for (const message of queuedRows) {
-      const session = await ctx.db.get(message.sessionId);
+    let promptChars = 0;
+    for (const message of await sessionHeads(ctx, worker.workerId)) {
       const prompt = message.replyTo ? await ctx.db.get(message.replyTo) : null;
+      const text = prompt?.text ?? "";
+      if (queued.length > 0 && promptChars + text.length > PENDING_PROMPT_CHARS) break;
+      promptChars += text.length;
+      const session = await ctx.db.get(message.sessionId);
       queued.push({
         messageId: message._id as string,
         sessionId: message.sessionId as string,
         agentSessionId: session?.agentSessionId ?? null,
         sessionTitle: session?.title ?? "",
-        prompt: prompt?.text ?? "",
+        prompt: text,
         createdAt: message.createdAt,
         attempt: message.attempts,
       });
     }
-    const running = await runningMessages(ctx, worker.workerId);
-    return { queued, cancelRequested: running.filter((m) => m.cancelRequested).map((m) => m._id as string) };
+    const cancelled = await ctx.db
+      .query("messages")
+      .withIndex("by_worker_cancel", (q) => q.eq("workerId", worker.workerId).eq("cancelRequested", true).eq("status", "running"))
+      .take(MAX_RUNNING_PER_WORKER);
+    return { queued, cancelRequested: cancelled.map((m) => m._id as string) };
   },
 });
 

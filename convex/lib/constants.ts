@@ -18,6 +18,19 @@ export const MAX_ATTEMPTS = 3;
  */
 export const MAX_RUNNING_PER_WORKER = 100;
 
+/**
+ * pendingWork's window. A subscription re-sends its whole answer on every change, so the
+ * worker sees a bounded window instead of its whole queue: the oldest queued message of each
+ * session (the only one it may start), oldest first. At least as many sessions as a worker
+ * may run at once (max_concurrent_sessions is at most 64), so the window never limits its
+ * parallelism; it moves on as the worker claims.
+ */
+export const PENDING_SESSIONS = 64;
+/** Queued rows pendingWork looks through to find those sessions (small rows: no prompt text). */
+export const PENDING_SCAN = 500;
+/** Prompt characters one pendingWork answer carries beyond its first message. */
+export const PENDING_PROMPT_CHARS = 500_000;
+
 /** How often the deployed cron runs the sweep. */
 export const SWEEP_INTERVAL_MS = 60_000;
 

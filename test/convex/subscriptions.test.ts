@@ -1,0 +1,122 @@
+// Issue 9, "cheaper on a real deployment": what a heartbeat writes must not re-run the
+// worker's own subscriptions, and pendingWork sends a bounded window, not the whole queue.
+import { describe, expect, test } from "bun:test";
+import type { RegisteredMutation, RegisteredQuery } from "convex/server";
+import { adminApi, chatApi, workerApi } from "../../src/backend/api.ts";
+import * as workers from "../../convex/workers.ts";
+import { PENDING_PROMPT_CHARS, PENDING_SESSIONS } from "../../convex/lib/constants.ts";
+import { invalidating, readRecorder, writeRecorder, type ReadSet, type Write } from "./read-sets.ts";
+import { newBackend, onlineWorker, queuePrompt, runningPrompt, type Backend, type TestWorker } from "./setup.ts";
+
+type Handler = { _handler: (ctx: unknown, args: unknown) => Promise<unknown> };
+
+async function readSetOf(t: Backend, fn: RegisteredQuery<"public", any, any>, args: unknown): Promise<ReadSet> {
+  const rs: ReadSet = { ids: new Set(), ranges: [] };
+  await t.run(async (ctx) => {
+    await (fn as unknown as Handler)._handler({ ...ctx, db: readRecorder(ctx.db, rs) }, args);
+  });
+  return rs;
+}
+
+async function writesOf(t: Backend, fn: RegisteredMutation<"public", any, any>, args: unknown): Promise<Write[]> {
+  const writes: Write[] = [];
+  await t.run(async (ctx) => {
+    await (fn as unknown as Handler)._handler({ ...ctx, db: writeRecorder(ctx.db, writes) }, args);
+  });
+  return writes;
+}
+
+const beat = (t: Backend, w: TestWorker, draining: boolean, runningMessageIds: string[] = []) =>
+  writesOf(t, workers.heartbeat, { auth: w.auth, instanceId: w.instanceId, draining, runningMessageIds });
+
+describe("a heartbeat re-runs neither self nor pendingWork", () => {
+  test("its writes (liveness, lease extension) fall outside both read sets", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const running = await runningPrompt(t, w, "running");
+    await queuePrompt(t, w, "queued");
+    const self = await readSetOf(t, workers.self, { auth: w.auth });
+    const pending = await readSetOf(t, workers.pendingWork, { auth: w.auth });
+    const writes = await beat(t, w, false, [running.messageId]);
+    // It does write: the beat and the running message's lease.
+    expect(writes.map((x) => x.table).sort()).toEqual(["liveness", "messages"]);
+    expect(invalidating(self, writes)).toEqual([]);
+    expect(invalidating(pending, writes)).toEqual([]);
+  });
+
+  test("a real change of state still reaches them: draining re-runs self, a cancel request re-runs pendingWork", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const running = await runningPrompt(t, w, "running");
+    const self = await readSetOf(t, workers.self, { auth: w.auth });
+    expect(invalidating(self, await beat(t, w, true, [running.messageId])).map((x) => x.table)).toContain("workers");
+    await t.mutation(chatApi.cancel, { messageId: running.messageId });
+    const pending = await readSetOf(t, workers.pendingWork, { auth: w.auth });
+    expect(invalidating(pending, await beat(t, w, true, [running.messageId])).map((x) => x.id)).toEqual([running.messageId]);
+  });
+
+  test("admin list still shows the heartbeat's age", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const before = (await t.query(adminApi.list, {}))[0]!.lastHeartbeatAt!;
+    await new Promise((r) => setTimeout(r, 5));
+    await t.mutation(workerApi.heartbeat, { auth: w.auth, instanceId: w.instanceId, draining: false, runningMessageIds: [] });
+    const after = (await t.query(adminApi.list, {}))[0]!.lastHeartbeatAt!;
+    expect(after).toBeGreaterThan(before);
+  });
+
+  test("a worker stored before liveness moved keeps its heartbeat until its next beat moves it", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    await t.run(async (ctx) => {
+      for (const row of await ctx.db.query("liveness").collect()) await ctx.db.delete(row._id);
+      const worker = (await ctx.db.query("workers").collect())[0]!;
+      await ctx.db.patch(worker._id, { lastHeartbeatAt: 1_000 });
+    });
+    expect((await t.query(adminApi.list, {}))[0]!.lastHeartbeatAt).toBe(1_000);
+    await t.mutation(workerApi.heartbeat, { auth: w.auth, instanceId: w.instanceId, draining: false, runningMessageIds: [] });
+    const worker = await t.run(async (ctx) => (await ctx.db.query("workers").collect())[0]!);
+    expect(worker.lastHeartbeatAt).toBeUndefined();
+    expect((await t.query(adminApi.list, {}))[0]!.lastHeartbeatAt).toBeGreaterThan(1_000);
+  });
+});
+
+describe("pendingWork sends a bounded window", () => {
+  test("200 prompts in one session: only the next one is sent, the rest follow as it is claimed", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const { sessionId } = await queuePrompt(t, w, "prompt 0");
+    for (let i = 1; i < 200; i++) await t.mutation(chatApi.send, { sessionId, text: `prompt ${i}` });
+    for (let i = 0; i < 3; i++) {
+      const { queued } = await t.query(workerApi.pendingWork, { auth: w.auth });
+      expect(queued.map((q) => q.prompt)).toEqual([`prompt ${i}`]);
+      await t.mutation(workerApi.claim, { auth: w.auth, instanceId: w.instanceId, messageId: queued[0]!.messageId });
+      await t.mutation(workerApi.finish, { auth: w.auth, instanceId: w.instanceId, messageId: queued[0]!.messageId, outcome: "completed" });
+    }
+  });
+
+  test("200 sessions: the oldest PENDING_SESSIONS are sent in order, the next ones as those are claimed", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    for (let i = 0; i < 200; i++) await queuePrompt(t, w, `session ${i}`);
+    const first = (await t.query(workerApi.pendingWork, { auth: w.auth })).queued;
+    expect(first.map((q) => q.prompt)).toEqual(Array.from({ length: PENDING_SESSIONS }, (_, i) => `session ${i}`));
+    for (const q of first.slice(0, 10)) await t.mutation(workerApi.claim, { auth: w.auth, instanceId: w.instanceId, messageId: q.messageId });
+    const next = (await t.query(workerApi.pendingWork, { auth: w.auth })).queued;
+    expect(next[0]!.prompt).toBe("session 10");
+    expect(next.at(-1)!.prompt).toBe(`session ${PENDING_SESSIONS + 9}`);
+  });
+
+  test("large prompts: the answer stays within the prompt budget, and always offers the oldest", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const big = "x".repeat(90_000);
+    for (let i = 0; i < 200; i++) await queuePrompt(t, w, `${i} ${big}`);
+    const { queued } = await t.query(workerApi.pendingWork, { auth: w.auth });
+    const chars = queued.reduce((n, q) => n + q.prompt.length, 0);
+    expect(queued[0]!.prompt.startsWith("0 ")).toBe(true);
+    expect(queued.length).toBeGreaterThan(1);
+    expect(chars).toBeLessThanOrEqual(PENDING_PROMPT_CHARS);
+    expect(JSON.stringify(queued).length).toBeLessThan(PENDING_PROMPT_CHARS + 100_000);
+  });
+});
