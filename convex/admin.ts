@@ -2,7 +2,8 @@
 // deployment's admin key (`npx convex run admin:list`, the `admin` command), never by a worker.
 import { makeFunctionReference } from "convex/server";
 import { v, type ObjectType } from "convex/values";
-import { LEASE_MS, MAX_NAME_CHARS, OFFLINE_AFTER_MS, SWEEP_BATCH } from "./lib/constants";
+import { LEASE_MS, MAX_NAME_CHARS, MAX_RETENTION_DAYS, OFFLINE_AFTER_MS, RETENTION_DAYS_DEFAULT, SWEEP_BATCH } from "./lib/constants";
+import { deleteExpired as deleteExpiredPage, retentionDays, type Deleted } from "./lib/retention";
 import { findWorker } from "./lib/auth";
 import { checkText, fail } from "./lib/errors";
 import { recoverMessage, runningMessages, type Recovered } from "./lib/messages";
@@ -234,5 +235,39 @@ export const sweep = internalMutation({
       offline++;
     }
     return { ...counts, offline };
+  },
+});
+
+/** Sets how long data is kept (days, or null for ever); returns the setting now in force. */
+export const setRetention = internalMutation({
+  args: { days: v.union(v.number(), v.null()) },
+  handler: async (ctx, { days }) => {
+    if (days !== null && (!Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)) {
+      fail("INVALID", `Retention must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or null to keep everything; got ${days}.`);
+    }
+    const row = await ctx.db
+      .query("settings")
+      .withIndex("by_name", (q) => q.eq("name", "retention"))
+      .unique();
+    if (row) await ctx.db.patch(row._id, { retentionDays: days });
+    else await ctx.db.insert("settings", { name: "retention", retentionDays: days });
+    return { days };
+  },
+});
+
+export const retention = internalQuery({
+  args: {},
+  handler: async (ctx) => ({ days: await retentionDays(ctx), defaultDays: RETENTION_DAYS_DEFAULT }),
+});
+
+const deleteExpiredRef = makeFunctionReference<"mutation", { maxDocs?: number }, Deleted>("admin:deleteExpired");
+
+/** Run by the cron: one bounded page of deletions, continued at once while more is due. */
+export const deleteExpired = internalMutation({
+  args: { maxDocs: v.optional(v.number()) },
+  handler: async (ctx, { maxDocs }) => {
+    const deleted = await deleteExpiredPage(ctx, maxDocs);
+    if (deleted.more) await ctx.scheduler.runAfter(0, deleteExpiredRef, maxDocs === undefined ? {} : { maxDocs });
+    return deleted;
   },
 });

@@ -49,7 +49,8 @@ export const createSession = internalMutation({
     const worker = await resolveWorker(ctx, ref);
     refuseRevoked(worker);
     const clean = title === undefined ? "New session" : checkText("Title", title, MAX_TITLE_CHARS);
-    const sessionId = await ctx.db.insert("sessions", { workerId: worker.workerId, title: clean, createdAt: Date.now() });
+    const now = Date.now();
+    const sessionId = await ctx.db.insert("sessions", { workerId: worker.workerId, title: clean, createdAt: now, lastActivityAt: now });
     return { sessionId: sessionId as string, workerId: worker.workerId };
   },
 });
@@ -66,6 +67,7 @@ export const send = internalMutation({
     if (text.trim() === "") fail("INVALID", "The message must not be empty.");
     if (text.length > MAX_PROMPT_CHARS) fail("INVALID", `The message is too long (${text.length} characters; the limit is ${MAX_PROMPT_CHARS}).`);
     const now = Date.now();
+    await ctx.db.patch(session._id, { lastActivityAt: now });
     const common = { sessionId: session._id, workerId: worker.workerId, attempts: 0, cancelRequested: false, nextSeq: 0, createdAt: now };
     const userMessageId = await ctx.db.insert("messages", { ...common, role: "user", text });
     const messageId = await ctx.db.insert("messages", {

@@ -74,7 +74,11 @@ export default defineSchema({
     /** OpenCode's session id once the worker bound it, so a conversation survives restarts. */
     agentSessionId: v.optional(v.string()),
     createdAt: v.number(),
-  }).index("by_worker", ["workerId"]),
+    /** When a prompt was last sent (or the session created); retention deletes idle sessions. Missing on older rows. */
+    lastActivityAt: v.optional(v.number()),
+  })
+    .index("by_worker", ["workerId"])
+    .index("by_activity", ["lastActivityAt"]),
 
   // User prompts and assistant answers in one table, so a session reads back in order.
   // Assistant rows carry the run state; `replyTo` points at the prompt they answer.
@@ -103,6 +107,13 @@ export default defineSchema({
     // (every heartbeat) fall outside what it reads.
     .index("by_worker_cancel", ["workerId", "cancelRequested", "status"])
     .index("by_status_lease", ["status", "leaseExpiresAt"]),
+
+  // Deployment-wide settings a person changes with admin functions; one row per name.
+  settings: defineTable({
+    name: v.literal("retention"),
+    /** Days kept (see RETENTION_DAYS_DEFAULT); null keeps everything for ever. */
+    retentionDays: v.union(v.number(), v.null()),
+  }).index("by_name", ["name"]),
 
   outputChunks: defineTable({
     messageId: v.id("messages"),

@@ -37,6 +37,24 @@ export const SWEEP_INTERVAL_MS = 60_000;
 /** Most rows the sweep handles per run, so one transaction stays small; the next run takes the rest. */
 export const SWEEP_BATCH = 200;
 
+/**
+ * Retention: sessions idle (no prompt sent) this many days are deleted with their messages and
+ * output, and revoked workers this many days after revocation. A deployment changes it with
+ * admin:setRetention.
+ */
+export const RETENTION_DAYS_DEFAULT = 30;
+/** The most a deployment may keep data by that setting (or null: keep for ever). */
+export const MAX_RETENTION_DAYS = 36_500;
+/** How often the deployed cron deletes what is past retention. */
+export const RETENTION_INTERVAL_MS = 60 * 60_000;
+/**
+ * One retention transaction deletes at most this many documents and reads at most about this
+ * many characters of text (≤ 3 bytes each, well below a transaction's 8 MiB read limit); when
+ * more is due it schedules itself again at once.
+ */
+export const RETENTION_BATCH_DOCS = 2_000;
+export const RETENTION_BATCH_CHARS = 1_000_000;
+
 // Input limits: keep every document well below Convex's 1 MiB document limit.
 export const MAX_PROMPT_CHARS = 100_000;
 export const MAX_OUTPUT_BATCH_CHARS = 200_000;

@@ -119,7 +119,14 @@ export const adminApi = {
   setPaused: makeFunctionReference<"mutation", { worker: string; paused: boolean }, WorkerSummary>("admin:setPaused"),
   list: makeFunctionReference<"query", Record<string, never>, WorkerSummary[]>("admin:list"),
   sweep: makeFunctionReference<"mutation", Record<string, never>, { requeued: number; interrupted: number; offline: number }>("admin:sweep"),
+  /** Days sessions (idle) and revoked workers are kept; null keeps everything. */
+  setRetention: makeFunctionReference<"mutation", { days: number | null }, { days: number | null }>("admin:setRetention"),
+  retention: makeFunctionReference<"query", Record<string, never>, { days: number | null; defaultDays: number }>("admin:retention"),
+  /** One bounded page of deletions past retention (the deployed cron runs it); `more` when it continues. */
+  deleteExpired: makeFunctionReference<"mutation", { maxDocs?: number }, RetentionResult>("admin:deleteExpired"),
 };
+
+export type RetentionResult = { sessions: number; messages: number; outputChunks: number; workers: number; more: boolean };
 
 export const chatApi = {
   createSession: makeFunctionReference<"mutation", { worker: string; title?: string }, { sessionId: string; workerId: string }>(
