@@ -1,7 +1,7 @@
 // Person-side chat: start a session with a worker, send prompts, cancel, read answers.
 // Internal like all person-side functions, so only the admin key can make a worker run a prompt.
 import { v } from "convex/values";
-import { MAX_PROMPT_CHARS, MAX_TITLE_CHARS } from "./lib/constants";
+import { MAX_PROMPT_CHARS, MAX_SESSION_MESSAGES, MAX_TITLE_CHARS } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
 import { messageView } from "./lib/messages";
 import { resolveWorker } from "./lib/people";
@@ -113,10 +113,12 @@ export const messages = internalQuery({
   handler: async (ctx, { sessionId, worker }) => {
     const session = await getSession(ctx, sessionId);
     await requireOwner(ctx, worker, session.workerId, `Session ${sessionId}`);
+    // A session grows without bound; its latest messages are what a person reads back.
     const rows = await ctx.db
       .query("messages")
       .withIndex("by_session", (q) => q.eq("sessionId", session._id))
-      .collect();
-    return await Promise.all(rows.map((m) => messageView(ctx, m)));
+      .order("desc")
+      .take(MAX_SESSION_MESSAGES);
+    return await Promise.all(rows.reverse().map((m) => messageView(ctx, m)));
   },
 });

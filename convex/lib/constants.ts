@@ -55,6 +55,9 @@ export const RETENTION_INTERVAL_MS = 60 * 60_000;
 export const RETENTION_BATCH_DOCS = 2_000;
 export const RETENTION_BATCH_CHARS = 1_000_000;
 
+/** chat:messages returns a session's latest messages, at most this many (prompts and answers). */
+export const MAX_SESSION_MESSAGES = 200;
+
 // Input limits: keep every document well below Convex's 1 MiB document limit.
 export const MAX_PROMPT_CHARS = 100_000;
 export const MAX_OUTPUT_BATCH_CHARS = 200_000;
