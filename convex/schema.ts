@@ -115,8 +115,10 @@ export default defineSchema({
     retentionDays: v.union(v.number(), v.null()),
   }).index("by_name", ["name"]),
 
+  // An answer's text in order; one chunk holds one or more consecutive output batches.
   outputChunks: defineTable({
     messageId: v.id("messages"),
+    /** The last output batch stored in this chunk. */
     seq: v.number(),
     text: v.string(),
   }).index("by_message_seq", ["messageId", "seq"]),

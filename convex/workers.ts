@@ -9,6 +9,7 @@ import {
   MAX_OUTPUT_BATCH_CHARS,
   MAX_REASON_CHARS,
   MAX_RUNNING_PER_WORKER,
+  OUTPUT_CHUNK_CHARS,
   PENDING_PROMPT_CHARS,
   PENDING_SCAN,
   PENDING_SESSIONS,
@@ -18,7 +19,7 @@ import { isFinal, recoverMessage, runningMessages, type Recovered } from "./lib/
 import { setStatus } from "./lib/liveness";
 import { machineName } from "./lib/people";
 import { finalOutcomeValidator, modelValidator } from "./schema";
-import { mutation, query, type Doc, type QueryCtx } from "./lib/server";
+import { mutation, query, type Doc, type MutationCtx, type QueryCtx } from "./lib/server";
 
 /** Instance ids are chosen by the worker process; bounded so they stay cheap to store and compare. */
 function checkInstanceId(instanceId: string): void {
@@ -220,6 +221,24 @@ export const claim = mutation({
   },
 });
 
+/**
+ * Batches arrive every fraction of a second for as long as an answer streams; stored one per
+ * document, a long answer would outgrow what one query may read. Small batches are appended
+ * to the answer's last chunk instead, up to OUTPUT_CHUNK_CHARS.
+ */
+async function storeOutput(ctx: MutationCtx, message: Doc<"messages">, seq: number, text: string): Promise<void> {
+  const last = await ctx.db
+    .query("outputChunks")
+    .withIndex("by_message_seq", (q) => q.eq("messageId", message._id))
+    .order("desc")
+    .first();
+  if (last && last.text.length + text.length <= OUTPUT_CHUNK_CHARS) {
+    await ctx.db.patch(last._id, { seq, text: last.text + text });
+  } else {
+    await ctx.db.insert("outputChunks", { messageId: message._id, seq, text });
+  }
+}
+
 export const appendOutput = mutation({
   args: { auth: workerAuthValidator, instanceId: v.string(), messageId: v.string(), seq: v.number(), text: v.string() },
   handler: async (ctx, { auth, instanceId, messageId, seq, text }) => {
@@ -237,7 +256,7 @@ export const appendOutput = mutation({
         nextSeq: message.nextSeq,
       });
     }
-    await ctx.db.insert("outputChunks", { messageId: message._id, seq, text });
+    await storeOutput(ctx, message, seq, text);
     const nextSeq = seq + 1;
     // Output is proof of life too, so it extends the lease like a heartbeat does.
     await ctx.db.patch(message._id, { nextSeq, leaseExpiresAt: Date.now() + LEASE_MS });

@@ -61,6 +61,8 @@ export const MAX_SESSION_MESSAGES = 200;
 // Input limits: keep every document well below Convex's 1 MiB document limit.
 export const MAX_PROMPT_CHARS = 100_000;
 export const MAX_OUTPUT_BATCH_CHARS = 200_000;
+/** Output batches are stored together up to this size, so a long answer stays a few documents. */
+export const OUTPUT_CHUNK_CHARS = 64_000;
 export const MAX_NAME_CHARS = 64;
 export const MAX_TITLE_CHARS = 200;
 export const MAX_REASON_CHARS = 2_000;

@@ -73,6 +73,6 @@ export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Prom
     reason: message.reason ?? null,
     createdAt: message.createdAt,
     finishedAt: message.finishedAt ?? null,
-    outputBatches: chunks.length,
+    outputBatches: message.role === "assistant" ? message.nextSeq : 0,
   };
 }

@@ -2,8 +2,8 @@
 // transaction limits are never reached as queues, sessions and running answers grow.
 import { describe, expect, test } from "bun:test";
 import { adminApi, chatApi, workerApi } from "../../src/backend/api.ts";
-import { MAX_RUNNING_PER_WORKER, MAX_SESSION_MESSAGES, SWEEP_BATCH } from "../../convex/lib/constants.ts";
-import { newBackend, onlineWorker, queuePrompt, type Backend } from "./setup.ts";
+import { MAX_RUNNING_PER_WORKER, MAX_SESSION_MESSAGES, OUTPUT_CHUNK_CHARS, SWEEP_BATCH } from "../../convex/lib/constants.ts";
+import { message, newBackend, onlineWorker, queuePrompt, runningPrompt, type Backend } from "./setup.ts";
 
 /** Lets the continuations a mutation scheduled finish (convex-test starts them on a 0 ms timer). */
 async function settle(t: Backend) {
@@ -56,5 +56,35 @@ describe("bounded reads", () => {
     const userTexts = list.filter((m) => m.role === "user").map((m) => m.text);
     expect(userTexts[0]).toBe(`p${prompts - MAX_SESSION_MESSAGES / 2}`);
     expect(userTexts.at(-1)).toBe(`p${prompts - 1}`);
+  });
+
+  test("a long stream of small output batches is stored in a few chunks, text and batch count intact", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const { messageId } = await runningPrompt(t, w, "stream");
+    const batch = "y".repeat(999) + "\n";
+    const batches = 300;
+    for (let seq = 0; seq < batches; seq++) {
+      await t.mutation(workerApi.appendOutput, { auth: w.auth, instanceId: w.instanceId, messageId, seq, text: batch });
+    }
+    // A batch larger than the room left starts a chunk of its own.
+    await t.mutation(workerApi.appendOutput, { auth: w.auth, instanceId: w.instanceId, messageId, seq: batches, text: "z".repeat(OUTPUT_CHUNK_CHARS) });
+    const chunks = await t.run(async (ctx) => (await ctx.db.query("outputChunks").collect()).map((c) => [c.seq, c.text.length]));
+    expect(chunks).toEqual([
+      [63, 64_000],
+      [127, 64_000],
+      [191, 64_000],
+      [255, 64_000],
+      [299, 44_000],
+      [300, OUTPUT_CHUNK_CHARS],
+    ]);
+    const view = await message(t, messageId);
+    expect(view.text).toBe(batch.repeat(batches) + "z".repeat(OUTPUT_CHUNK_CHARS));
+    expect(view.outputBatches).toBe(batches + 1);
+    // A retried batch is still recognised and not stored twice.
+    expect(await t.mutation(workerApi.appendOutput, { auth: w.auth, instanceId: w.instanceId, messageId, seq: 5, text: batch })).toEqual({
+      nextSeq: batches + 1,
+    });
+    expect((await message(t, messageId)).text.length).toBe(view.text.length);
   });
 });

@@ -9,11 +9,12 @@ import { addWorker, expectCode, newBackend, onlineWorker, queuePrompt, runningPr
 const DAY = 24 * 60 * 60_000;
 const daysAgo = (n: number) => Date.now() - n * DAY;
 
-/** A session with one answered prompt whose answer has `batches` output chunks. */
-async function answered(t: Backend, w: TestWorker, batches = 2) {
+/** A session with one answered prompt whose answer came in `batches` output batches of `size` characters. */
+async function answered(t: Backend, w: TestWorker, batches = 2, size = 0) {
   const { sessionId, messageId } = await runningPrompt(t, w, "question");
   for (let seq = 0; seq < batches; seq++) {
-    await t.mutation(workerApi.appendOutput, { auth: w.auth, instanceId: w.instanceId, messageId, seq, text: `part ${seq}` });
+    const text = `part ${seq}`.padEnd(size, ".");
+    await t.mutation(workerApi.appendOutput, { auth: w.auth, instanceId: w.instanceId, messageId, seq, text });
   }
   await t.mutation(workerApi.finish, { auth: w.auth, instanceId: w.instanceId, messageId, outcome: "completed" });
   return { sessionId, messageId };
@@ -66,7 +67,8 @@ describe("admin:deleteExpired", () => {
   test("deletes idle sessions and long-revoked workers with everything of theirs, and nothing else", async () => {
     const t = newBackend();
     const w = await onlineWorker(t, "laptop", "api");
-    const old = await answered(t, w, 3);
+    // 40k-character batches are stored one per chunk (OUTPUT_CHUNK_CHARS is 64k).
+    const old = await answered(t, w, 3, 40_000);
     const recent = await answered(t, w, 2);
     const waiting = await queuePrompt(t, w, "still waiting");
     await age(t, old.sessionId, RETENTION_DAYS_DEFAULT + 1);
@@ -143,7 +145,7 @@ describe("admin:deleteExpired", () => {
     const t = newBackend();
     const w = await onlineWorker(t);
     const sessions = [];
-    for (let i = 0; i < 3; i++) sessions.push(await answered(t, w, 6));
+    for (let i = 0; i < 3; i++) sessions.push(await answered(t, w, 6, 40_000));
     for (const s of sessions) await age(t, s.sessionId, 31);
     const first = await t.mutation(adminApi.deleteExpired, { maxDocs: 5 });
     expect(first.more).toBe(true);
