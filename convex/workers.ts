@@ -9,17 +9,16 @@ import {
   MAX_OUTPUT_BATCH_CHARS,
   MAX_REASON_CHARS,
   MAX_RUNNING_PER_WORKER,
-  OUTPUT_CHUNK_CHARS,
   PENDING_PROMPT_CHARS,
   PENDING_SCAN,
   PENDING_SESSIONS,
 } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
-import { isFinal, recoverMessage, runningMessages, type Recovered } from "./lib/messages";
+import { isFinal, recoverMessage, runningMessages, storeOutput, type Recovered } from "./lib/messages";
 import { setStatus } from "./lib/liveness";
 import { machineName } from "./lib/people";
 import { finalOutcomeValidator, modelValidator } from "./schema";
-import { mutation, query, type Doc, type MutationCtx, type QueryCtx } from "./lib/server";
+import { mutation, query, type Doc, type QueryCtx } from "./lib/server";
 
 /** Instance ids are chosen by the worker process; bounded so they stay cheap to store and compare. */
 function checkInstanceId(instanceId: string): void {
@@ -220,24 +219,6 @@ export const claim = mutation({
     return { claimed: true as const, leaseExpiresAt };
   },
 });
-
-/**
- * Batches arrive every fraction of a second for as long as an answer streams; stored one per
- * document, a long answer would outgrow what one query may read. Small batches are appended
- * to the answer's last chunk instead, up to OUTPUT_CHUNK_CHARS.
- */
-async function storeOutput(ctx: MutationCtx, message: Doc<"messages">, seq: number, text: string): Promise<void> {
-  const last = await ctx.db
-    .query("outputChunks")
-    .withIndex("by_message_seq", (q) => q.eq("messageId", message._id))
-    .order("desc")
-    .first();
-  if (last && last.text.length + text.length <= OUTPUT_CHUNK_CHARS) {
-    await ctx.db.patch(last._id, { seq, text: last.text + text });
-  } else {
-    await ctx.db.insert("outputChunks", { messageId: message._id, seq, text });
-  }
-}
 
 export const appendOutput = mutation({
   args: { auth: workerAuthValidator, instanceId: v.string(), messageId: v.string(), seq: v.number(), text: v.string() },
