@@ -234,6 +234,17 @@ export const sweep = internalMutation({
       else await ctx.db.patch(row._id, { live: false });
       offline++;
     }
+    // Workers stored before liveness had its own table and silent since: their beat is on the row.
+    for (const status of ["online", "draining"] as const) {
+      const legacy = await ctx.db
+        .query("workers")
+        .withIndex("by_status_heartbeat", (q) => q.eq("status", status).gte("lastHeartbeatAt", 0).lt("lastHeartbeatAt", now - OFFLINE_AFTER_MS))
+        .take(SWEEP_BATCH);
+      for (const worker of legacy) {
+        await setStatus(ctx, worker, "offline");
+        offline++;
+      }
+    }
     return { ...counts, offline };
   },
 });

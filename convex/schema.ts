@@ -56,7 +56,9 @@ export default defineSchema({
     .index("by_workerId", ["workerId"])
     .index("by_name", ["name"])
     .index("by_machine", ["machineId"])
-    .index("by_approval_revoked", ["approval", "revokedAt"]),
+    .index("by_approval_revoked", ["approval", "revokedAt"])
+    // Only rows still carrying the legacy lastHeartbeatAt are in range of the sweep's look here.
+    .index("by_status_heartbeat", ["status", "lastHeartbeatAt"]),
 
   // Apart from `workers` because it changes on every heartbeat (see lib/liveness.ts).
   liveness: defineTable({

@@ -142,7 +142,8 @@ export const publishModels = mutation({
   handler: async (ctx, { auth, models }) => {
     const worker = await requireActiveWorker(ctx, auth);
     if (models.length > MAX_MODELS) fail("INVALID", `Too many models (${models.length}; the limit is ${MAX_MODELS}).`);
-    await ctx.db.patch(worker._id, { models });
+    // The worker's subscriptions read this row: write it only when the list really changed.
+    if (JSON.stringify(models) !== JSON.stringify(worker.models)) await ctx.db.patch(worker._id, { models });
     return null;
   },
 });

@@ -79,6 +79,48 @@ describe("a heartbeat re-runs neither self nor pendingWork", () => {
     expect(worker.lastHeartbeatAt).toBeUndefined();
     expect((await t.query(adminApi.list, {}))[0]!.lastHeartbeatAt).toBeGreaterThan(1_000);
   });
+
+  test("the sweep still marks such a worker offline when it went silent before its next beat", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const fresh = await onlineWorker(t, "laptop", "fresh");
+    await t.run(async (ctx) => {
+      for (const row of await ctx.db.query("liveness").collect()) {
+        if (row.workerId === w.workerId) await ctx.db.delete(row._id);
+      }
+      const worker = (await ctx.db.query("workers").withIndex("by_workerId", (q) => q.eq("workerId", w.workerId)).unique())!;
+      await ctx.db.patch(worker._id, { lastHeartbeatAt: 1_000 });
+    });
+    expect(await t.mutation(adminApi.sweep, {})).toEqual({ requeued: 0, interrupted: 0, offline: 1 });
+    expect((await t.query(workerApi.self, { auth: w.auth })).status).toBe("offline");
+    expect((await t.query(workerApi.self, { auth: fresh.auth })).status).toBe("online");
+    expect((await t.query(adminApi.list, {})).find((x) => x.workerId === w.workerId)!.lastHeartbeatAt).toBe(1_000);
+    expect(await t.mutation(adminApi.sweep, {})).toEqual({ requeued: 0, interrupted: 0, offline: 0 });
+  });
+});
+
+describe("streaming an answer re-runs neither self nor pendingWork; claiming moves the window", () => {
+  test("appendOutput and finish of a running answer fall outside both read sets; claim re-runs pendingWork only", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const running = await runningPrompt(t, w, "running");
+    const next = await queuePrompt(t, w, "next");
+    const self = await readSetOf(t, workers.self, { auth: w.auth });
+    const pending = await readSetOf(t, workers.pendingWork, { auth: w.auth });
+    const base = { auth: w.auth, instanceId: w.instanceId, messageId: running.messageId };
+    const writes = [
+      ...(await writesOf(t, workers.appendOutput, { ...base, seq: 0, text: "a" })),
+      ...(await writesOf(t, workers.appendOutput, { ...base, seq: 1, text: "b" })),
+      ...(await writesOf(t, workers.finish, { ...base, outcome: "completed" })),
+      ...(await writesOf(t, workers.publishModels, { auth: w.auth, models: [] })),
+    ];
+    expect(writes.length).toBeGreaterThan(0);
+    expect(invalidating(self, writes)).toEqual([]);
+    expect(invalidating(pending, writes)).toEqual([]);
+    const claim = await writesOf(t, workers.claim, { auth: w.auth, instanceId: w.instanceId, messageId: next.messageId });
+    expect(invalidating(pending, claim).map((x) => x.id)).toEqual([next.messageId]);
+    expect(invalidating(self, claim)).toEqual([]);
+  });
 });
 
 describe("pendingWork sends a bounded window", () => {
