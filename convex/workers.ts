@@ -148,21 +148,41 @@ export const publishModels = mutation({
   },
 });
 
-/** The head of each session's queue among the oldest queued rows, oldest first (see PENDING_SESSIONS). */
-async function sessionHeads(ctx: QueryCtx, workerId: string): Promise<Doc<"messages">[]> {
-  const rows = await ctx.db
-    .query("messages")
-    .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "queued"))
-    .take(PENDING_SCAN);
+/**
+ * The window pendingWork sends (see PENDING_SESSIONS): the next queued message of each session,
+ * oldest first. Rows are read in creation order and reading stops once the window is full, so
+ * prompts queued behind it lie outside what the query read and do not re-run it.
+ */
+async function pendingWindow(ctx: QueryCtx, workerId: string) {
+  const window = [];
   const seen = new Set<string>();
-  const heads: Doc<"messages">[] = [];
-  // Rows come in creation order, so the first one met of each session is its next message.
-  for (const message of rows) {
-    if (seen.has(message.sessionId) || heads.length >= PENDING_SESSIONS) continue;
+  let scanned = 0;
+  let promptChars = 0;
+  const rows = ctx.db
+    .query("messages")
+    .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "queued"));
+  for await (const message of rows) {
+    if (++scanned > PENDING_SCAN) break;
+    // The first row met of a session is its next message; later ones wait for it.
+    if (seen.has(message.sessionId)) continue;
     seen.add(message.sessionId);
-    heads.push(message);
+    const prompt = message.replyTo ? await ctx.db.get(message.replyTo) : null;
+    const text = prompt?.text ?? "";
+    if (window.length > 0 && promptChars + text.length > PENDING_PROMPT_CHARS) break;
+    promptChars += text.length;
+    const session = await ctx.db.get(message.sessionId);
+    window.push({
+      messageId: message._id as string,
+      sessionId: message.sessionId as string,
+      agentSessionId: session?.agentSessionId ?? null,
+      sessionTitle: session?.title ?? "",
+      prompt: text,
+      createdAt: message.createdAt,
+      attempt: message.attempts,
+    });
+    if (window.length >= PENDING_SESSIONS) break;
   }
-  return heads;
+  return window;
 }
 
 export const pendingWork = query({
@@ -170,24 +190,7 @@ export const pendingWork = query({
   handler: async (ctx, { auth }) => {
     const worker = await requireActiveWorker(ctx, auth);
     if (worker.approval !== "approved") return { queued: [], cancelRequested: [] };
-    const queued = [];
-    let promptChars = 0;
-    for (const message of await sessionHeads(ctx, worker.workerId)) {
-      const prompt = message.replyTo ? await ctx.db.get(message.replyTo) : null;
-      const text = prompt?.text ?? "";
-      if (queued.length > 0 && promptChars + text.length > PENDING_PROMPT_CHARS) break;
-      promptChars += text.length;
-      const session = await ctx.db.get(message.sessionId);
-      queued.push({
-        messageId: message._id as string,
-        sessionId: message.sessionId as string,
-        agentSessionId: session?.agentSessionId ?? null,
-        sessionTitle: session?.title ?? "",
-        prompt: text,
-        createdAt: message.createdAt,
-        attempt: message.attempts,
-      });
-    }
+    const queued = await pendingWindow(ctx, worker.workerId);
     const cancelled = await ctx.db
       .query("messages")
       .withIndex("by_worker_cancel", (q) => q.eq("workerId", worker.workerId).eq("cancelRequested", true).eq("status", "running"))

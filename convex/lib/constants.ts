@@ -26,7 +26,7 @@ export const MAX_RUNNING_PER_WORKER = 100;
  * parallelism; it moves on as the worker claims.
  */
 export const PENDING_SESSIONS = 64;
-/** Queued rows pendingWork looks through to find those sessions (small rows: no prompt text). */
+/** Most queued rows pendingWork looks through to find those sessions (small rows: no prompt text). */
 export const PENDING_SCAN = 500;
 /** Prompt characters one pendingWork answer carries beyond its first message. */
 export const PENDING_PROMPT_CHARS = 500_000;

@@ -4,7 +4,8 @@ import { describe, expect, test } from "bun:test";
 import type { RegisteredMutation, RegisteredQuery } from "convex/server";
 import { adminApi, chatApi, workerApi } from "../../src/backend/api.ts";
 import * as workers from "../../convex/workers.ts";
-import { PENDING_PROMPT_CHARS, PENDING_SESSIONS } from "../../convex/lib/constants.ts";
+import { MAX_PROMPT_CHARS, PENDING_PROMPT_CHARS, PENDING_SESSIONS } from "../../convex/lib/constants.ts";
+import * as chat from "../../convex/chat.ts";
 import { invalidating, readRecorder, writeRecorder, type ReadSet, type Write } from "./read-sets.ts";
 import { newBackend, onlineWorker, queuePrompt, runningPrompt, type Backend, type TestWorker } from "./setup.ts";
 
@@ -124,6 +125,25 @@ describe("streaming an answer re-runs neither self nor pendingWork; claiming mov
 });
 
 describe("pendingWork sends a bounded window", () => {
+  test("once the window is full, prompts queued behind it do not re-run pendingWork; before that they do", async () => {
+    const t = newBackend();
+    const w = await onlineWorker(t);
+    const sendWrites = async (text: string) => {
+      const { sessionId } = await t.mutation(chatApi.createSession, { worker: w.workerId });
+      return await writesOf(t, chat.send as never, { sessionId, text });
+    };
+    await queuePrompt(t, w, "small");
+    const early = await readSetOf(t, workers.pendingWork, { auth: w.auth });
+    expect(invalidating(early, await sendWrites("another")).length).toBeGreaterThan(0);
+
+    const big = "x".repeat(MAX_PROMPT_CHARS);
+    for (let i = 0; i <= PENDING_PROMPT_CHARS / MAX_PROMPT_CHARS; i++) await queuePrompt(t, w, big);
+    const full = await readSetOf(t, workers.pendingWork, { auth: w.auth });
+    const shown = (await t.query(workerApi.pendingWork, { auth: w.auth })).queued.length;
+    expect(shown).toBeLessThan(2 + PENDING_PROMPT_CHARS / MAX_PROMPT_CHARS);
+    expect(invalidating(full, await sendWrites("behind the window"))).toEqual([]);
+  });
+
   test("200 prompts in one session: only the next one is sent, the rest follow as it is claimed", async () => {
     const t = newBackend();
     const w = await onlineWorker(t);
