@@ -2,11 +2,15 @@
 // deployment's admin key (`npx convex run admin:list`, the `admin` command), never by a worker.
 import { makeFunctionReference } from "convex/server";
 import { v, type ObjectType } from "convex/values";
-import { LEASE_MS, MAX_NAME_CHARS, OFFLINE_AFTER_MS, SWEEP_BATCH } from "./lib/constants";
+import { LEASE_MS, MAX_NAME_CHARS, MAX_RETENTION_DAYS, OFFLINE_AFTER_MS, RETENTION_DAYS_DEFAULT, SWEEP_BATCH } from "./lib/constants";
+import { deleteExpired as deleteExpiredPage, retentionDays, type Deleted } from "./lib/retention";
+import { findWorker } from "./lib/auth";
 import { checkText, fail } from "./lib/errors";
-import { recoverMessage, type Recovered } from "./lib/messages";
-import { machineName, resolveWorker, workerSummary } from "./lib/people";
-import { digestHex, randomId, randomSecret } from "./lib/random";
+import { recoverMessage, runningMessages, type Recovered } from "./lib/messages";
+import { resolveWorker, summaryOf, workerSummary } from "./lib/people";
+import { lastHeartbeatOf, setStatus } from "./lib/liveness";
+import { randomId, randomSecret } from "./lib/random";
+import { sha256Hex } from "./lib/sha256";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./lib/server";
 
 // Worker names are typed on command lines (`admin approve <name>`), so keep them shell-friendly.
@@ -100,7 +104,7 @@ export const addWorker = internalAction({
         ...(workerName === undefined ? {} : { workerName }),
         newMachineId: randomId(),
         workerId: randomId(),
-        secretHash: await digestHex(secret),
+        secretHash: await sha256Hex(secret),
       });
       if (result.created) {
         // The only time the secret exists outside the worker: it is returned once and never stored.
@@ -117,6 +121,42 @@ export const addWorker = internalAction({
   },
 });
 
+/**
+ * Settles one page of a revoked worker's open messages: queued ones are cancelled, running
+ * ones interrupted. True when more queued messages may remain for another transaction.
+ */
+async function settleRevokedPage(ctx: MutationCtx, workerId: string): Promise<boolean> {
+  const now = Date.now();
+  const queued = await ctx.db
+    .query("messages")
+    .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "queued"))
+    .take(SWEEP_BATCH);
+  for (const m of queued) {
+    await ctx.db.patch(m._id, { status: "cancelled", reason: "its worker was revoked", finishedAt: now });
+  }
+  for (const m of await runningMessages(ctx, workerId)) {
+    await ctx.db.patch(m._id, {
+      status: "interrupted",
+      reason: "worker was revoked while answering",
+      finishedAt: now,
+      leaseInstanceId: undefined,
+      leaseExpiresAt: undefined,
+    });
+  }
+  return queued.length === SWEEP_BATCH;
+}
+
+/** The rest of a revocation whose worker had more queued messages than one transaction settles. */
+export const settleRevoked = internalMutation({
+  args: { workerId: v.string() },
+  handler: async (ctx, { workerId }) => {
+    if (await settleRevokedPage(ctx, workerId)) await ctx.scheduler.runAfter(0, settleRevokedRef, { workerId });
+    return null;
+  },
+});
+
+const settleRevokedRef = makeFunctionReference<"mutation", { workerId: string }, null>("admin:settleRevoked");
+
 export const approve = internalMutation({
   args: { worker: v.string() },
   handler: async (ctx, { worker: ref }) => {
@@ -124,7 +164,7 @@ export const approve = internalMutation({
     // A revoked token may have leaked; bringing it back would undo the revocation's point.
     if (worker.approval === "revoked") fail("CONFLICT", `Worker "${worker.name}" was revoked and cannot be approved again; add a new worker.`);
     if (worker.approval === "pending") await ctx.db.patch(worker._id, { approval: "approved", approvedAt: Date.now() });
-    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+    return await summaryOf(ctx, worker._id);
   },
 });
 
@@ -134,30 +174,12 @@ export const revoke = internalMutation({
     const worker = await resolveWorker(ctx, ref);
     if (worker.approval !== "revoked") {
       const now = Date.now();
-      await ctx.db.patch(worker._id, { approval: "revoked", status: "offline", revokedAt: now });
+      await ctx.db.patch(worker._id, { approval: "revoked", revokedAt: now });
+      await setStatus(ctx, worker, "offline");
       // The worker can no longer report on its messages, so settle them now rather than leave them waiting.
-      const open = await ctx.db
-        .query("messages")
-        .withIndex("by_worker_status", (q) => q.eq("workerId", worker.workerId).eq("status", "queued"))
-        .collect();
-      for (const m of open) {
-        await ctx.db.patch(m._id, { status: "cancelled", reason: "its worker was revoked", finishedAt: now });
-      }
-      const running = await ctx.db
-        .query("messages")
-        .withIndex("by_worker_status", (q) => q.eq("workerId", worker.workerId).eq("status", "running"))
-        .collect();
-      for (const m of running) {
-        await ctx.db.patch(m._id, {
-          status: "interrupted",
-          reason: "worker was revoked while answering",
-          finishedAt: now,
-          leaseInstanceId: undefined,
-          leaseExpiresAt: undefined,
-        });
-      }
+      if (await settleRevokedPage(ctx, worker.workerId)) await ctx.scheduler.runAfter(0, settleRevokedRef, { workerId: worker.workerId });
     }
-    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+    return await summaryOf(ctx, worker._id);
   },
 });
 
@@ -172,7 +194,7 @@ export const setPaused = internalMutation({
     const worker = await resolveWorker(ctx, ref);
     if (worker.approval === "revoked") fail("CONFLICT", `Worker "${worker.name}" was revoked; there is nothing to pause or resume.`);
     if (worker.drainRequested !== paused) await ctx.db.patch(worker._id, { drainRequested: paused });
-    return workerSummary((await ctx.db.get(worker._id))!, await machineName(ctx, worker.machineId));
+    return await summaryOf(ctx, worker._id);
   },
 });
 
@@ -181,9 +203,10 @@ export const list = internalQuery({
   handler: async (ctx) => {
     // A person-side listing: reading every machine and worker is the point, and the tables are small.
     const names = new Map((await ctx.db.query("machines").collect()).map((m) => [m.machineId, m.name]));
+    const beats = new Map((await ctx.db.query("liveness").collect()).map((l) => [l.workerId, l]));
     const workers = await ctx.db.query("workers").collect();
     return workers
-      .map((w) => workerSummary(w, names.get(w.machineId) ?? w.machineId))
+      .map((w) => workerSummary(w, names.get(w.machineId) ?? w.machineId, lastHeartbeatOf(w, beats.get(w.workerId) ?? null)))
       .sort((a, b) => a.machineName.localeCompare(b.machineName) || a.name.localeCompare(b.name));
   },
 });
@@ -201,16 +224,61 @@ export const sweep = internalMutation({
       await recoverMessage(ctx, message, `worker stopped responding while answering (no sign of life for ${LEASE_MS / 1000} s)`, counts);
     }
     let offline = 0;
+    const silent = await ctx.db
+      .query("liveness")
+      .withIndex("by_live_heartbeat", (q) => q.eq("live", true).lt("lastHeartbeatAt", now - OFFLINE_AFTER_MS))
+      .take(SWEEP_BATCH);
+    for (const row of silent) {
+      const worker = await findWorker(ctx, row.workerId);
+      if (worker) await setStatus(ctx, worker, "offline");
+      else await ctx.db.patch(row._id, { live: false });
+      offline++;
+    }
+    // Workers stored before liveness had its own table and silent since: their beat is on the row.
     for (const status of ["online", "draining"] as const) {
-      const silent = await ctx.db
+      const legacy = await ctx.db
         .query("workers")
-        .withIndex("by_status_heartbeat", (q) => q.eq("status", status).lt("lastHeartbeatAt", now - OFFLINE_AFTER_MS))
+        .withIndex("by_status_heartbeat", (q) => q.eq("status", status).gte("lastHeartbeatAt", 0).lt("lastHeartbeatAt", now - OFFLINE_AFTER_MS))
         .take(SWEEP_BATCH);
-      for (const worker of silent) {
-        await ctx.db.patch(worker._id, { status: "offline" });
+      for (const worker of legacy) {
+        await setStatus(ctx, worker, "offline");
         offline++;
       }
     }
     return { ...counts, offline };
+  },
+});
+
+/** Sets how long data is kept (days, or null for ever); returns the setting now in force. */
+export const setRetention = internalMutation({
+  args: { days: v.union(v.number(), v.null()) },
+  handler: async (ctx, { days }) => {
+    if (days !== null && (!Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)) {
+      fail("INVALID", `Retention must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or null to keep everything; got ${days}.`);
+    }
+    const row = await ctx.db
+      .query("settings")
+      .withIndex("by_name", (q) => q.eq("name", "retention"))
+      .unique();
+    if (row) await ctx.db.patch(row._id, { retentionDays: days });
+    else await ctx.db.insert("settings", { name: "retention", retentionDays: days });
+    return { days };
+  },
+});
+
+export const retention = internalQuery({
+  args: {},
+  handler: async (ctx) => ({ days: await retentionDays(ctx), defaultDays: RETENTION_DAYS_DEFAULT }),
+});
+
+const deleteExpiredRef = makeFunctionReference<"mutation", { maxDocs?: number }, Deleted>("admin:deleteExpired");
+
+/** Run by the cron: one bounded page of deletions, continued at once while more is due. */
+export const deleteExpired = internalMutation({
+  args: { maxDocs: v.optional(v.number()) },
+  handler: async (ctx, { maxDocs }) => {
+    const deleted = await deleteExpiredPage(ctx, maxDocs);
+    if (deleted.more) await ctx.scheduler.runAfter(0, deleteExpiredRef, maxDocs === undefined ? {} : { maxDocs });
+    return deleted;
   },
 });

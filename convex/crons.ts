@@ -1,11 +1,13 @@
-// On a real deployment the sweep runs on Convex's scheduler. The embedded local backend does
-// not load this file (convex-test has no cron support); it calls admin:sweep on its own timer.
+// Maintenance on Convex's scheduler: the sweep (leases, silent workers) and retention. An
+// embedded backend without cron support must call both functions on its own timers.
 import { cronJobs, makeFunctionReference } from "convex/server";
-import { SWEEP_INTERVAL_MS } from "./lib/constants";
+import { RETENTION_INTERVAL_MS, SWEEP_INTERVAL_MS } from "./lib/constants";
 
 const sweep = makeFunctionReference<"mutation", Record<string, never>>("admin:sweep");
+const deleteExpired = makeFunctionReference<"mutation", Record<string, never>>("admin:deleteExpired");
 
 const crons = cronJobs();
 crons.interval("requeue abandoned messages and mark silent workers offline", { seconds: SWEEP_INTERVAL_MS / 1000 }, sweep, {});
+crons.interval("delete sessions and revoked workers past retention", { seconds: RETENTION_INTERVAL_MS / 1000 }, deleteExpired, {});
 
 export default crons;

@@ -42,6 +42,7 @@ export default defineSchema({
     drainRequested: v.boolean(),
     /** The running process that registered last; heartbeats from any other are stale. */
     instanceId: v.optional(v.string()),
+    /** Legacy: liveness moved to the `liveness` table; cleared at the worker's next status change or beat. */
     lastHeartbeatAt: v.optional(v.number()),
     hostname: v.optional(v.string()),
     version: v.optional(v.string()),
@@ -55,7 +56,19 @@ export default defineSchema({
     .index("by_workerId", ["workerId"])
     .index("by_name", ["name"])
     .index("by_machine", ["machineId"])
+    .index("by_approval_revoked", ["approval", "revokedAt"])
+    // Only rows still carrying the legacy lastHeartbeatAt are in range of the sweep's look here.
     .index("by_status_heartbeat", ["status", "lastHeartbeatAt"]),
+
+  // Apart from `workers` because it changes on every heartbeat (see lib/liveness.ts).
+  liveness: defineTable({
+    workerId: v.string(),
+    lastHeartbeatAt: v.number(),
+    /** True while the worker is online or draining; the sweep looks only at these. */
+    live: v.boolean(),
+  })
+    .index("by_workerId", ["workerId"])
+    .index("by_live_heartbeat", ["live", "lastHeartbeatAt"]),
 
   sessions: defineTable({
     workerId: v.string(),
@@ -63,7 +76,11 @@ export default defineSchema({
     /** OpenCode's session id once the worker bound it, so a conversation survives restarts. */
     agentSessionId: v.optional(v.string()),
     createdAt: v.number(),
-  }).index("by_worker", ["workerId"]),
+    /** When a prompt was last sent (or the session created); retention deletes idle sessions. Missing on older rows. */
+    lastActivityAt: v.optional(v.number()),
+  })
+    .index("by_worker", ["workerId"])
+    .index("by_activity", ["lastActivityAt"]),
 
   // User prompts and assistant answers in one table, so a session reads back in order.
   // Assistant rows carry the run state; `replyTo` points at the prompt they answer.
@@ -88,10 +105,22 @@ export default defineSchema({
   })
     .index("by_session", ["sessionId"])
     .index("by_worker_status", ["workerId", "status"])
+    // pendingWork finds cancel requests here, so lease extensions of other running messages
+    // (every heartbeat) fall outside what it reads.
+    .index("by_worker_cancel", ["workerId", "cancelRequested", "status"])
     .index("by_status_lease", ["status", "leaseExpiresAt"]),
 
+  // Deployment-wide settings a person changes with admin functions; one row per name.
+  settings: defineTable({
+    name: v.literal("retention"),
+    /** Days kept (see RETENTION_DAYS_DEFAULT); null keeps everything for ever. */
+    retentionDays: v.union(v.number(), v.null()),
+  }).index("by_name", ["name"]),
+
+  // An answer's text in order; one chunk holds one or more consecutive output batches.
   outputChunks: defineTable({
     messageId: v.id("messages"),
+    /** The last output batch stored in this chunk. */
     seq: v.number(),
     text: v.string(),
   }).index("by_message_seq", ["messageId", "seq"]),

@@ -2,9 +2,20 @@
 // caller holds a worker token (see lib/auth.ts); nothing here lets anyone else start work.
 import { v } from "convex/values";
 import { requireActiveWorker, authenticateWorker, requireCurrentInstance, workerAuthValidator } from "./lib/auth";
-import { LEASE_MS, MAX_INFO_CHARS, MAX_MODELS, MAX_OUTPUT_BATCH_CHARS, MAX_REASON_CHARS } from "./lib/constants";
+import {
+  LEASE_MS,
+  MAX_INFO_CHARS,
+  MAX_MODELS,
+  MAX_OUTPUT_BATCH_CHARS,
+  MAX_REASON_CHARS,
+  MAX_RUNNING_PER_WORKER,
+  PENDING_PROMPT_CHARS,
+  PENDING_SCAN,
+  PENDING_SESSIONS,
+} from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
-import { isFinal, recoverMessage, runningMessages, type Recovered } from "./lib/messages";
+import { isFinal, recoverMessage, runningMessages, storeOutput, type Recovered } from "./lib/messages";
+import { setStatus } from "./lib/liveness";
 import { machineName } from "./lib/people";
 import { finalOutcomeValidator, modelValidator } from "./schema";
 import { mutation, query, type Doc, type QueryCtx } from "./lib/server";
@@ -58,10 +69,9 @@ export const register = mutation({
       version: info.version,
       directory: info.directory,
       pid: info.pid,
-      // A pending worker is not available for work until approved, so it stays offline.
-      status: worker.approval === "approved" ? "online" : "offline",
-      lastHeartbeatAt: Date.now(),
     });
+    // A pending worker is not available for work until approved, so it stays offline.
+    await setStatus(ctx, worker, worker.approval === "approved" ? "online" : "offline", Date.now());
     return {
       approval: worker.approval,
       machineName: await machineName(ctx, worker.machineId),
@@ -102,7 +112,7 @@ export const heartbeat = mutation({
     const now = Date.now();
     const leaseExpiresAt = now + LEASE_MS;
     const status = worker.approval !== "approved" ? "offline" : draining ? "draining" : "online";
-    await ctx.db.patch(worker._id, { status, lastHeartbeatAt: now });
+    await setStatus(ctx, worker, status, now);
     for (const message of await runningMessages(ctx, worker.workerId)) {
       if (message.leaseInstanceId === instanceId) await ctx.db.patch(message._id, { leaseExpiresAt });
     }
@@ -122,7 +132,7 @@ export const goOffline = mutation({
       }
     }
     // A stale duplicate stopping must not mark the live process offline.
-    if (worker.instanceId === instanceId) await ctx.db.patch(worker._id, { status: "offline" });
+    if (worker.instanceId === instanceId) await setStatus(ctx, worker, "offline");
     return null;
   },
 });
@@ -132,39 +142,60 @@ export const publishModels = mutation({
   handler: async (ctx, { auth, models }) => {
     const worker = await requireActiveWorker(ctx, auth);
     if (models.length > MAX_MODELS) fail("INVALID", `Too many models (${models.length}; the limit is ${MAX_MODELS}).`);
-    await ctx.db.patch(worker._id, { models });
+    // The worker's subscriptions read this row: write it only when the list really changed.
+    if (JSON.stringify(models) !== JSON.stringify(worker.models)) await ctx.db.patch(worker._id, { models });
     return null;
   },
 });
 
-/** Enough to keep a worker busy; older messages come first, newer ones show up as these finish. */
-const PENDING_LIMIT = 100;
+/**
+ * The window pendingWork sends (see PENDING_SESSIONS): the next queued message of each session,
+ * oldest first. Rows are read in creation order and reading stops once the window is full, so
+ * prompts queued behind it lie outside what the query read and do not re-run it.
+ */
+async function pendingWindow(ctx: QueryCtx, workerId: string) {
+  const window = [];
+  const seen = new Set<string>();
+  let scanned = 0;
+  let promptChars = 0;
+  const rows = ctx.db
+    .query("messages")
+    .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "queued"));
+  for await (const message of rows) {
+    if (++scanned > PENDING_SCAN) break;
+    // The first row met of a session is its next message; later ones wait for it.
+    if (seen.has(message.sessionId)) continue;
+    seen.add(message.sessionId);
+    const prompt = message.replyTo ? await ctx.db.get(message.replyTo) : null;
+    const text = prompt?.text ?? "";
+    if (window.length > 0 && promptChars + text.length > PENDING_PROMPT_CHARS) break;
+    promptChars += text.length;
+    const session = await ctx.db.get(message.sessionId);
+    window.push({
+      messageId: message._id as string,
+      sessionId: message.sessionId as string,
+      agentSessionId: session?.agentSessionId ?? null,
+      sessionTitle: session?.title ?? "",
+      prompt: text,
+      createdAt: message.createdAt,
+      attempt: message.attempts,
+    });
+    if (window.length >= PENDING_SESSIONS) break;
+  }
+  return window;
+}
 
 export const pendingWork = query({
   args: { auth: workerAuthValidator },
   handler: async (ctx, { auth }) => {
     const worker = await requireActiveWorker(ctx, auth);
     if (worker.approval !== "approved") return { queued: [], cancelRequested: [] };
-    const queuedRows = await ctx.db
+    const queued = await pendingWindow(ctx, worker.workerId);
+    const cancelled = await ctx.db
       .query("messages")
-      .withIndex("by_worker_status", (q) => q.eq("workerId", worker.workerId).eq("status", "queued"))
-      .take(PENDING_LIMIT);
-    const queued = [];
-    for (const message of queuedRows) {
-      const session = await ctx.db.get(message.sessionId);
-      const prompt = message.replyTo ? await ctx.db.get(message.replyTo) : null;
-      queued.push({
-        messageId: message._id as string,
-        sessionId: message.sessionId as string,
-        agentSessionId: session?.agentSessionId ?? null,
-        sessionTitle: session?.title ?? "",
-        prompt: prompt?.text ?? "",
-        createdAt: message.createdAt,
-        attempt: message.attempts,
-      });
-    }
-    const running = await runningMessages(ctx, worker.workerId);
-    return { queued, cancelRequested: running.filter((m) => m.cancelRequested).map((m) => m._id as string) };
+      .withIndex("by_worker_cancel", (q) => q.eq("workerId", worker.workerId).eq("cancelRequested", true).eq("status", "running"))
+      .take(MAX_RUNNING_PER_WORKER);
+    return { queued, cancelRequested: cancelled.map((m) => m._id as string) };
   },
 });
 
@@ -177,6 +208,9 @@ export const claim = mutation({
     const message = await ownMessage(ctx, worker, messageId);
     // Mutations are serializable transactions, so of two claims racing here exactly one sees `queued`.
     if (message.status !== "queued") return { claimed: false as const, reason: `the message is ${message.status ?? "not runnable"}` };
+    if ((await runningMessages(ctx, worker.workerId)).length >= MAX_RUNNING_PER_WORKER) {
+      return { claimed: false as const, reason: `this worker already runs ${MAX_RUNNING_PER_WORKER} answers` };
+    }
     const now = Date.now();
     const leaseExpiresAt = now + LEASE_MS;
     await ctx.db.patch(message._id, {
@@ -207,7 +241,7 @@ export const appendOutput = mutation({
         nextSeq: message.nextSeq,
       });
     }
-    await ctx.db.insert("outputChunks", { messageId: message._id, seq, text });
+    await storeOutput(ctx, message, seq, text);
     const nextSeq = seq + 1;
     // Output is proof of life too, so it extends the lease like a heartbeat does.
     await ctx.db.patch(message._id, { nextSeq, leaseExpiresAt: Date.now() + LEASE_MS });

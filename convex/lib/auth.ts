@@ -29,7 +29,7 @@ export async function findWorker(ctx: QueryCtx, workerId: string): Promise<Doc<"
 export async function authenticateWorker(ctx: QueryCtx, auth: WorkerAuthArg): Promise<Doc<"workers">> {
   const wellFormed = TOKEN_PART.test(auth.machineId) && TOKEN_PART.test(auth.workerId) && TOKEN_PART.test(auth.secret);
   const worker = wellFormed ? await findWorker(ctx, auth.workerId) : null;
-  const hashMatches = constantTimeEqual(sha256Hex(auth.secret), worker?.secretHash ?? NO_SUCH_HASH);
+  const hashMatches = constantTimeEqual(await sha256Hex(auth.secret), worker?.secretHash ?? NO_SUCH_HASH);
   if (!worker || !hashMatches || worker.machineId !== auth.machineId) fail("UNAUTHORIZED", UNAUTHORIZED);
   return worker;
 }

@@ -12,15 +12,57 @@ export const OFFLINE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
 /** Claims per message: a message whose worker vanished is requeued until it has been tried this often. */
 export const MAX_ATTEMPTS = 3;
 
+/**
+ * Most answers one worker may run at once: above any worker's own concurrency setting, and it
+ * keeps every per-worker read of running messages small.
+ */
+export const MAX_RUNNING_PER_WORKER = 100;
+
+/**
+ * pendingWork's window. A subscription re-sends its whole answer on every change, so the
+ * worker sees a bounded window instead of its whole queue: the oldest queued message of each
+ * session (the only one it may start), oldest first. At least as many sessions as a worker
+ * may run at once (max_concurrent_sessions is at most 64), so the window never limits its
+ * parallelism; it moves on as the worker claims.
+ */
+export const PENDING_SESSIONS = 64;
+/** Most queued rows pendingWork looks through to find those sessions (small rows: no prompt text). */
+export const PENDING_SCAN = 500;
+/** Prompt characters one pendingWork answer carries beyond its first message. */
+export const PENDING_PROMPT_CHARS = 500_000;
+
 /** How often the deployed cron runs the sweep. */
 export const SWEEP_INTERVAL_MS = 60_000;
 
 /** Most rows the sweep handles per run, so one transaction stays small; the next run takes the rest. */
 export const SWEEP_BATCH = 200;
 
+/**
+ * Retention: sessions idle (no prompt sent) this many days are deleted with their messages and
+ * output, and revoked workers this many days after revocation. A deployment changes it with
+ * admin:setRetention.
+ */
+export const RETENTION_DAYS_DEFAULT = 30;
+/** The most a deployment may keep data by that setting (or null: keep for ever). */
+export const MAX_RETENTION_DAYS = 36_500;
+/** How often the deployed cron deletes what is past retention. */
+export const RETENTION_INTERVAL_MS = 60 * 60_000;
+/**
+ * One retention transaction deletes at most this many documents and reads at most about this
+ * many characters of text (≤ 3 bytes each, well below a transaction's 8 MiB read limit); when
+ * more is due it schedules itself again at once.
+ */
+export const RETENTION_BATCH_DOCS = 2_000;
+export const RETENTION_BATCH_CHARS = 1_000_000;
+
+/** chat:messages returns a session's latest messages, at most this many (prompts and answers). */
+export const MAX_SESSION_MESSAGES = 200;
+
 // Input limits: keep every document well below Convex's 1 MiB document limit.
 export const MAX_PROMPT_CHARS = 100_000;
 export const MAX_OUTPUT_BATCH_CHARS = 200_000;
+/** Output batches are stored together up to this size, so a long answer stays a few documents. */
+export const OUTPUT_CHUNK_CHARS = 64_000;
 export const MAX_NAME_CHARS = 64;
 export const MAX_TITLE_CHARS = 200;
 export const MAX_REASON_CHARS = 2_000;

@@ -2,7 +2,11 @@
 // read `error.data.code` instead of parsing text.
 import { ConvexError } from "convex/values";
 
-export type ErrorCode = "UNAUTHORIZED" | "WORKER_REVOKED" | "NOT_FOUND" | "CONFLICT" | "INVALID";
+/**
+ * WRONG_WORKER: a person-side call named a worker, but the session or message belongs to
+ * another one; data carries `worker` (the named one) and `owner` (names, or ids if gone).
+ */
+export type ErrorCode = "UNAUTHORIZED" | "WORKER_REVOKED" | "NOT_FOUND" | "CONFLICT" | "INVALID" | "WRONG_WORKER";
 
 /** Throws `ConvexError({ code, message, ...extra })`; `extra` carries facts a client can act on. */
 export function fail(code: ErrorCode, message: string, extra: Record<string, string | number> = {}): never {

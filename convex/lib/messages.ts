@@ -1,6 +1,6 @@
-// Shared rules for assistant messages: how an abandoned run is recovered, and how a
-// message is shown to a person (output assembled from its chunks in order).
-import { MAX_ATTEMPTS } from "./constants";
+// Shared rules for assistant messages: how an abandoned run is recovered, how its output is
+// stored, and how a message is shown to a person (output assembled from its chunks in order).
+import { MAX_ATTEMPTS, MAX_RUNNING_PER_WORKER, OUTPUT_CHUNK_CHARS } from "./constants";
 import type { Doc, Id, MutationCtx, QueryCtx } from "./server";
 
 export type FinalStatus = "completed" | "failed" | "cancelled" | "interrupted";
@@ -35,12 +35,12 @@ export async function recoverMessage(ctx: MutationCtx, message: Doc<"messages">,
   }
 }
 
-/** Running messages of one worker, whoever holds them. */
+/** Running messages of one worker, whoever holds them; `claim` keeps them within the limit. */
 export async function runningMessages(ctx: QueryCtx, workerId: string): Promise<Doc<"messages">[]> {
   return await ctx.db
     .query("messages")
     .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "running"))
-    .collect();
+    .take(MAX_RUNNING_PER_WORKER);
 }
 
 export async function outputChunks(ctx: QueryCtx, messageId: Id<"messages">): Promise<Doc<"outputChunks">[]> {
@@ -48,6 +48,24 @@ export async function outputChunks(ctx: QueryCtx, messageId: Id<"messages">): Pr
     .query("outputChunks")
     .withIndex("by_message_seq", (q) => q.eq("messageId", messageId))
     .collect();
+}
+
+/**
+ * Batches arrive every fraction of a second for as long as an answer streams; stored one per
+ * document, a long answer would outgrow what one query may read. Small batches are appended
+ * to the answer's last chunk instead, up to OUTPUT_CHUNK_CHARS.
+ */
+export async function storeOutput(ctx: MutationCtx, message: Doc<"messages">, seq: number, text: string): Promise<void> {
+  const last = await ctx.db
+    .query("outputChunks")
+    .withIndex("by_message_seq", (q) => q.eq("messageId", message._id))
+    .order("desc")
+    .first();
+  if (last && last.text.length + text.length <= OUTPUT_CHUNK_CHARS) {
+    await ctx.db.patch(last._id, { seq, text: last.text + text });
+  } else {
+    await ctx.db.insert("outputChunks", { messageId: message._id, seq, text });
+  }
 }
 
 export type ChatMessageView = {
@@ -73,6 +91,6 @@ export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Prom
     reason: message.reason ?? null,
     createdAt: message.createdAt,
     finishedAt: message.finishedAt ?? null,
-    outputBatches: chunks.length,
+    outputBatches: message.role === "assistant" ? message.nextSeq : 0,
   };
 }

@@ -1,6 +1,7 @@
 // Person-side lookups: a worker named on the command line by id or name, and the summary
 // shown by `admin list` (never the secret hash).
 import { fail } from "./errors";
+import { lastHeartbeatOf, livenessOf } from "./liveness";
 import type { Doc, QueryCtx } from "./server";
 
 export async function resolveWorker(ctx: QueryCtx, ref: string): Promise<Doc<"workers">> {
@@ -50,7 +51,13 @@ export type WorkerSummary = {
   paused: boolean;
 };
 
-export function workerSummary(worker: Doc<"workers">, machine: string): WorkerSummary {
+/** The summary of one worker as it is stored now (after the caller's writes). */
+export async function summaryOf(ctx: QueryCtx, workerDocId: Doc<"workers">["_id"]): Promise<WorkerSummary> {
+  const worker = (await ctx.db.get(workerDocId))!;
+  return workerSummary(worker, await machineName(ctx, worker.machineId), lastHeartbeatOf(worker, await livenessOf(ctx, worker.workerId)));
+}
+
+export function workerSummary(worker: Doc<"workers">, machine: string, lastHeartbeatAt: number | null): WorkerSummary {
   return {
     machineId: worker.machineId,
     machineName: machine,
@@ -58,7 +65,7 @@ export function workerSummary(worker: Doc<"workers">, machine: string): WorkerSu
     name: worker.name,
     approval: worker.approval,
     status: worker.status,
-    lastHeartbeatAt: worker.lastHeartbeatAt ?? null,
+    lastHeartbeatAt,
     hostname: worker.hostname ?? null,
     version: worker.version ?? null,
     directory: worker.directory ?? null,

@@ -119,16 +119,27 @@ export const adminApi = {
   setPaused: makeFunctionReference<"mutation", { worker: string; paused: boolean }, WorkerSummary>("admin:setPaused"),
   list: makeFunctionReference<"query", Record<string, never>, WorkerSummary[]>("admin:list"),
   sweep: makeFunctionReference<"mutation", Record<string, never>, { requeued: number; interrupted: number; offline: number }>("admin:sweep"),
+  /** Days sessions (idle) and revoked workers are kept; null keeps everything. */
+  setRetention: makeFunctionReference<"mutation", { days: number | null }, { days: number | null }>("admin:setRetention"),
+  retention: makeFunctionReference<"query", Record<string, never>, { days: number | null; defaultDays: number }>("admin:retention"),
+  /** One bounded page of deletions past retention (the deployed cron runs it); `more` when it continues. */
+  deleteExpired: makeFunctionReference<"mutation", { maxDocs?: number }, RetentionResult>("admin:deleteExpired"),
 };
+
+export type RetentionResult = { sessions: number; messages: number; outputChunks: number; workers: number; more: boolean };
 
 export const chatApi = {
   createSession: makeFunctionReference<"mutation", { worker: string; title?: string }, { sessionId: string; workerId: string }>(
     "chat:createSession",
   ),
-  send: makeFunctionReference<"mutation", { sessionId: string; text: string }, { userMessageId: string; messageId: string }>("chat:send"),
-  cancel: makeFunctionReference<"mutation", { messageId: string }, { status: MessageStatus }>("chat:cancel"),
-  message: makeFunctionReference<"query", { messageId: string }, ChatMessageView | null>("chat:message"),
-  messages: makeFunctionReference<"query", { sessionId: string }, ChatMessageView[]>("chat:messages"),
+  // `worker` (id or name), when given, must own the session or message, else WRONG_WORKER.
+  send: makeFunctionReference<"mutation", { sessionId: string; text: string; worker?: string }, { userMessageId: string; messageId: string }>(
+    "chat:send",
+  ),
+  cancel: makeFunctionReference<"mutation", { messageId: string; worker?: string }, { status: MessageStatus }>("chat:cancel"),
+  message: makeFunctionReference<"query", { messageId: string; worker?: string }, ChatMessageView | null>("chat:message"),
+  /** The session's latest messages (at most 200), oldest first. */
+  messages: makeFunctionReference<"query", { sessionId: string; worker?: string }, ChatMessageView[]>("chat:messages"),
 };
 
 /** Error codes carried in ConvexError data, so clients can tell them apart without parsing text. */
@@ -138,4 +149,6 @@ export const BACKEND_ERRORS = {
   notFound: "NOT_FOUND",
   conflict: "CONFLICT",
   invalid: "INVALID",
+  /** A person-side call named a worker that does not own the session or message; data has `worker` and `owner`. */
+  wrongWorker: "WRONG_WORKER",
 } as const;

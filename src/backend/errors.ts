@@ -3,7 +3,15 @@
 import { ConvexError } from "convex/values";
 import { BACKEND_ERRORS } from "./api.ts";
 
-export type BackendErrorKind = "unauthorized" | "revoked" | "conflict" | "not_found" | "invalid" | "timeout" | "transient";
+export type BackendErrorKind =
+  | "unauthorized"
+  | "revoked"
+  | "conflict"
+  | "not_found"
+  | "invalid"
+  | "wrong_worker"
+  | "timeout"
+  | "transient";
 
 export class BackendTimeout extends Error {
   constructor(what: string, ms: number) {
@@ -32,6 +40,8 @@ export function classifyBackendError(e: unknown): BackendErrorKind {
       return "not_found";
     case BACKEND_ERRORS.invalid:
       return "invalid";
+    case BACKEND_ERRORS.wrongWorker:
+      return "wrong_worker";
     default:
       return "transient";
   }

@@ -27,7 +27,7 @@ describe("admin:addWorker", () => {
     const w = await addWorker(t);
     const rows = await t.run(async (ctx) => await ctx.db.query("workers").collect());
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.secretHash).toBe(sha256Hex(w.auth.secret));
+    expect(rows[0]!.secretHash).toBe(await sha256Hex(w.auth.secret));
     const everything = JSON.stringify(
       await t.run(async (ctx) => ({
         workers: await ctx.db.query("workers").collect(),
@@ -150,7 +150,7 @@ describe("admin:list", () => {
     const text = JSON.stringify(list);
     for (const w of [z, a]) {
       expect(text).not.toContain(w.auth.secret);
-      expect(text).not.toContain(sha256Hex(w.auth.secret));
+      expect(text).not.toContain(await sha256Hex(w.auth.secret));
     }
     expect(text).not.toContain("secretHash");
   });

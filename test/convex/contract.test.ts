@@ -16,7 +16,7 @@ import * as admin from "../../convex/admin.ts";
 import * as chat from "../../convex/chat.ts";
 import * as workers from "../../convex/workers.ts";
 import crons from "../../convex/crons.ts";
-import { SWEEP_INTERVAL_MS } from "../../convex/lib/constants.ts";
+import { RETENTION_INTERVAL_MS, SWEEP_INTERVAL_MS } from "../../convex/lib/constants.ts";
 import type { ErrorCode } from "../../convex/lib/errors.ts";
 import { modules } from "../../src/local-backend/modules.ts";
 
@@ -50,7 +50,14 @@ export type ContractTypes = [
   Expect<AllFit<typeof chatApi, "chat">>,
 ];
 // Error codes thrown by convex/ are the ones the client recognises.
-const codes: Record<ErrorCode, true> = { UNAUTHORIZED: true, WORKER_REVOKED: true, NOT_FOUND: true, CONFLICT: true, INVALID: true };
+const codes: Record<ErrorCode, true> = {
+  UNAUTHORIZED: true,
+  WORKER_REVOKED: true,
+  NOT_FOUND: true,
+  CONFLICT: true,
+  INVALID: true,
+  WRONG_WORKER: true,
+};
 
 // ---- Run time: names and visibility. ----
 type Registered = { isQuery?: boolean; isMutation?: boolean; isAction?: boolean; isPublic?: boolean; isInternal?: boolean };
@@ -88,13 +95,14 @@ describe("contract with src/backend/api.ts", () => {
     }
   });
 
-  // crons.ts is not in the module map (convex-test cannot run crons), so check its one job here.
-  test("the deployed cron runs admin:sweep every minute", async () => {
-    const jobs = Object.values(crons.crons) as { name: string; schedule: { type: string; seconds?: number } }[];
-    expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.name).toBe(getFunctionName(adminApi.sweep));
-    expect(jobs[0]!.schedule).toEqual({ type: "interval", seconds: SWEEP_INTERVAL_MS / 1000 });
-    expect(((await exportsOf("admin")).sweep as Registered).isMutation).toBe(true);
+  // crons.ts is not in the module map (convex-test cannot run crons), so check its jobs here.
+  test("the deployed crons run admin:sweep every minute and admin:deleteExpired every hour", async () => {
+    const jobs = Object.values(crons.crons) as { name: string; args: unknown[]; schedule: { type: string; seconds?: number } }[];
+    expect(jobs.map((j) => [j.name, j.schedule, j.args])).toEqual([
+      [getFunctionName(adminApi.sweep), { type: "interval", seconds: SWEEP_INTERVAL_MS / 1000 }, [{}]],
+      [getFunctionName(adminApi.deleteExpired), { type: "interval", seconds: RETENTION_INTERVAL_MS / 1000 }, [{}]],
+    ]);
+    for (const name of ["sweep", "deleteExpired"]) expect(((await exportsOf("admin"))[name] as Registered).isMutation).toBe(true);
   });
 
   test("error codes match BACKEND_ERRORS", () => {

@@ -149,7 +149,8 @@ describe("admin:sweep", () => {
     await t.mutation(workerApi.heartbeat, { auth: draining.auth, instanceId: draining.instanceId, draining: true, runningMessageIds: [] });
     await t.run(async (ctx) => {
       for (const name of ["quiet", "drainer"]) {
-        const row = (await ctx.db.query("workers").withIndex("by_name", (q) => q.eq("name", name)).unique())!;
+        const worker = (await ctx.db.query("workers").withIndex("by_name", (q) => q.eq("name", name)).unique())!;
+        const row = (await ctx.db.query("liveness").withIndex("by_workerId", (q) => q.eq("workerId", worker.workerId)).unique())!;
         await ctx.db.patch(row._id, { lastHeartbeatAt: Date.now() - OFFLINE_AFTER_MS - 1_000 });
       }
     });

@@ -104,14 +104,16 @@ describe("workers:publishModels", () => {
 });
 
 describe("workers:pendingWork", () => {
-  test("lists queued messages in creation order with prompt, session and attempt", async () => {
+  test("lists the next queued message of each session in creation order with prompt, session and attempt", async () => {
     const t = newBackend();
     const w = await onlineWorker(t);
     const first = await queuePrompt(t, w, "first");
-    const second = await t.mutation(chatApi.send, { sessionId: first.sessionId, text: "second" });
+    await t.mutation(chatApi.send, { sessionId: first.sessionId, text: "after first" });
+    const second = await queuePrompt(t, w, "second");
     await t.mutation(workerApi.bindSession, { auth: w.auth, sessionId: first.sessionId, agentSessionId: "ses_abc" });
     const { queued, cancelRequested } = await t.query(workerApi.pendingWork, { auth: w.auth });
     expect(cancelRequested).toEqual([]);
+    // "after first" may only start once "first" is done, so it is not offered yet.
     expect(queued.map((q) => q.prompt)).toEqual(["first", "second"]);
     expect(queued[0]).toMatchObject({
       messageId: first.messageId,
