@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "../../src/util/log.ts";
 import { opencodeTestEnv } from "../support/opencode-env.ts";
 import { startStubModel, type StubModel, type StubModelOptions } from "../support/stub-model.ts";
 import { tempDir } from "../support/tmp.ts";
+import { createWaiters } from "../support/waiters.ts";
 
 export type Harness = {
   stub: StubModel;
@@ -14,6 +15,8 @@ export type Harness = {
   directory: string;
   log: Logger;
   lines: string[];
+  /** Resolves once `count` log lines contain `text`. */
+  waitForLines(text: string, count: number, timeoutMs?: number): Promise<void>;
   start(extra?: Partial<StartAgentOptions>): Promise<AgentServer>;
   close(): Promise<void>;
 };
@@ -24,7 +27,15 @@ export async function harness(stubOpts: StubModelOptions = {}): Promise<Harness>
   const directory = tempDir("project-");
   mkdirSync(join(directory, "src"), { recursive: true });
   const lines: string[] = [];
-  const log = createLogger({ level: "debug", sink: (l) => lines.push(l), timestamps: false });
+  const waiters = createWaiters();
+  const log = createLogger({
+    level: "debug",
+    sink: (l) => {
+      lines.push(l);
+      waiters.notify();
+    },
+    timestamps: false,
+  });
   const agents: AgentServer[] = [];
   return {
     stub,
@@ -32,6 +43,10 @@ export async function harness(stubOpts: StubModelOptions = {}): Promise<Harness>
     directory,
     log,
     lines,
+    waitForLines(text, count, timeoutMs = 30_000) {
+      const seen = () => lines.filter((l) => l.includes(text)).length >= count || undefined;
+      return waiters.until(seen, timeoutMs, () => new Error(`timed out waiting for ${count} log lines with "${text}"`)).then(() => {});
+    },
     async start(extra = {}) {
       const a = await startAgent({ directory, opencodePath: null, log, env, startupTimeoutMs: 60_000, ...extra });
       agents.push(a);

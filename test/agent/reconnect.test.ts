@@ -1,16 +1,26 @@
-// The event stream drops while OpenCode lives (here: forced by a tiny silence watchdog, so it
-// reconnects in every pause between slow chunks). Deltas sent while it was away are recovered
-// from the session's messages; nothing is lost or relayed twice.
+// The event stream drops while OpenCode lives (here: forced by a tiny silence watchdog). The
+// stub sends each chunk of the answer only once the watchdog has dropped the stream, so every
+// chunk is produced while the stream is away or reconnecting, however slow the machine is.
+// Deltas sent while it was away are recovered from the session's messages; nothing is lost or
+// relayed twice.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { AgentServer } from "../../src/agent/index.ts";
 import { slowAnswerChunks } from "../support/stub-model.ts";
 import { harness, turn, type Harness } from "./helpers.ts";
 
+const CHUNKS = 8;
+const QUIET = "event stream went quiet";
+
 describe("event stream reconnects", () => {
   let h: Harness;
   let agent: AgentServer;
+  let quietBefore = 0;
   beforeAll(async () => {
-    h = await harness({ slowChunkDelayMs: 350, slowChunks: 14 });
+    h = await harness({
+      slowChunks: CHUNKS,
+      // Chunk i waits for the i-th drop of the stream during this answer.
+      slowChunkGate: (i) => (i === 0 ? Promise.resolve() : h.waitForLines(QUIET, quietBefore + i)),
+    });
     agent = await h.start({ eventStaleAfterMs: 300 });
   }, 120_000);
   afterAll(async () => {
@@ -19,10 +29,12 @@ describe("event stream reconnects", () => {
 
   test("a turn's text survives reconnects exactly once, in order", async () => {
     const s = await agent.createSession("reconnects");
+    quietBefore = h.lines.filter((l) => l.includes(QUIET)).length;
+    const reconnectedBefore = h.lines.filter((l) => l.includes("event stream reconnected")).length;
     const t = turn(agent, s, "SLOW please");
     expect(await t.done).toEqual({ outcome: "completed" });
-    expect(t.text()).toBe(slowAnswerChunks(14).join(""));
-    const reconnects = h.lines.filter((l) => l.includes("event stream reconnected")).length;
+    expect(t.text()).toBe(slowAnswerChunks(CHUNKS).join(""));
+    const reconnects = h.lines.filter((l) => l.includes("event stream reconnected")).length - reconnectedBefore;
     expect(reconnects).toBeGreaterThan(2);
   }, 120_000);
 

@@ -71,6 +71,11 @@ export type StubModelOptions = {
   slowChunkDelayMs?: number;
   /** Number of chunks of SLOW answers (default 60). */
   slowChunks?: number;
+  /**
+   * Paces SLOW answers by the test instead of the clock: chunk `index` is sent once this
+   * resolves (replaces slowChunkDelayMs), so a test can tie chunks to what it observed.
+   */
+  slowChunkGate?: (index: number) => Promise<void>;
 };
 
 /** Splits text into `n` roughly equal pieces at word boundaries where possible. */
@@ -197,7 +202,7 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     if (/\bSLOW\b/.test(text)) {
       mark(record, "slow");
       const chunks = slowAnswerChunks(opts.slowChunks);
-      return answer(res, record, id, chunks, slowDelayMs);
+      return answer(res, record, id, chunks, opts.slowChunkGate ?? slowDelayMs);
     }
     mark(record, "answer");
     return answer(res, record, id, chunkText(CANNED_ANSWER), chunkDelayMs);
@@ -230,7 +235,13 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     };
   }
 
-  async function answer(res: ServerResponse, record: StubRequest, id: string, pieces: string[], delayMs: number): Promise<void> {
+  async function answer(
+    res: ServerResponse,
+    record: StubRequest,
+    id: string,
+    pieces: string[],
+    pace: number | ((index: number) => Promise<void>),
+  ): Promise<void> {
     const body = record.body;
     if (!record.stream) {
       finish(record);
@@ -241,8 +252,8 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     res.write(chunk(id, { role: "assistant", content: "" }, null));
-    for (const p of pieces) {
-      await sleep(delayMs);
+    for (const [i, p] of pieces.entries()) {
+      await (typeof pace === "number" ? sleep(pace) : pace(i));
       if (res.destroyed || res.writableEnded) return;
       res.write(chunk(id, { content: p }, null));
     }
