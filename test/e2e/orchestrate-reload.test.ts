@@ -18,13 +18,33 @@ import {
 } from "./orchestrate-support.ts";
 
 const SLOW_CHUNKS = 30;
+// A SLOW answer tagged `SLOW:<tag>` streams all but its last chunk, then waits until the test
+// releases that tag: the answers must span the reloads however slow the machine is.
+const releases = new Map<string, () => void>();
+const held = new Map<string, Promise<void>>();
+function hold(tag: string): Promise<void> {
+  if (!held.has(tag)) held.set(tag, new Promise<void>((r) => releases.set(tag, r)));
+  return held.get(tag)!;
+}
+function release(tag: string): void {
+  hold(tag);
+  releases.get(tag)!();
+}
 let world: World;
 beforeAll(async () => {
-  // A SLOW answer streams for about 12 s: long enough to span both reloads.
-  world = await startWorld({ stub: { slowChunks: SLOW_CHUNKS, slowChunkDelayMs: 400 } });
+  world = await startWorld({
+    stub: {
+      slowChunks: SLOW_CHUNKS,
+      slowChunkGate: (i, r) => {
+        const tag = /SLOW:(\w+)/.exec(r.lastUserText)?.[1];
+        return tag && i === SLOW_CHUNKS - 1 ? hold(tag) : new Promise((ok) => setTimeout(ok, 50));
+      },
+    },
+  });
 });
 afterEach(cleanupProcesses);
 afterAll(async () => {
+  for (const tag of releases.keys()) release(tag);
   await cleanupProcesses();
   await world?.stop();
 });
@@ -53,13 +73,13 @@ describe("orchestrate reload", () => {
 
     // A long answer runs on the worker that will stay unchanged.
     const session = await world.admin.createSession(keeper.workerId);
-    const slow = await world.admin.send(session.sessionId, "SLOW");
+    const slow = await world.admin.send(session.sessionId, "SLOW:keeper");
     await world.waitForMessage(slow.messageId, (m) => m.status === "running" && m.text.length > 0, 60_000);
     const keeperPid = (await orch.worker("keeper"))!.opencodePid;
     expect(keeperPid).toBeGreaterThan(1);
     // And one on the worker that will change: it finishes before that worker restarts.
     const changerSession = await world.admin.createSession(changer.workerId);
-    const changerSlow = await world.admin.send(changerSession.sessionId, "SLOW");
+    const changerSlow = await world.admin.send(changerSession.sessionId, "SLOW:changer");
     await world.waitForMessage(changerSlow.messageId, (m) => m.status === "running" && m.text.length > 0, 60_000);
 
     // ---- invalid edit: rejected, nothing changes ------------------------------------------
@@ -89,6 +109,7 @@ describe("orchestrate reload", () => {
     expect(overlap.workers.filter((w) => w.name === "changer").map((w) => w.state).sort()).toEqual(["draining", "stopped"]);
     const during = parsePrometheus((await orch.get("/metrics")).body);
     expect(metric(during, "opencode_orchestrator_turns_running", { worker: "changer" })).toBe(1);
+    release("changer");
     const after = await orch.waitForStatus(
       (s) => ready(["changer", "newbie"])(s) && !s.workers.some((w) => w.name === "goner") && s.workers.length === 3,
       "newbie and changer ready, goner gone",
@@ -107,6 +128,7 @@ describe("orchestrate reload", () => {
     expect(orch.logs().some((l) => l.msg === "config reloaded (SIGHUP)")).toBe(true);
 
     // The answer that ran through all of it completed, in the same OpenCode server.
+    release("keeper");
     const done = await world.waitForMessage(slow.messageId);
     expect(done.status).toBe("completed");
     expect(done.text).toBe(slowAnswerChunks(SLOW_CHUNKS).join(""));
@@ -128,7 +150,7 @@ describe("orchestrate reload", () => {
 
     for (const path of ["/status", "/metrics"]) assertNoSecrets(path, (await orch.get(path)).body, tokens);
     // Shutdown uses the reloaded shutdown_timeout (1 s), not the one the process started with (30 s).
-    const last = await world.admin.send(s2.sessionId, "SLOW");
+    const last = await world.admin.send(s2.sessionId, "SLOW:last"); // never released
     await world.waitForMessage(last.messageId, (m) => m.status === "running" && m.text.length > 0);
     orch.proc.kill("SIGTERM");
     expect((await orch.proc.exited).code).toBe(0);

@@ -72,10 +72,11 @@ export type StubModelOptions = {
   /** Number of chunks of SLOW answers (default 60). */
   slowChunks?: number;
   /**
-   * Paces SLOW answers by the test instead of the clock: chunk `index` is sent once this
-   * resolves (replaces slowChunkDelayMs), so a test can tie chunks to what it observed.
+   * Paces SLOW answers by the test instead of the clock: chunk `index` of the answer to
+   * `request` is sent once this resolves (replaces slowChunkDelayMs), so a test can tie
+   * chunks to what it observed, or hold an answer open until it has checked what it must.
    */
-  slowChunkGate?: (index: number) => Promise<void>;
+  slowChunkGate?: (index: number, request: StubRequest) => Promise<void>;
 };
 
 /** Splits text into `n` roughly equal pieces at word boundaries where possible. */
@@ -202,7 +203,8 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     if (/\bSLOW\b/.test(text)) {
       mark(record, "slow");
       const chunks = slowAnswerChunks(opts.slowChunks);
-      return answer(res, record, id, chunks, opts.slowChunkGate ?? slowDelayMs);
+      const gate = opts.slowChunkGate;
+      return answer(res, record, id, chunks, gate ? (i) => gate(i, record) : slowDelayMs);
     }
     mark(record, "answer");
     return answer(res, record, id, chunkText(CANNED_ANSWER), chunkDelayMs);
