@@ -49,8 +49,9 @@ export function checkNumberText(field: NumberField, text: string): { ok: true; v
   const fix = rangeFix(field);
   if (Number.isNaN(n)) return { ok: false, message: `is not a number ("${t.length > 20 ? `${t.slice(0, 17)}...` : t}")`, fix };
   if (f.whole && Number.isFinite(n) && !Number.isInteger(n)) return { ok: false, message: "must be a whole number", fix };
-  if (n < f.min) return { ok: false, message: Number.isFinite(n) ? `must be at least ${f.min}` : "is too small to be a usable number", fix };
-  if (n > f.max) return { ok: false, message: Number.isFinite(n) ? `must be at most ${f.max}` : "is too large to be a usable number", fix };
+  const unusable = Number.isFinite(n) ? "" : `is too ${n > 0 ? "large" : "small"} to be a usable number: `;
+  if (n < f.min) return { ok: false, message: `${unusable}must be at least ${f.min}`, fix };
+  if (n > f.max) return { ok: false, message: `${unusable}must be at most ${f.max}`, fix };
   return { ok: true, value: n };
 }
 
