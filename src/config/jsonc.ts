@@ -105,9 +105,13 @@ function tooDeep(text: string, file: string, offset: number): ConfigError {
   return new ConfigError(`syntax error in ${file}`, { file, issues: [issue] });
 }
 
-/** The value as far as it parses (errors ignored), or undefined; never throws, whatever the text. */
-export function parseJsoncLenient(text: string): unknown {
-  if (scanJsonc(text).tooDeepAt !== undefined) return undefined;
+/**
+ * The value as far as it parses, syntax errors ignored. Only nesting too deep to parse at all
+ * throws, as the usual syntax error.
+ */
+export function parseJsoncLenient(text: string, file: string): unknown {
+  const { tooDeepAt } = scanJsonc(text);
+  if (tooDeepAt !== undefined) throw tooDeep(text, file, tooDeepAt);
   return parse(text, [], { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
 }
 

@@ -30,12 +30,13 @@ export function statusAddressSource(origin: StatusAddressOrigin, configPath: str
  * status_address of workers.json for a client such as `status`, when the file is there and the
  * field is valid. Read leniently: a file with a syntax error is what a running orchestrator
  * rejected on reload while it keeps listening where the last good file said, which is most
- * likely this same address. Bounded like every config read.
+ * likely this same address. Bounded like every config read; only nesting too deep to parse
+ * is an error (ConfigError, exit 78).
  */
 async function statusAddressInFile(path: string): Promise<string | undefined> {
   const read = await readConfigFile(path, "workersFile");
   if (!read.ok) return undefined;
-  const raw = parseJsoncLenient(read.text) as { status_address?: unknown } | undefined;
+  const raw = parseJsoncLenient(read.text, path) as { status_address?: unknown } | undefined;
   if (typeof raw?.status_address !== "string") return undefined;
   return checkStatusAddress(raw.status_address).ok ? raw.status_address : undefined;
 }
