@@ -1,13 +1,15 @@
 // `validate` through the real CLI (compiled binary and Node bundle) in real temp folders.
 import { describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeWorkersTemplate } from "../../src/config/workers-file.ts";
 import { MAX_JSON_DEPTH } from "../../src/config/jsonc.ts";
 import { FILE_SIZE_LIMITS } from "../../src/config/read-file.ts";
 import { displayWidth } from "../../src/cli/table.ts";
-import { CLI_TARGETS, runCli, type CliTarget } from "../support/cli.ts";
+import { BINARY, CLI_TARGETS, NODE_BUNDLE, runCli, type CliTarget } from "../support/cli.ts";
+import { run } from "../support/proc.ts";
 import { tempDir } from "../support/tmp.ts";
 import { scenario, SECRET, SECRET2, token, worker, writeConfig } from "../config/fixtures/workers.ts";
 
@@ -362,6 +364,29 @@ for (const target of CLI_TARGETS) {
       const column = (line: string, text: string) => displayWidth(line.slice(0, line.indexOf(text)));
       expect(column(wide!, "https://")).toBe(column(header!, "CONVEX URL"));
       expect(column(narrow!, "https://")).toBe(column(header!, "CONVEX URL"));
+    });
+
+    // Item 7: the agent runs as this user in the folder, so validate checks this user's access.
+    // Tests run as root, for whom every folder is readable: the CLI runs as nobody here.
+    test.skipIf(process.getuid?.() !== 0)("a folder this user cannot read or reach fails validate, naming the cause", async () => {
+      const root = mkdtempSync(join(tmpdir(), "oco-access-"));
+      try {
+        chmodSync(root, 0o755);
+        for (const d of ["locked", "closed", "closed/inner", "cfg"]) mkdirSync(join(root, d));
+        chmodSync(join(root, "locked"), 0o700);
+        chmodSync(join(root, "closed"), 0o700);
+        const cfg = join(root, "cfg", "workers.json");
+        writeFileSync(cfg, JSON.stringify({ workers: [worker({}, "../locked"), worker({ token: token("m1", "w2") }, "../closed/inner")] }), { mode: 0o644 });
+        chmodSync(cfg, 0o644);
+        const [cmd, args] = target === "binary" ? [BINARY, []] : ["node", [NODE_BUNDLE]];
+        const r = await run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", cmd, ...args, "validate", "--config", cfg], { cwd: root, env: { HOME: root } });
+        expect(r.code).toBe(78);
+        expect(r.stderr).toContain(`workers[0].working_directory: folder "${join(root, "locked")}" (from "../locked") is not readable or searchable (r and x) by this user (uid 65534)`);
+        expect(r.stderr).toContain(`workers[1].working_directory: folder "${join(root, "closed/inner")}" (from "../closed/inner") cannot be reached: this user (uid 65534) may not enter "${join(root, "closed")}"`);
+        expect(r.stderr).toContain(`chmod u+rx ${join(root, "locked")}`);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
     });
   });
 }
