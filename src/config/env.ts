@@ -87,11 +87,14 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     logLevel: value(env, ENV_NAMES.logLevel),
     logFormat: value(env, ENV_NAMES.logFormat),
     debug: value(env, ENV_NAMES.debug) !== undefined,
-    relayWindowMs: positiveNumber(value(env, ENV_NAMES.relayWindowMs)),
+    relayWindowMs: boundedNumber(value(env, ENV_NAMES.relayWindowMs), RELAY_WINDOW_MAX_MS),
   };
 }
 
-function positiveNumber(v: string | undefined): number | undefined {
+/** A batching window past a minute would hold an answer back for no reason (and 1e400 is Infinity). */
+const RELAY_WINDOW_MAX_MS = 60_000;
+
+function boundedNumber(v: string | undefined, max: number): number | undefined {
   const n = Number(v);
-  return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+  return v !== undefined && Number.isFinite(n) && n > 0 && n <= max ? n : undefined;
 }

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEV_NUMBER_ENV, type DevNumberKey } from "../../src/config/env.ts";
+import { DEFAULTS } from "../../src/config/types.ts";
 import { NUMBER_FIELDS, rangeText, type NumberField } from "../../src/config/workers-schema.ts";
 import { workersTemplate } from "../../src/config/workers-template.ts";
 import { REPO } from "../support/cli.ts";
@@ -26,4 +27,8 @@ describe("docs/configuration.md follows the schema's numbers", () => {
       expect(workersTemplate()).toContain(`${f.min}-${f.max}`);
     });
   }
+
+  test("dev's own default drain deadline", () => {
+    expect(row(DEV_NUMBER_ENV.shutdown_timeout)).toContain(`Default ${DEFAULTS.devShutdownTimeoutMs / 1000} in dev mode.`);
+  });
 });
