@@ -6,7 +6,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError, type ConfigIssue } from "../util/errors.ts";
 import { writeSecureFile } from "../util/secure-file.ts";
-import { DEV_NUMBER_ENV, ENV_NAMES, readConfigEnv, type DevNumberKey } from "./env.ts";
+import { DEV_NUMBER_ENV, ENV_NAMES, readConfigEnv, type ConfigEnv, type DevNumberKey } from "./env.ts";
 import { parseEnvText, updateEnvText } from "./env-file.ts";
 import { checkDirectory, privateFileWarning, shellQuote } from "./file-checks.ts";
 import { resolvePath } from "./paths.ts";
@@ -39,7 +39,7 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
   const cwd = resolve(opts.cwd);
   const envFile = resolvePath(opts.envFile ?? ".env", cwd, env.home);
   let fileText = await readEnvFile(envFile);
-  let fileValues = parseEnvText(fileText ?? "").values;
+  const fileValues = parseEnvText(fileText ?? "").values;
 
   const pick = (fromEnv: string | undefined, key: string): Found | undefined => {
     if (fromEnv !== undefined) return { value: fromEnv, from: "env" };
@@ -67,6 +67,10 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
     else errors.push({ file: where(urlFound), path: ENV_NAMES.convexUrl, message: r.message, fix: r.fix });
   }
 
+  // Checked before anything is asked, so a bad setting never follows a saved answer.
+  const optional = readOptionalSettings(pick, where, cwd, env);
+  errors.push(...optional.issues);
+
   const missing: string[] = [];
   if (!tokenFound) missing.push(ENV_NAMES.workerToken);
   if (!urlFound) missing.push(ENV_NAMES.convexUrl);
@@ -93,7 +97,6 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
     // Written only after every answer is in: a cancel part-way leaves the file untouched.
     fileText = updateEnvText(fileText ?? "", lines);
     writeSecureFile(envFile, fileText);
-    fileValues = parseEnvText(fileText).values;
     if (asked.token) {
       token = asked.token;
       tokenFound = { value: "", from: "file" };
@@ -109,50 +112,8 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
     if (w) warnings.push({ ...w, path: ENV_NAMES.workerToken });
   }
 
-  const nameFound = pick(env.workerName, ENV_NAMES.workerName);
-  const name = nameFound?.value.trim() ?? token!.workerId;
-  const statusFound = pick(env.statusAddress, ENV_NAMES.statusAddress);
-  let statusAddress: string | null = null;
-  const late: ConfigIssue[] = [];
-  if (nameFound && !NAME_PATTERN.test(name)) {
-    late.push({
-      file: where(nameFound),
-      path: ENV_NAMES.workerName,
-      message: 'may only use letters, digits, ".", "_" and "-" (at most 64, not starting with "." or "-")',
-      fix: "Use a short name such as api or web-app.",
-    });
-  }
-  if (statusFound) {
-    const r = checkStatusAddress(statusFound.value);
-    if (r.ok) statusAddress = r.value;
-    else late.push({ file: where(statusFound), path: ENV_NAMES.statusAddress, message: r.message, fix: r.fix });
-  }
-  // Like opencode_path in workers.json: a bare name is looked up on PATH, a path must exist.
-  const opencodeFound = pick(env.opencodePath, ENV_NAMES.opencodePath);
-  let opencodePath: string | null = null;
-  if (opencodeFound) {
-    const v = opencodeFound.value.trim();
-    const pathLike = /[/\\]|^~/.test(v);
-    opencodePath = pathLike ? resolvePath(v, cwd, env.home) : v;
-    if (pathLike && !isFile(opencodePath)) {
-      late.push({
-        file: where(opencodeFound),
-        path: ENV_NAMES.opencodePath,
-        message: `"${opencodePath}" is not an existing file`,
-        fix: "Point it at the opencode executable, or remove it to use opencode from PATH.",
-      });
-    }
-  }
-  const numbers: Partial<Record<DevNumberKey, number>> = {};
-  for (const key of Object.keys(DEV_NUMBER_ENV) as DevNumberKey[]) {
-    const found = pick(env.devNumbers[key], DEV_NUMBER_ENV[key]);
-    if (!found) continue;
-    const r = checkNumberText(key, found.value);
-    if (r.ok) numbers[key] = r.value;
-    else late.push({ file: where(found), path: DEV_NUMBER_ENV[key], message: r.message, fix: r.fix });
-  }
-  if (late.length > 0) throw new ConfigError("dev mode cannot use its settings", { issues: late });
-  const ms = (key: DevNumberKey, fallbackMs: number) => (numbers[key] === undefined ? fallbackMs : Math.round(numbers[key] * 1000));
+  const name = optional.name ?? token!.workerId;
+  const ms = (key: DevNumberKey, fallbackMs: number) => (optional.numbers[key] === undefined ? fallbackMs : Math.round(optional.numbers[key] * 1000));
 
   return {
     source: { kind: "env", envFile },
@@ -162,8 +123,8 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
         token: token!,
         workingDirectory: cwd,
         convexUrl: convexUrl!,
-        maxConcurrentSessions: numbers.max_concurrent_sessions ?? DEFAULTS.maxConcurrentSessions,
-        opencodePath,
+        maxConcurrentSessions: optional.numbers.max_concurrent_sessions ?? DEFAULTS.maxConcurrentSessions,
+        opencodePath: optional.opencodePath,
         agentIdleTimeoutMs: ms("agent_idle_timeout", DEFAULTS.agentIdleTimeoutMs),
         turnInactivityTimeoutMs: ms("turn_inactivity_timeout", DEFAULTS.turnInactivityTimeoutMs),
         heartbeatIntervalMs: ms("heartbeat_interval", DEFAULTS.heartbeatIntervalMs),
@@ -171,10 +132,66 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
       },
     ],
     shutdownTimeoutMs: ms("shutdown_timeout", DEFAULTS.devShutdownTimeoutMs),
-    statusAddress,
+    statusAddress: optional.statusAddress,
     warnings,
     rejected: [],
   };
+}
+
+type Pick = (fromEnv: string | undefined, key: string) => Found | undefined;
+
+type OptionalSettings = {
+  name?: string;
+  statusAddress: string | null;
+  opencodePath: string | null;
+  numbers: Partial<Record<DevNumberKey, number>>;
+  issues: ConfigIssue[];
+};
+
+/** WORKER_NAME, the status address, OPENCODE_PATH and the numbers: none is required. */
+function readOptionalSettings(pick: Pick, where: (f: Found) => string, cwd: string, env: ConfigEnv): OptionalSettings {
+  const out: OptionalSettings = { statusAddress: null, opencodePath: null, numbers: {}, issues: [] };
+  const nameFound = pick(env.workerName, ENV_NAMES.workerName);
+  if (nameFound) {
+    out.name = nameFound.value.trim();
+    if (!NAME_PATTERN.test(out.name)) {
+      out.issues.push({
+        file: where(nameFound),
+        path: ENV_NAMES.workerName,
+        message: 'may only use letters, digits, ".", "_" and "-" (at most 64, not starting with "." or "-")',
+        fix: "Use a short name such as api or web-app.",
+      });
+    }
+  }
+  const statusFound = pick(env.statusAddress, ENV_NAMES.statusAddress);
+  if (statusFound) {
+    const r = checkStatusAddress(statusFound.value);
+    if (r.ok) out.statusAddress = r.value;
+    else out.issues.push({ file: where(statusFound), path: ENV_NAMES.statusAddress, message: r.message, fix: r.fix });
+  }
+  // Like opencode_path in workers.json: a bare name is looked up on PATH, a path must exist.
+  const opencodeFound = pick(env.opencodePath, ENV_NAMES.opencodePath);
+  if (opencodeFound) {
+    const v = opencodeFound.value.trim();
+    const pathLike = /[/\\]|^~/.test(v);
+    out.opencodePath = pathLike ? resolvePath(v, cwd, env.home) : v;
+    if (pathLike && !isFile(out.opencodePath)) {
+      out.issues.push({
+        file: where(opencodeFound),
+        path: ENV_NAMES.opencodePath,
+        message: `"${out.opencodePath}" is not an existing file`,
+        fix: "Point it at the opencode executable, or remove it to use opencode from PATH.",
+      });
+    }
+  }
+  for (const key of Object.keys(DEV_NUMBER_ENV) as DevNumberKey[]) {
+    const found = pick(env.devNumbers[key], DEV_NUMBER_ENV[key]);
+    if (!found) continue;
+    const r = checkNumberText(key, found.value);
+    if (r.ok) out.numbers[key] = r.value;
+    else out.issues.push({ file: where(found), path: DEV_NUMBER_ENV[key], message: r.message, fix: r.fix });
+  }
+  return out;
 }
 
 function isFile(path: string): boolean {

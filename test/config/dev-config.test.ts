@@ -162,6 +162,22 @@ describe("dev config: numbers", () => {
   });
 });
 
+describe("dev config: bad optional settings", () => {
+  test("are reported before anything is asked, so nothing is saved next to them", async () => {
+    const cwd = tempDir("dev-o-");
+    const e = await devError({
+      cwd,
+      env: cleanEnv({ WORKER_HEARTBEAT_INTERVAL: "0", WORKER_NAME: "bad name!" }),
+      interactive: true,
+      prompter: () => {
+        throw new Error("nothing may be asked while a setting is wrong");
+      },
+    });
+    expect(e.issues.map((i) => i.path).sort()).toEqual(["CONVEX_URL", "WORKER_HEARTBEAT_INTERVAL", "WORKER_NAME", "WORKER_TOKEN"]);
+    expect(existsSync(join(cwd, ".env"))).toBe(false);
+  });
+});
+
 // Issue 8 item 3: the .env file is read bounded like every other file.
 describe("dev config: hostile .env files", () => {
   test("a FIFO, a device or a huge file as --env-file: a ConfigError at once, nothing blocks", async () => {
