@@ -28,7 +28,7 @@ export class BoundedReadError extends Error {
 }
 
 // O_NONBLOCK does not exist on Windows, where opening a named pipe does not wait for a
-// writer the same way; there the kind is checked with stat before the open instead.
+// writer the same way; there the stat before the open is the check.
 const NONBLOCK = (constants as Record<string, number | undefined>).O_NONBLOCK;
 const NOCTTY = (constants as Record<string, number | undefined>).O_NOCTTY ?? 0;
 
@@ -47,31 +47,18 @@ function failureOf(e: unknown): BoundedReadFailure {
   return { reason: "unreadable", code };
 }
 
-/** A failed open: sockets (ENXIO, EOPNOTSUPP) and absent devices fail before fstat can say what they are. */
-async function openFailure(path: string, e: unknown): Promise<BoundedReadFailure> {
-  const failure = failureOf(e);
-  if (failure.reason !== "unreadable") return failure;
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) return { reason: "not-regular", kind: kindOf(st) };
-  } catch {
-    // keep the open's own error
-  }
-  return failure;
-}
-
 /** The whole text of a regular file of at most `maxBytes` bytes (UTF-8, a leading BOM dropped). */
 export async function readBoundedText(path: string, maxBytes: number): Promise<string> {
   let handle: FileHandle;
   try {
-    if (NONBLOCK === undefined) {
-      const st = await stat(path);
-      if (!st.isFile()) throw new BoundedReadError(path, { reason: "not-regular", kind: kindOf(st) });
-    }
+    // stat first, so a device is never opened at all (opening some has side effects); the
+    // fstat below still catches a file swapped in between.
+    const st = await stat(path);
+    if (!st.isFile()) throw new BoundedReadError(path, { reason: "not-regular", kind: kindOf(st) });
     handle = await open(path, constants.O_RDONLY | (NONBLOCK ?? 0) | NOCTTY);
   } catch (e) {
     if (e instanceof BoundedReadError) throw e;
-    throw new BoundedReadError(path, await openFailure(path, e));
+    throw new BoundedReadError(path, failureOf(e));
   }
   try {
     const st = await handle.stat();
