@@ -10,6 +10,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     cwd: process.cwd(),
     env: process.env,
     interactive: ctx.interactive,
+    prompter: async () => (await import("./ui/prompts.ts")).createPrompter(),
   });
   return runWorkers(ctx, config);
 }

@@ -1,42 +1,14 @@
 // `status`: reads a running orchestrator's /status endpoint and prints a table (or the JSON).
-import { readFileSync } from "node:fs";
-import { readConfigEnv } from "../config/env.ts";
-import { parse } from "jsonc-parser/lib/esm/main.js";
-import { resolveConfigPath } from "../config/paths.ts";
-import { checkStatusAddress } from "../config/rules.ts";
-import { DEFAULTS } from "../config/types.ts";
+import { statusAddressForClient } from "../config/status-address.ts";
 import type { StatusDoc } from "../manager/status.ts";
 import { stdoutColors } from "../util/colors.ts";
 import { EXIT, RuntimeFailure } from "../util/errors.ts";
 import type { CommandContext } from "./command.ts";
 import { formatAge, renderTable } from "./table.ts";
 
-/**
- * status_address of workers.json, when the file is there and the field is valid. Read leniently:
- * a file with a syntax error is what a running orchestrator rejected on reload while it keeps
- * listening where the last good file said, which is most likely this same address.
- */
-function addressFromConfigFile(): { value: string | null; file: string } | undefined {
-  const { path } = resolveConfigPath({});
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-  const raw = parse(text, [], { allowTrailingComma: true }) as { status_address?: unknown } | undefined;
-  if (typeof raw?.status_address !== "string") return undefined;
-  const r = checkStatusAddress(raw.status_address);
-  return r.ok ? { value: r.value, file: path } : undefined;
-}
-
-/** Where to look, in the precedence orchestrate uses: --address > env > workers.json > default. */
-function resolveAddress(flag: string | undefined): string {
-  if (flag !== undefined) return flag;
-  const env = readConfigEnv().statusAddress;
-  const fromFile = env === undefined ? addressFromConfigFile() : undefined;
-  const configured = env ?? (fromFile ? fromFile.value : DEFAULTS.statusAddress);
-  const where = env !== undefined ? "OPENCODE_ORCHESTRATOR_STATUS_ADDRESS" : fromFile ? `status_address in ${fromFile.file}` : "the default";
+/** Where to look, in the precedence orchestrate uses (config/status-address.ts). */
+async function resolveAddress(flag: string | undefined): Promise<string> {
+  const { value: configured, where } = await statusAddressForClient({ flag });
   if (configured === null || configured.toLowerCase() === "off") {
     throw new RuntimeFailure(`the status endpoint is off (${where})`, {
       hint: "Set status_address in workers.json (e.g. \"127.0.0.1:7420\") and restart orchestrate, or pass --address host:port.",
@@ -52,7 +24,7 @@ function resolveAddress(flag: string | undefined): string {
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const address = resolveAddress(typeof ctx.flags.address === "string" ? ctx.flags.address : undefined);
+  const address = await resolveAddress(typeof ctx.flags.address === "string" ? ctx.flags.address : undefined);
   const url = `http://${address}/status`;
   let doc: StatusDoc;
   try {

@@ -7,6 +7,7 @@ import { stderrColors, stdoutColors } from "../util/colors.ts";
 import { ConfigError, EXIT, type ConfigIssue } from "../util/errors.ts";
 import { redact } from "../util/redact.ts";
 import type { CommandContext } from "./command.ts";
+import { renderTable } from "./table.ts";
 
 type JsonIssue = { path: string; message: string; fix?: string; file?: string };
 
@@ -72,10 +73,6 @@ function report(value: unknown): string {
 }
 
 function table(config: OrchestratorConfig): string {
-  const c = stdoutColors();
-  const header = ["NAME", "MACHINE", "WORKER", "FOLDER", "CONVEX URL"];
   const rows = config.workers.map((w) => [w.name, w.token.machineId, w.token.workerId, w.workingDirectory, w.convexUrl]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ");
-  return [c.bold(line(header)), ...rows.map(line)].join("\n");
+  return renderTable(["NAME", "MACHINE", "WORKER", "FOLDER", "CONVEX URL"], rows, { headerStyle: stdoutColors().bold });
 }

@@ -2,19 +2,20 @@
 // win), working in the current directory. Missing values are asked for on a terminal and
 // saved; without a terminal the error says exactly what to set. Produces the same
 // OrchestratorConfig as workers.json, so one manager runs both.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Prompter } from "../cli/ui/prompts.ts";
 import { ConfigError, type ConfigIssue } from "../util/errors.ts";
 import { writeSecureFile } from "../util/secure-file.ts";
-import { ENV_NAMES, readConfigEnv } from "./env.ts";
+import { DEV_NUMBER_ENV, ENV_NAMES, readConfigEnv, type ConfigEnv, type DevNumberKey } from "./env.ts";
 import { parseEnvText, updateEnvText } from "./env-file.ts";
 import { checkDirectory, privateFileWarning, shellQuote } from "./file-checks.ts";
 import { resolvePath } from "./paths.ts";
+import type { Prompter } from "./prompter.ts";
+import { readConfigFile } from "./read-file.ts";
 import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
 import type { WorkerToken } from "./token.ts";
 import { DEFAULTS, type OrchestratorConfig } from "./types.ts";
-import { NAME_PATTERN } from "./workers-schema.ts";
+import { checkNumberText, NAME_PATTERN } from "./workers-schema.ts";
 
 export type DevConfigOptions = {
   /** `--env-file` value (relative to cwd; `~` expanded). Default: `.env` in cwd. */
@@ -24,8 +25,11 @@ export type DevConfigOptions = {
   env: NodeJS.ProcessEnv;
   /** stdin and stderr are terminals: missing values may be asked for. */
   interactive: boolean;
-  /** Prompt implementation (default: @clack/prompts on stdin/stderr). */
-  prompter?: Prompter;
+  /**
+   * Opens the prompts (cli/dev.ts passes @clack/prompts on stdin/stderr). Called only when
+   * something must be asked, so the prompt library loads only then. Without it nothing is asked.
+   */
+  prompter?: () => Prompter | Promise<Prompter>;
 };
 
 type Found = { value: string; from: "env" | "file" };
@@ -34,8 +38,8 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
   const env = readConfigEnv(opts.env);
   const cwd = resolve(opts.cwd);
   const envFile = resolvePath(opts.envFile ?? ".env", cwd, env.home);
-  let fileText = readEnvFile(envFile);
-  let fileValues = parseEnvText(fileText ?? "").values;
+  let fileText = await readEnvFile(envFile);
+  const fileValues = parseEnvText(fileText ?? "").values;
 
   const pick = (fromEnv: string | undefined, key: string): Found | undefined => {
     if (fromEnv !== undefined) return { value: fromEnv, from: "env" };
@@ -63,33 +67,43 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
     else errors.push({ file: where(urlFound), path: ENV_NAMES.convexUrl, message: r.message, fix: r.fix });
   }
 
+  // Checked before anything is asked, so a bad setting never follows a saved answer.
+  const optional = readOptionalSettings(pick, where, cwd, env);
+  errors.push(...optional.issues);
+
   const missing: string[] = [];
   if (!tokenFound) missing.push(ENV_NAMES.workerToken);
   if (!urlFound) missing.push(ENV_NAMES.convexUrl);
-  if (missing.length > 0 && (!opts.interactive || errors.length > 0)) {
-    for (const key of missing) errors.push(missingIssue(key, envFile, opts.interactive));
+  const interactive = opts.interactive && opts.prompter !== undefined;
+  if (missing.length > 0 && (!interactive || errors.length > 0)) {
+    for (const key of missing) errors.push(missingIssue(key, envFile, interactive));
   }
   if (errors.length > 0) {
     const what = errors.every((e) => e.message === "is not set") ? "is missing settings" : "cannot use its settings";
     throw new ConfigError(`dev mode ${what}`, {
       issues: errors,
-      hint: missing.length > 0 && !opts.interactive ? "Nothing was written. Run it in a terminal to be asked for the missing values." : undefined,
+      hint: missing.length > 0 && !interactive ? "Nothing was written. Run it in a terminal to be asked for the missing values." : undefined,
     });
   }
 
   if (missing.length > 0) {
-    const prompter = opts.prompter ?? (await import("../cli/ui/prompts.ts")).createPrompter();
+    const prompter = await opts.prompter!();
     const asked = await askMissing(prompter, missing, envFile);
+    // What came from the environment is saved with the answers, so the next shell (without
+    // the export) does not ask again; never the token, which stays only where the user put it.
+    const used: Record<string, string> = {};
+    if (urlFound?.from === "env" && convexUrl) used[ENV_NAMES.convexUrl] = convexUrl;
+    const lines = { ...asked.lines, ...used };
     // Written only after every answer is in: a cancel part-way leaves the file untouched.
-    fileText = updateEnvText(fileText ?? "", asked.lines);
+    fileText = updateEnvText(fileText ?? "", lines);
     writeSecureFile(envFile, fileText);
-    fileValues = parseEnvText(fileText).values;
     if (asked.token) {
       token = asked.token;
       tokenFound = { value: "", from: "file" };
     }
     if (asked.convexUrl) convexUrl = asked.convexUrl;
-    prompter.outro(`Saved ${Object.keys(asked.lines).join(" and ")} to ${envFile} (mode 600). Keep this file out of version control.`);
+    const notSaved = tokenFound?.from === "env" ? ` ${ENV_NAMES.workerToken} came from the environment and was not copied into the file.` : "";
+    prompter.outro(`Saved ${Object.keys(lines).join(" and ")} to ${envFile} (mode 600). Keep this file out of version control.${notSaved}`);
   }
 
   const warnings: ConfigIssue[] = [];
@@ -98,41 +112,8 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
     if (w) warnings.push({ ...w, path: ENV_NAMES.workerToken });
   }
 
-  const nameFound = pick(env.workerName, ENV_NAMES.workerName);
-  const name = nameFound?.value.trim() ?? token!.workerId;
-  const statusFound = pick(env.statusAddress, ENV_NAMES.statusAddress);
-  let statusAddress: string | null = null;
-  const late: ConfigIssue[] = [];
-  if (nameFound && !NAME_PATTERN.test(name)) {
-    late.push({
-      file: where(nameFound),
-      path: ENV_NAMES.workerName,
-      message: 'may only use letters, digits, ".", "_" and "-" (at most 64, not starting with "." or "-")',
-      fix: "Use a short name such as api or web-app.",
-    });
-  }
-  if (statusFound) {
-    const r = checkStatusAddress(statusFound.value);
-    if (r.ok) statusAddress = r.value;
-    else late.push({ file: where(statusFound), path: ENV_NAMES.statusAddress, message: r.message, fix: r.fix });
-  }
-  // Like opencode_path in workers.json: a bare name is looked up on PATH, a path must exist.
-  const opencodeFound = pick(env.opencodePath, ENV_NAMES.opencodePath);
-  let opencodePath: string | null = null;
-  if (opencodeFound) {
-    const v = opencodeFound.value.trim();
-    const pathLike = /[/\\]|^~/.test(v);
-    opencodePath = pathLike ? resolvePath(v, cwd, env.home) : v;
-    if (pathLike && !isFile(opencodePath)) {
-      late.push({
-        file: where(opencodeFound),
-        path: ENV_NAMES.opencodePath,
-        message: `"${opencodePath}" is not an existing file`,
-        fix: "Point it at the opencode executable, or remove it to use opencode from PATH.",
-      });
-    }
-  }
-  if (late.length > 0) throw new ConfigError("dev mode cannot use its settings", { issues: late });
+  const name = optional.name ?? token!.workerId;
+  const ms = (key: DevNumberKey, fallbackMs: number) => (optional.numbers[key] === undefined ? fallbackMs : Math.round(optional.numbers[key] * 1000));
 
   return {
     source: { kind: "env", envFile },
@@ -142,19 +123,75 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
         token: token!,
         workingDirectory: cwd,
         convexUrl: convexUrl!,
-        maxConcurrentSessions: DEFAULTS.maxConcurrentSessions,
-        opencodePath,
-        agentIdleTimeoutMs: DEFAULTS.agentIdleTimeoutMs,
-        turnInactivityTimeoutMs: DEFAULTS.turnInactivityTimeoutMs,
-        heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
+        maxConcurrentSessions: optional.numbers.max_concurrent_sessions ?? DEFAULTS.maxConcurrentSessions,
+        opencodePath: optional.opencodePath,
+        agentIdleTimeoutMs: ms("agent_idle_timeout", DEFAULTS.agentIdleTimeoutMs),
+        turnInactivityTimeoutMs: ms("turn_inactivity_timeout", DEFAULTS.turnInactivityTimeoutMs),
+        heartbeatIntervalMs: ms("heartbeat_interval", DEFAULTS.heartbeatIntervalMs),
         origin: ".env",
       },
     ],
-    shutdownTimeoutMs: DEFAULTS.devShutdownTimeoutMs,
-    statusAddress,
+    shutdownTimeoutMs: ms("shutdown_timeout", DEFAULTS.devShutdownTimeoutMs),
+    statusAddress: optional.statusAddress,
     warnings,
     rejected: [],
   };
+}
+
+type Pick = (fromEnv: string | undefined, key: string) => Found | undefined;
+
+type OptionalSettings = {
+  name?: string;
+  statusAddress: string | null;
+  opencodePath: string | null;
+  numbers: Partial<Record<DevNumberKey, number>>;
+  issues: ConfigIssue[];
+};
+
+/** WORKER_NAME, the status address, OPENCODE_PATH and the numbers: none is required. */
+function readOptionalSettings(pick: Pick, where: (f: Found) => string, cwd: string, env: ConfigEnv): OptionalSettings {
+  const out: OptionalSettings = { statusAddress: null, opencodePath: null, numbers: {}, issues: [] };
+  const nameFound = pick(env.workerName, ENV_NAMES.workerName);
+  if (nameFound) {
+    out.name = nameFound.value.trim();
+    if (!NAME_PATTERN.test(out.name)) {
+      out.issues.push({
+        file: where(nameFound),
+        path: ENV_NAMES.workerName,
+        message: 'may only use letters, digits, ".", "_" and "-" (at most 64, not starting with "." or "-")',
+        fix: "Use a short name such as api or web-app.",
+      });
+    }
+  }
+  const statusFound = pick(env.statusAddress, ENV_NAMES.statusAddress);
+  if (statusFound) {
+    const r = checkStatusAddress(statusFound.value);
+    if (r.ok) out.statusAddress = r.value;
+    else out.issues.push({ file: where(statusFound), path: ENV_NAMES.statusAddress, message: r.message, fix: r.fix });
+  }
+  // Like opencode_path in workers.json: a bare name is looked up on PATH, a path must exist.
+  const opencodeFound = pick(env.opencodePath, ENV_NAMES.opencodePath);
+  if (opencodeFound) {
+    const v = opencodeFound.value.trim();
+    const pathLike = /[/\\]|^~/.test(v);
+    out.opencodePath = pathLike ? resolvePath(v, cwd, env.home) : v;
+    if (pathLike && !isFile(out.opencodePath)) {
+      out.issues.push({
+        file: where(opencodeFound),
+        path: ENV_NAMES.opencodePath,
+        message: `"${out.opencodePath}" is not an existing file`,
+        fix: "Point it at the opencode executable, or remove it to use opencode from PATH.",
+      });
+    }
+  }
+  for (const key of Object.keys(DEV_NUMBER_ENV) as DevNumberKey[]) {
+    const found = pick(env.devNumbers[key], DEV_NUMBER_ENV[key]);
+    if (!found) continue;
+    const r = checkNumberText(key, found.value);
+    if (r.ok) out.numbers[key] = r.value;
+    else out.issues.push({ file: where(found), path: DEV_NUMBER_ENV[key], message: r.message, fix: r.fix });
+  }
+  return out;
 }
 
 function isFile(path: string): boolean {
@@ -165,16 +202,11 @@ function isFile(path: string): boolean {
   }
 }
 
-function readEnvFile(file: string): string | undefined {
-  try {
-    if (statSync(file).isDirectory()) throw new ConfigError(`${file} is a folder, not a .env file`, { file, hint: "Pass the file itself with --env-file PATH." });
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return undefined;
-    throw new ConfigError(`cannot read ${file} (${code ?? (e as Error).message})`, { file, hint: "Check the file's permissions." });
-  }
+async function readEnvFile(file: string): Promise<string | undefined> {
+  const r = await readConfigFile(file, "envFile");
+  if (r.ok) return r.text;
+  if (r.missing) return undefined;
+  throw new ConfigError(r.message, { file, hint: r.fix });
 }
 
 function missingIssue(key: string, envFile: string, interactive: boolean): ConfigIssue {

@@ -1,6 +1,8 @@
-// .env files: parsed the way dotenv-style tools read them (comments, `export `, single,
-// double and backtick quotes, multi-line quoted values; no variable expansion), and
-// updated in place so every other line of the user's file survives a save.
+// .env files: parsed the way `node --env-file`, util.parseEnv and Bun read them (compared
+// case by case in test/config/env-file.test.ts): `#` starts a comment anywhere in an unquoted
+// value, `export ` is allowed, single, double and backtick quotes may span lines, only `\n`
+// is expanded (inside double quotes), nothing else is. Updated in place so every other line
+// of the user's file survives a save, and written only in forms those readers agree on.
 
 export type EnvEntry = {
   key: string;
@@ -57,8 +59,8 @@ export function parseEnvText(text: string): ParsedEnvFile {
         value = q === '"' ? unescapeDouble(inner) : inner;
       }
     } else {
-      // Unquoted: an inline comment starts at " #".
-      const hash = rest.search(/\s#/);
+      // Unquoted: a comment starts at the first "#", with or without a space before it.
+      const hash = rest.indexOf("#");
       value = (hash >= 0 ? rest.slice(0, hash) : rest).trim();
     }
     values.set(key, value);
@@ -67,9 +69,10 @@ export function parseEnvText(text: string): ParsedEnvFile {
   return { values, entries, invalidLines };
 }
 
+/** Inside double quotes `\"` does not close the value (Bun, dotenv); it is kept as written. */
 function findClose(body: string, q: string): number {
   for (let j = 0; j < body.length; j++) {
-    if (body[j] === "\\" && q === '"') {
+    if (q === '"' && body[j] === "\\" && body[j + 1] === '"') {
       j++;
       continue;
     }
@@ -79,13 +82,25 @@ function findClose(body: string, q: string): number {
 }
 
 function unescapeDouble(s: string): string {
-  return s.replace(/\\([nrt"\\])/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c));
+  return s.replace(/\\n/g, "\n");
 }
 
-/** `KEY=value`, quoted only when the value needs it. */
+/** A value no .env reader reads back the same, whatever the quoting (it holds ', " and a newline or backslash). */
+export class EnvValueError extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`the value of ${key} cannot be written to a .env file so that every reader reads it back unchanged`);
+    this.name = "EnvValueError";
+    this.key = key;
+  }
+}
+
+/** `KEY=value`, quoted only when the value needs it, in a form Node, Bun and dotenv read back unchanged. */
 export function formatEnvLine(key: string, value: string): string {
   if (/^[A-Za-z0-9_\-.:/@+,=~%]*$/.test(value)) return `${key}=${value}`;
-  return `${key}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
+  if (!/['\r\n]/.test(value)) return `${key}='${value}'`;
+  if (!/["\\\r]/.test(value)) return `${key}="${value.replace(/\n/g, "\\n")}"`;
+  throw new EnvValueError(key);
 }
 
 /**

@@ -19,6 +19,17 @@ export const ENV_NAMES = {
   relayWindowMs: "OPENCODE_ORCHESTRATOR_RELAY_WINDOW_MS",
 } as const;
 
+/** Dev mode's numbers (seconds, or a count), each the workers.json field of the same name with the same bounds. */
+export const DEV_NUMBER_ENV = {
+  max_concurrent_sessions: "WORKER_MAX_CONCURRENT_SESSIONS",
+  agent_idle_timeout: "WORKER_AGENT_IDLE_TIMEOUT",
+  turn_inactivity_timeout: "WORKER_TURN_INACTIVITY_TIMEOUT",
+  heartbeat_interval: "WORKER_HEARTBEAT_INTERVAL",
+  shutdown_timeout: "WORKER_SHUTDOWN_TIMEOUT",
+} as const;
+
+export type DevNumberKey = keyof typeof DEV_NUMBER_ENV;
+
 export type ConfigEnv = {
   /** Home folder used for `~` and the XDG defaults. */
   home: string;
@@ -35,6 +46,8 @@ export type ConfigEnv = {
   workerName: string | undefined;
   /** Dev mode: the opencode executable (workers.json uses `opencode_path`). */
   opencodePath: string | undefined;
+  /** Dev mode's numbers as written (checked against the schema's bounds in dev-config.ts). */
+  devNumbers: Partial<Record<DevNumberKey, string>>;
   /** Person-side commands: CONVEX_ADMIN_KEY, else CONVEX_DEPLOY_KEY (as `npx convex run` accepts). */
   adminKey: string | undefined;
   deployKey: string | undefined;
@@ -68,16 +81,20 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     convexUrl: value(env, ENV_NAMES.convexUrl),
     workerName: value(env, ENV_NAMES.workerName),
     opencodePath: value(env, ENV_NAMES.opencodePath),
+    devNumbers: Object.fromEntries(Object.entries(DEV_NUMBER_ENV).map(([k, name]) => [k, value(env, name)]).filter(([, v]) => v !== undefined)),
     adminKey: value(env, ENV_NAMES.adminKey)?.trim(),
     deployKey: value(env, ENV_NAMES.deployKey)?.trim(),
     logLevel: value(env, ENV_NAMES.logLevel),
     logFormat: value(env, ENV_NAMES.logFormat),
     debug: value(env, ENV_NAMES.debug) !== undefined,
-    relayWindowMs: positiveNumber(value(env, ENV_NAMES.relayWindowMs)),
+    relayWindowMs: boundedNumber(value(env, ENV_NAMES.relayWindowMs), RELAY_WINDOW_MAX_MS),
   };
 }
 
-function positiveNumber(v: string | undefined): number | undefined {
+/** A batching window past a minute would hold an answer back for no reason (and 1e400 is Infinity). */
+const RELAY_WINDOW_MAX_MS = 60_000;
+
+function boundedNumber(v: string | undefined, max: number): number | undefined {
   const n = Number(v);
-  return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+  return v !== undefined && Number.isFinite(n) && n > 0 && n <= max ? n : undefined;
 }

@@ -3,7 +3,7 @@
 import type { z } from "zod";
 import type { ConfigIssue } from "../util/errors.ts";
 import { TOKEN_FORMAT_HELP } from "./token.ts";
-import { TOP_LEVEL_KEYS, WORKER_KEYS } from "./workers-schema.ts";
+import { NUMBER_FIELDS, rangeFix, TOP_LEVEL_KEYS, WORKER_KEYS, type NumberField } from "./workers-schema.ts";
 
 /** `["workers", 1, "token"]` → `workers[1].token` */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -22,13 +22,9 @@ const FIELD_FIX: Record<string, string> = {
   working_directory: 'Set "working_directory" to the project folder this worker runs in, e.g. "~/code/my-app".',
   convex_url: 'Set "convex_url" to your Convex deployment URL, e.g. "https://happy-animal-123.convex.cloud".',
   name: 'Use a short name such as "api" or "web-app".',
-  max_concurrent_sessions: "Use a whole number from 1 to 64 (default 4).",
   opencode_path: 'Set it to the opencode executable, or remove it to use "opencode" from PATH.',
-  agent_idle_timeout: "Use a number of seconds, e.g. 600.",
-  turn_inactivity_timeout: "Use a number of seconds, e.g. 300.",
-  heartbeat_interval: "Use a number of seconds from 1 to 60, e.g. 15.",
-  shutdown_timeout: "Use a number of seconds from 0 to 3600, e.g. 30.",
   status_address: 'Use "127.0.0.1:7420" (or another host:port), or "off".',
+  ...Object.fromEntries(Object.keys(NUMBER_FIELDS).map((k) => [k, rangeFix(k as NumberField)])),
 };
 
 function typeName(v: unknown): string {
@@ -117,6 +113,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): { present: boolea
   return { present: true, value: cur };
 }
 
+function outOfRange(key: string | undefined, value: number): string {
+  const field = key !== undefined && key in NUMBER_FIELDS ? NUMBER_FIELDS[key as NumberField] : undefined;
+  if (Number.isNaN(value)) return "is not a number";
+  const big = value > 0;
+  const limit = field ? (big ? `: must be at most ${field.max}` : `: must be at least ${field.min}`) : "";
+  return `is too ${big ? "large" : "small"} to be a usable number${limit}`;
+}
+
 /** One zod issue → one or more ConfigIssues (one per unknown key). `root` is the parsed file. */
 export function fromZodIssue(issue: z.core.$ZodIssue, file: string | undefined, root: unknown): ConfigIssue[] {
   const path = formatPath(issue.path);
@@ -141,6 +145,8 @@ export function fromZodIssue(issue: z.core.$ZodIssue, file: string | undefined, 
       const found = valueAt(root, issue.path);
       if (!found.present) return [at("is required", fieldFix)];
       const expected = EXPECTED[issue.expected] ?? issue.expected;
+      // 1e400 parses to Infinity, which zod reports as a wrong type ("a number, not a number").
+      if (typeof found.value === "number" && !Number.isFinite(found.value)) return [at(outOfRange(key, found.value), fieldFix)];
       if (issue.path.length === 0) return [at(`the file must hold ${expected} such as {"workers": [ … ]}, not ${typeName(found.value)}`)];
       return [at(`must be ${expected}, not ${typeName(found.value)}`, fieldFix)];
     }

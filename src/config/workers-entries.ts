@@ -1,16 +1,17 @@
 // Per-entry checks of workers.json that the schema cannot express: the token (inline or from
 // a file), the folder on disk, the opencode path, and duplicates across entries.
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import type { ConfigIssue } from "../util/errors.ts";
 import type { ConfigEnv } from "./env.ts";
 import { checkDirectory, privateFileWarning } from "./file-checks.ts";
 import { resolveFromConfigFile } from "./paths.ts";
+import { readConfigFile } from "./read-file.ts";
 import { checkToken } from "./rules.ts";
 import type { WorkerToken } from "./token.ts";
 
 export type EntryResult = { index: number; entry: Record<string, unknown>; token?: WorkerToken; dir?: string; name?: string };
 
-export function checkEntry(
+export async function checkEntry(
   entry: Record<string, unknown>,
   index: number,
   path: string,
@@ -18,7 +19,7 @@ export function checkEntry(
   flagged: Set<string>,
   errors: ConfigIssue[],
   warnings: ConfigIssue[],
-): EntryResult {
+): Promise<EntryResult> {
   const at = (key: string) => `workers[${index}].${key}`;
   const partial: EntryResult = { index, entry };
   const hasToken = entry.token !== undefined;
@@ -37,7 +38,7 @@ export function checkEntry(
     if (r.ok) partial.token = r.value;
   } else if (hasFile && typeof entry.token_file === "string" && entry.token_file !== "" && !flagged.has(at("token_file"))) {
     const tokenPath = resolveFromConfigFile(entry.token_file, path, env.home);
-    const read = readTokenFile(tokenPath);
+    const read = await readTokenFile(tokenPath);
     if (!read.ok) errors.push({ file: path, path: at("token_file"), message: read.message, fix: read.fix });
     else {
       const r = checkToken(read.text);
@@ -71,20 +72,17 @@ export function checkEntry(
   return partial;
 }
 
-function readTokenFile(file: string): { ok: true; text: string } | { ok: false; message: string; fix: string } {
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) return { ok: false, message: `"${file}" is a folder, not a token file`, fix: "Point token_file at the file holding the token." };
-    const text = readFileSync(file, "utf8").trim();
+async function readTokenFile(file: string): Promise<{ ok: true; text: string } | { ok: false; message: string; fix: string }> {
+  const read = await readConfigFile(file, "tokenFile");
+  if (read.ok) {
+    const text = read.text.trim();
     if (text === "") return { ok: false, message: `token file "${file}" is empty`, fix: "Put the worker token in it (one line)." };
     return { ok: true, text };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      return { ok: false, message: `token file "${file}" does not exist`, fix: "Fix the path (relative paths are relative to the config file's folder) or create the file with mode 600." };
-    }
-    return { ok: false, message: `cannot read token file "${file}" (${code ?? "error"})`, fix: "Check the file's permissions." };
   }
+  if (read.missing) {
+    return { ok: false, message: read.message, fix: "Fix the path (relative paths are relative to the config file's folder) or create the file with mode 600." };
+  }
+  return { ok: false, message: read.message, fix: read.fix };
 }
 
 export function checkDuplicates(partials: EntryResult[], errors: ConfigIssue[], warnings: ConfigIssue[]): void {
@@ -105,16 +103,21 @@ export function checkDuplicates(partials: EntryResult[], errors: ConfigIssue[], 
       } else byIdentity.set(key, p);
     }
     if (p.name !== undefined) {
-      const first = byName.get(p.name);
+      // Names that differ only in case are one name: they would collide in case-insensitive
+      // places (folder names on macOS and Windows, people reading `status`).
+      const first = byName.get(p.name.toLowerCase());
       const sameWorker = first?.token && p.token && first.token.machineId === p.token.machineId && first.token.workerId === p.token.workerId;
       // Two entries for one worker already got an error; their default names clash only because of it.
       if (first && !(sameWorker && p.entry.name === undefined)) {
+        const byCase = first.name !== p.name;
         errors.push({
           path: `${here}.name`,
-          message: `the name "${p.name}" is already used by workers[${first.index}]${p.entry.name === undefined ? " (the default name is the worker id)" : ""}`,
+          message: byCase
+            ? `the name "${p.name}" differs from "${first.name}" of workers[${first.index}] only in case; names are compared without case`
+            : `the name "${p.name}" is already used by workers[${first.index}]${p.entry.name === undefined ? " (the default name is the worker id)" : ""}`,
           fix: 'Give each worker a distinct "name".',
         });
-      } else byName.set(p.name, p);
+      } else byName.set(p.name.toLowerCase(), p);
     }
     if (p.dir !== undefined) {
       const key = realDir(p.dir);

@@ -1,13 +1,14 @@
 // Loads workers.json (orchestrate mode) into the one validated OrchestratorConfig, reporting
 // every problem in one ConfigError. `validate` and `orchestrate` both call this.
-import { readFileSync, statSync } from "node:fs";
 import { ConfigError, type ConfigIssue } from "../util/errors.ts";
 import { writeSecureFile } from "../util/secure-file.ts";
-import { ENV_NAMES, readConfigEnv, type ConfigEnv } from "./env.ts";
+import { readConfigEnv, type ConfigEnv } from "./env.ts";
 import { privateFileWarning } from "./file-checks.ts";
 import { formatPath, fromZodIssue } from "./issues.ts";
-import { parseJsonc } from "./jsonc.ts";
+import { parseJsoncDocument, type DuplicateKey } from "./jsonc.ts";
+import { readConfigFile } from "./read-file.ts";
 import { resolveFromConfigFile } from "./paths.ts";
+import { chooseStatusAddress, statusAddressSource } from "./status-address.ts";
 import { checkConvexUrl, checkStatusAddress } from "./rules.ts";
 import { DEFAULTS, type OrchestratorConfig, type RejectedWorker, type WorkerConfig } from "./types.ts";
 import { workerEntrySchema, workersFileSchema, type WorkerEntry } from "./workers-schema.ts";
@@ -25,6 +26,8 @@ export type LoadWorkersOptions = {
    * still fail, and so does a file where no worker is valid.
    */
   isolateWorkers?: boolean;
+  /** `orchestrate --status-address`, already checked: wins over the environment and the file. */
+  statusAddressFlag?: string;
 };
 
 /**
@@ -33,9 +36,9 @@ export type LoadWorkersOptions = {
  */
 export async function loadWorkersConfig(path: string, opts: LoadWorkersOptions): Promise<OrchestratorConfig> {
   const env = opts.env ?? readConfigEnv();
-  const text = readConfigText(path, opts.createTemplate);
-  const raw = parseJsonc(text, path);
-  return validateWorkersFile(raw, path, env, { isolateWorkers: opts.isolateWorkers ?? false });
+  const text = await readConfigText(path, opts.createTemplate);
+  const { value: raw, duplicates } = parseJsoncDocument(text, path);
+  return validateWorkersFile(raw, path, env, { isolateWorkers: opts.isolateWorkers ?? false, statusAddressFlag: opts.statusAddressFlag, duplicates });
 }
 
 /** Writes the commented template (folder 0700, file 0600). Never replaces an existing file. */
@@ -43,25 +46,11 @@ export function writeWorkersTemplate(path: string): void {
   writeSecureFile(path, workersTemplate(), { exclusive: true });
 }
 
-function readConfigText(path: string, createTemplate: boolean): string {
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) {
-      throw new ConfigError(`${path} is a folder, not a workers.json file`, {
-        file: path,
-        hint: "Pass the file itself: --config /path/to/workers.json",
-      });
-    }
-    return readFileSync(path, "utf8").replace(/^\uFEFF/, "");
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return missingFile(path, createTemplate);
-    throw new ConfigError(`cannot read ${path} (${code ?? (e as Error).message})`, {
-      file: path,
-      hint: code === "EACCES" ? "Check the file's owner and permissions (it should be readable by the user running the orchestrator)." : undefined,
-    });
-  }
+async function readConfigText(path: string, createTemplate: boolean): Promise<string> {
+  const r = await readConfigFile(path, "workersFile");
+  if (r.ok) return r.text;
+  if (r.missing) return missingFile(path, createTemplate);
+  throw new ConfigError(r.message, { file: path, hint: r.fix });
 }
 
 function missingFile(path: string, createTemplate: boolean): never {
@@ -95,8 +84,16 @@ function missingFile(path: string, createTemplate: boolean): never {
 }
 
 
+type ValidateOptions = {
+  isolateWorkers?: boolean;
+  /** A validated command-line status address, which wins over the environment and the file. */
+  statusAddressFlag?: string;
+  /** Keys written twice in the file (from the parse), reported as warnings. */
+  duplicates?: DuplicateKey[];
+};
+
 /** Validates an already-parsed value as workers.json located at `path`. */
-export function validateWorkersFile(raw: unknown, path: string, env: ConfigEnv, opts: { isolateWorkers?: boolean } = {}): OrchestratorConfig {
+export async function validateWorkersFile(raw: unknown, path: string, env: ConfigEnv, opts: ValidateOptions = {}): Promise<OrchestratorConfig> {
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
   const fileWarning = privateFileWarning(path, "the config file");
@@ -115,28 +112,13 @@ export function validateWorkersFile(raw: unknown, path: string, env: ConfigEnv, 
   // every problem even when the schema already failed somewhere else.
   const rawWorkers = isObject(raw) && Array.isArray(raw.workers) ? raw.workers : [];
   const partials: EntryResult[] = [];
-  rawWorkers.forEach((entry, index) => {
-    if (!isObject(entry)) return;
-    partials.push(checkEntry(entry, index, path, env, flagged, errors, warnings));
-  });
+  for (const [index, entry] of rawWorkers.entries()) {
+    if (isObject(entry)) partials.push(await checkEntry(entry, index, path, env, flagged, errors, warnings));
+  }
   checkDuplicates(partials, errors, warnings);
 
-  let statusAddress: string | null = DEFAULTS.statusAddress;
-  if (env.statusAddress !== undefined) {
-    const r = checkStatusAddress(env.statusAddress);
-    if (!r.ok) errors.push({ file: "environment", path: ENV_NAMES.statusAddress, message: r.message, fix: r.fix });
-    else statusAddress = r.value;
-  } else if (parsed.success && parsed.data.status_address !== undefined) {
-    statusAddress = (checkStatusAddress(parsed.data.status_address) as { value: string | null }).value;
-  }
-  if (statusAddress !== null && checkStatusAddress(statusAddress).loopback === false) {
-    warnings.push({
-      file: env.statusAddress !== undefined ? "environment" : path,
-      path: env.statusAddress !== undefined ? ENV_NAMES.statusAddress : "status_address",
-      message: `the status endpoint on ${statusAddress} is reachable from other machines`,
-      fix: 'Use a loopback address such as "127.0.0.1:7420" unless other machines must read it.',
-    });
-  }
+  const statusAddress = resolveStatusAddress(raw, path, env, opts.statusAddressFlag, errors, warnings);
+  for (const d of opts.duplicates ?? []) warnings.push(duplicateKeyWarning(d, path));
 
   if (opts.isolateWorkers && errors.length > 0) {
     const isolated = isolateBadWorkers(raw, rawWorkers, partials, errors, path, env);
@@ -167,6 +149,35 @@ export function validateWorkersFile(raw: unknown, path: string, env: ConfigEnv, 
     statusAddress,
     warnings,
     rejected: [],
+  };
+}
+
+/** The status address by the one precedence (status-address.ts); a bad file value is the schema's error. */
+function resolveStatusAddress(raw: unknown, path: string, env: ConfigEnv, flag: string | undefined, errors: ConfigIssue[], warnings: ConfigIssue[]): string | null {
+  const inFile = isObject(raw) && typeof raw.status_address === "string" && checkStatusAddress(raw.status_address).ok ? raw.status_address : undefined;
+  const choice = chooseStatusAddress({ flag, env: env.statusAddress, file: inFile });
+  const source = statusAddressSource(choice.origin, path);
+  const r = checkStatusAddress(choice.text);
+  if (!r.ok) {
+    errors.push({ ...source, message: r.message, fix: r.fix });
+    return DEFAULTS.statusAddress;
+  }
+  if (r.value !== null && r.loopback === false) {
+    warnings.push({
+      ...source,
+      message: `the status endpoint on ${r.value} is reachable from other machines`,
+      fix: 'Use a loopback address such as "127.0.0.1:7420" unless other machines must read it.',
+    });
+  }
+  return r.value;
+}
+
+function duplicateKeyWarning(d: DuplicateKey, path: string): ConfigIssue {
+  return {
+    file: path,
+    path: formatPath(d.path),
+    message: `"${d.key}" is written twice in one object (line ${d.firstLine}:${d.firstColumn} and line ${d.line}:${d.column}); only the last one counts`,
+    fix: `Remove one of the two "${d.key}" keys.`,
   };
 }
 

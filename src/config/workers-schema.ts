@@ -3,6 +3,7 @@
 // exist, token files) live in workers-file.ts; this file checks only the shape and values.
 import { z } from "zod";
 import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
+import { DEFAULTS } from "./types.ts";
 
 /** Attach a rule from rules.ts as a zod check, carrying its fix in the issue's params. */
 function rule(check: (v: string) => { ok: true } | { ok: false; message: string; fix: string }) {
@@ -12,7 +13,53 @@ function rule(check: (v: string) => { ok: true } | { ok: false; message: string;
   };
 }
 
-const seconds = (what: string, max: number) => z.number().positive().max(max).describe(what);
+/**
+ * Every number in the config, with its bounds and default: the one definition the schema,
+ * the fixes in issues.ts, the template, `dev`'s environment and docs/configuration.md
+ * (checked by a test) follow. Lower bounds keep a typo such as 0.0001 from hammering the
+ * backend; heartbeat_interval stays at most 20 because a running answer's lease is 60 s and
+ * the backend marks a worker offline after 45 s of silence.
+ */
+export const NUMBER_FIELDS = {
+  max_concurrent_sessions: { min: 1, max: 64, whole: true, default: DEFAULTS.maxConcurrentSessions },
+  agent_idle_timeout: { min: 1, max: 7 * 24 * 3600, whole: false, default: DEFAULTS.agentIdleTimeoutMs / 1000 },
+  turn_inactivity_timeout: { min: 1, max: 24 * 3600, whole: false, default: DEFAULTS.turnInactivityTimeoutMs / 1000 },
+  heartbeat_interval: { min: 1, max: 20, whole: false, default: DEFAULTS.heartbeatIntervalMs / 1000 },
+  shutdown_timeout: { min: 0, max: 3600, whole: false, default: DEFAULTS.shutdownTimeoutMs / 1000 },
+} as const;
+
+export type NumberField = keyof typeof NUMBER_FIELDS;
+
+/** "a whole number from 1 to 64" / "a number of seconds from 1 to 20". */
+export function rangeText(field: NumberField): string {
+  const f = NUMBER_FIELDS[field];
+  return `${f.whole ? "a whole number" : "a number of seconds"} from ${f.min} to ${f.max}`;
+}
+
+/** The fix shown for a bad value of a number field. */
+export function rangeFix(field: NumberField): string {
+  return `Use ${rangeText(field)}, e.g. ${NUMBER_FIELDS[field].default}.`;
+}
+
+/** A number typed as text (dev's environment, .env) held to the field's bounds. */
+export function checkNumberText(field: NumberField, text: string): { ok: true; value: number } | { ok: false; message: string; fix: string } {
+  const f = NUMBER_FIELDS[field];
+  const t = text.trim();
+  const n = t === "" ? Number.NaN : Number(t);
+  const fix = rangeFix(field);
+  if (Number.isNaN(n)) return { ok: false, message: `is not a number ("${t.length > 20 ? `${t.slice(0, 17)}...` : t}")`, fix };
+  if (f.whole && Number.isFinite(n) && !Number.isInteger(n)) return { ok: false, message: "must be a whole number", fix };
+  const unusable = Number.isFinite(n) ? "" : `is too ${n > 0 ? "large" : "small"} to be a usable number: `;
+  if (n < f.min) return { ok: false, message: `${unusable}must be at least ${f.min}`, fix };
+  if (n > f.max) return { ok: false, message: `${unusable}must be at most ${f.max}`, fix };
+  return { ok: true, value: n };
+}
+
+function numberField(field: NumberField, what: string) {
+  const f = NUMBER_FIELDS[field];
+  const base = f.whole ? z.int() : z.number();
+  return base.min(f.min).max(f.max).describe(`${what} ${rangeText(field).replace(/^a /, "A ")}, default ${f.default}.`);
+}
 
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
@@ -41,20 +88,18 @@ export const workerEntrySchema = z
       .string()
       .superRefine(rule(checkConvexUrl))
       .describe("Convex deployment URL. https:// required; http:// only for 127.0.0.0/8, localhost and [::1]."),
-    max_concurrent_sessions: z
-      .int()
-      .min(1)
-      .max(64)
-      .optional()
-      .describe("Chat sessions this worker runs at once; more wait in a queue. 1-64, default 4."),
+    max_concurrent_sessions: numberField("max_concurrent_sessions", "Chat sessions this worker runs at once; more wait in a queue.").optional(),
     opencode_path: z
       .string()
       .min(1)
       .optional()
       .describe("The opencode executable. A bare name is looked up on PATH; a path is relative to this file's folder. Default: opencode on PATH."),
-    agent_idle_timeout: seconds("Seconds without a turn after which the idle OpenCode server is stopped (started again on demand). Default 600.", 7 * 24 * 3600).optional(),
-    turn_inactivity_timeout: seconds("Seconds a turn may go without any agent event before it is aborted. Default 300.", 24 * 3600).optional(),
-    heartbeat_interval: seconds("Seconds between heartbeats to Convex. Default 15; at most 20 because a running answer's lease is 60 s and the backend marks a worker offline after 45 s of silence.", 20).optional(),
+    agent_idle_timeout: numberField("agent_idle_timeout", "Seconds without a turn after which the idle OpenCode server is stopped (started again on demand).").optional(),
+    turn_inactivity_timeout: numberField("turn_inactivity_timeout", "Seconds a turn may go without any agent event before it is aborted.").optional(),
+    heartbeat_interval: numberField(
+      "heartbeat_interval",
+      "Seconds between heartbeats to Convex; at most 20 because a running answer's lease is 60 s and the backend marks a worker offline after 45 s of silence.",
+    ).optional(),
   })
   .describe("One worker: one token, one project folder, one Convex deployment.");
 
@@ -62,12 +107,7 @@ export const workersFileSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Optional JSON schema reference for editors; ignored."),
     workers: z.array(workerEntrySchema).min(1).describe("The workers this host runs, each with its own token, folder and Convex URL."),
-    shutdown_timeout: z
-      .number()
-      .min(0)
-      .max(3600)
-      .optional()
-      .describe("Seconds to let in-flight work finish on stop before it is cancelled. Default 30."),
+    shutdown_timeout: numberField("shutdown_timeout", "Seconds to let in-flight work finish on stop before it is cancelled.").optional(),
     status_address: z
       .string()
       .superRefine(rule(checkStatusAddress))

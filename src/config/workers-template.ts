@@ -2,6 +2,7 @@
 // purpose, does not validate until edited: the token is an obvious placeholder and the
 // folder does not exist, so `orchestrate` can never start with made-up values.
 import { DEFAULTS } from "./types.ts";
+import { NUMBER_FIELDS as N } from "./workers-schema.ts";
 
 export const TOKEN_PLACEHOLDER = "PASTE-YOUR-WORKER-TOKEN-HERE";
 
@@ -34,17 +35,17 @@ export function workersTemplate(): string {
 
       // Optional, shown here with their defaults:
       // "name": "my-project",             // display name; default: the worker id; unique
-      // "max_concurrent_sessions": ${DEFAULTS.maxConcurrentSessions},       // 1-64 chat sessions at once; more wait in a queue
+      // "max_concurrent_sessions": ${N.max_concurrent_sessions.default},       // ${N.max_concurrent_sessions.min}-${N.max_concurrent_sessions.max} chat sessions at once; more wait in a queue
       // "opencode_path": "opencode",      // the opencode executable; default: opencode on PATH
-      // "agent_idle_timeout": ${DEFAULTS.agentIdleTimeoutMs / 1000},        // seconds before an idle OpenCode server is stopped
-      // "turn_inactivity_timeout": ${DEFAULTS.turnInactivityTimeoutMs / 1000},   // seconds a turn may go silent before it is aborted
-      // "heartbeat_interval": ${DEFAULTS.heartbeatIntervalMs / 1000},         // seconds between heartbeats (at most 20)
+      // "agent_idle_timeout": ${N.agent_idle_timeout.default},        // seconds (${N.agent_idle_timeout.min}-${N.agent_idle_timeout.max}) before an idle OpenCode server is stopped
+      // "turn_inactivity_timeout": ${N.turn_inactivity_timeout.default},   // seconds (${N.turn_inactivity_timeout.min}-${N.turn_inactivity_timeout.max}) a turn may go silent before it is aborted
+      // "heartbeat_interval": ${N.heartbeat_interval.default},         // seconds between heartbeats (${N.heartbeat_interval.min}-${N.heartbeat_interval.max})
     },
     // Add more workers here: one entry per project folder, each with its own token.
   ],
 
   // Optional, for the whole host:
-  // "shutdown_timeout": ${DEFAULTS.shutdownTimeoutMs / 1000},               // seconds in-flight work may take to finish on stop
+  // "shutdown_timeout": ${N.shutdown_timeout.default},               // seconds (${N.shutdown_timeout.min}-${N.shutdown_timeout.max}) in-flight work may take to finish on stop
   // "status_address": "${DEFAULTS.statusAddress}",   // /healthz, /status, /metrics; or "off"
 }
 `;

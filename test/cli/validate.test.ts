@@ -1,16 +1,22 @@
 // `validate` through the real CLI (compiled binary and Node bundle) in real temp folders.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeWorkersTemplate } from "../../src/config/workers-file.ts";
-import { CLI_TARGETS, runCli, type CliTarget } from "../support/cli.ts";
+import { MAX_JSON_DEPTH } from "../../src/config/jsonc.ts";
+import { FILE_SIZE_LIMITS } from "../../src/config/read-file.ts";
+import { displayWidth } from "../../src/cli/table.ts";
+import { BINARY, CLI_TARGETS, NODE_BUNDLE, runCli, type CliTarget } from "../support/cli.ts";
+import { run } from "../support/proc.ts";
 import { tempDir } from "../support/tmp.ts";
 import { scenario, SECRET, SECRET2, token, worker, writeConfig } from "../config/fixtures/workers.ts";
 
 type Out = { code: number | null; stdout: string; stderr: string };
 
-function validate(target: CliTarget, args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}) {
-  return runCli(target, ["validate", ...args], { cwd: opts.cwd ?? tempDir("cwd-"), env: opts.env });
+function validate(target: CliTarget, args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}) {
+  return runCli(target, ["validate", ...args], { cwd: opts.cwd ?? tempDir("cwd-"), env: opts.env, timeoutMs: opts.timeoutMs });
 }
 
 function noSecrets(r: Out): void {
@@ -264,6 +270,123 @@ for (const target of CLI_TARGETS) {
       writeConfig(s.configPath, { workers: [worker()] });
       await validate(target, ["--config", s.configPath]);
       expect(readdirSync(s.configDir)).toEqual(["workers.json"]);
+    });
+
+    // Issue 8 item 3: files we are pointed at are read bounded and never with a blocking open.
+    test("token_file pointing at a FIFO or /dev/zero: exit 78 at once, naming what it is", async () => {
+      const s = scenario();
+      const fifo = join(s.configDir, "token.fifo");
+      execFileSync("mkfifo", [fifo]);
+      const { token: _t, ...noToken } = worker();
+      writeConfig(s.configPath, { workers: [{ ...noToken, token_file: "token.fifo" }, { ...noToken, token_file: "/dev/zero", name: "zero" }] });
+      const r = await validate(target, ["--config", s.configPath], { timeoutMs: 20_000 });
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain(`workers[0].token_file: "${fifo}" is a named pipe (FIFO), not a token file`);
+      expect(r.stderr).toContain('workers[1].token_file: "/dev/zero" is a device, not a token file');
+      expect(r.stderr).toContain("Only regular files are read");
+    });
+
+    test("workers.json that is a FIFO, a device or too large: exit 78 with the cap, nothing read past it", async () => {
+      const s = scenario();
+      const fifo = join(s.configDir, "fifo.json");
+      execFileSync("mkfifo", [fifo]);
+      const a = await validate(target, ["--config", fifo], { timeoutMs: 20_000 });
+      expect(a.code).toBe(78);
+      expect(a.stderr).toContain(`"${fifo}" is a named pipe (FIFO), not a workers.json file`);
+      const b = await validate(target, ["--config", "/dev/zero"], { timeoutMs: 20_000 });
+      expect(b.code).toBe(78);
+      expect(b.stderr).toContain('"/dev/zero" is a device');
+      // Item 12: a huge file is refused by its size, not parsed.
+      writeConfig(s.configPath, `{"workers": [], "x": "${"a".repeat(FILE_SIZE_LIMITS.workersFile)}"}`);
+      const c = await validate(target, ["--config", s.configPath, "--json"], { timeoutMs: 20_000 });
+      expect(c.code).toBe(78);
+      expect(json(c).errors[0]!.message).toContain("is larger than 1 MiB, the most a workers.json file may hold");
+    });
+
+    // Item 5.
+    test("100k nested brackets: the usual syntax error with line:column, exit 78", async () => {
+      const s = scenario();
+      writeConfig(s.configPath, `{"workers":\n${"[".repeat(100_000)}`);
+      const r = await validate(target, ["--config", s.configPath]);
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain(`${s.configPath}:2:${MAX_JSON_DEPTH}: lists and objects are nested more than ${MAX_JSON_DEPTH} levels deep`);
+      expect(r.stderr).not.toContain("call stack");
+    });
+
+    // Items 6 and 13: one range per field, from the schema, in the message and the fix.
+    test("numbers out of range: bounds and fixes from one definition; 1e400 is too large, not 'not a number'", async () => {
+      const s = scenario();
+      writeConfig(s.configPath, `{"shutdown_timeout": 1e400, "workers": [{"token": "${token("m1", "w1")}", "working_directory": "../project", "convex_url": "https://a.convex.cloud", "heartbeat_interval": 0.0001, "turn_inactivity_timeout": 0.001}]}`);
+      const r = await validate(target, ["--config", s.configPath, "--json"]);
+      expect(r.code).toBe(78);
+      const byPath = new Map(json(r).errors.map((e) => [e.path, e]));
+      expect(byPath.get("shutdown_timeout")).toEqual({ path: "shutdown_timeout", message: "is too large to be a usable number: must be at most 3600", fix: "Use a number of seconds from 0 to 3600, e.g. 30." });
+      expect(byPath.get("workers[0].heartbeat_interval")).toEqual({ path: "workers[0].heartbeat_interval", message: "must be at least 1", fix: "Use a number of seconds from 1 to 20, e.g. 15." });
+      expect(byPath.get("workers[0].turn_inactivity_timeout")!.message).toBe("must be at least 1");
+    });
+
+    // Item 14.
+    test("a symlink loop as working_directory is named as one", async () => {
+      const s = scenario();
+      symlinkSync(join(s.root, "loop-b"), join(s.root, "loop-a"));
+      symlinkSync(join(s.root, "loop-a"), join(s.root, "loop-b"));
+      writeConfig(s.configPath, { workers: [worker({}, "../loop-a")] });
+      const r = await validate(target, ["--config", s.configPath]);
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain(`"${join(s.root, "loop-a")}" (from "../loop-a") is a loop of symbolic links that never reaches a folder`);
+      expect(r.stderr).not.toContain("permissions");
+    });
+
+    // Item 15.
+    test("keys written twice: a warning with both line:columns; names differing only in case: an error", async () => {
+      const s = scenario();
+      writeConfig(s.configPath, `{\n  "workers": [\n    {"token": "${token("m1", "w1")}", "working_directory": "../project",\n     "convex_url": "https://a.convex.cloud", "convex_url": "https://b.convex.cloud"}\n  ]\n}\n`);
+      const r = await validate(target, ["--config", s.configPath]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("https://b.convex.cloud");
+      expect(r.stderr).toContain('warning: workers[0].convex_url: "convex_url" is written twice in one object (line 4:6 and line 4:46); only the last one counts');
+
+      writeConfig(s.configPath, { workers: [worker({ name: "api" }), worker({ name: "API", token: token("m1", "w2") })] });
+      const c = await validate(target, ["--config", s.configPath]);
+      expect(c.code).toBe(78);
+      expect(c.stderr).toContain('workers[1].name: the name "API" differs from "api" of workers[0] only in case');
+    });
+
+    // Issue 10: the shared table measures display width.
+    test("wide characters in a folder keep the columns aligned", async () => {
+      const s = scenario();
+      mkdirSync(join(s.root, "東京-box"));
+      mkdirSync(join(s.root, "tokyo-box"));
+      writeConfig(s.configPath, { workers: [worker({}, "../東京-box"), worker({ token: token("m1", "w2") }, "../tokyo-box")] });
+      const r = await validate(target, ["--config", s.configPath]);
+      expect(r.code).toBe(0);
+      const [header, wide, narrow] = r.stdout.split("\n");
+      const column = (line: string, text: string) => displayWidth(line.slice(0, line.indexOf(text)));
+      expect(column(wide!, "https://")).toBe(column(header!, "CONVEX URL"));
+      expect(column(narrow!, "https://")).toBe(column(header!, "CONVEX URL"));
+    });
+
+    // Item 7: the agent runs as this user in the folder, so validate checks this user's access.
+    // Tests run as root, for whom every folder is readable: the CLI runs as nobody here.
+    test.skipIf(process.getuid?.() !== 0)("a folder this user cannot read or reach fails validate, naming the cause", async () => {
+      const root = mkdtempSync(join(tmpdir(), "oco-access-"));
+      try {
+        chmodSync(root, 0o755);
+        for (const d of ["locked", "closed", "closed/inner", "cfg"]) mkdirSync(join(root, d));
+        chmodSync(join(root, "locked"), 0o700);
+        chmodSync(join(root, "closed"), 0o700);
+        const cfg = join(root, "cfg", "workers.json");
+        writeFileSync(cfg, JSON.stringify({ workers: [worker({}, "../locked"), worker({ token: token("m1", "w2") }, "../closed/inner")] }), { mode: 0o644 });
+        chmodSync(cfg, 0o644);
+        const [cmd, args] = target === "binary" ? [BINARY, []] : ["node", [NODE_BUNDLE]];
+        const r = await run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", cmd, ...args, "validate", "--config", cfg], { cwd: root, env: { HOME: root } });
+        expect(r.code).toBe(78);
+        expect(r.stderr).toContain(`workers[0].working_directory: folder "${join(root, "locked")}" (from "../locked") is not readable or searchable (r and x) by this user (uid 65534)`);
+        expect(r.stderr).toContain(`workers[1].working_directory: folder "${join(root, "closed/inner")}" (from "../closed/inner") cannot be reached: this user (uid 65534) may not enter "${join(root, "closed")}"`);
+        expect(r.stderr).toContain(`chmod u+rx ${join(root, "locked")}`);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
     });
   });
 }

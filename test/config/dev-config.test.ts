@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadDevConfig } from "../../src/config/dev-config.ts";
+import { FILE_SIZE_LIMITS } from "../../src/config/read-file.ts";
 import { DEFAULTS } from "../../src/config/types.ts";
 import { ConfigError, EXIT } from "../../src/util/errors.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -124,5 +126,69 @@ describe("dev config: OPENCODE_PATH", () => {
     const missing = await devError({ cwd, env: cleanEnv({ ...base, OPENCODE_PATH: "./nope/opencode" }), interactive: false });
     expect(missing.issues[0]).toMatchObject({ path: "OPENCODE_PATH" });
     expect(missing.issues[0]!.message).toContain(join(cwd, "nope/opencode"));
+  });
+});
+
+// Issue 8 item 6: dev's numbers come from the environment or .env, held to workers.json's bounds.
+describe("dev config: numbers", () => {
+  const base = { WORKER_TOKEN: token("m1", "w1"), CONVEX_URL: "https://a.convex.cloud" };
+
+  test("each number from the environment or .env, in seconds, with the defaults otherwise", async () => {
+    const cwd = tempDir("dev-n-");
+    writeFileSync(join(cwd, ".env"), "WORKER_HEARTBEAT_INTERVAL=5\nWORKER_SHUTDOWN_TIMEOUT=45 # drain longer\n");
+    const config = await loadDevConfig({
+      cwd,
+      env: cleanEnv({ ...base, WORKER_MAX_CONCURRENT_SESSIONS: "2", WORKER_TURN_INACTIVITY_TIMEOUT: "90", WORKER_AGENT_IDLE_TIMEOUT: "1.5" }),
+      interactive: false,
+    });
+    expect(config.shutdownTimeoutMs).toBe(45_000);
+    expect(config.workers[0]).toMatchObject({ maxConcurrentSessions: 2, heartbeatIntervalMs: 5_000, turnInactivityTimeoutMs: 90_000, agentIdleTimeoutMs: 1_500 });
+  });
+
+  test("out of range, not a number or not whole: the same messages and fixes as workers.json", async () => {
+    const cwd = tempDir("dev-n-");
+    writeFileSync(join(cwd, ".env"), "WORKER_HEARTBEAT_INTERVAL=0.0001\n");
+    const e = await devError({
+      cwd,
+      env: cleanEnv({ ...base, WORKER_SHUTDOWN_TIMEOUT: "1e400", WORKER_MAX_CONCURRENT_SESSIONS: "2.5", WORKER_TURN_INACTIVITY_TIMEOUT: "soon" }),
+      interactive: false,
+    });
+    expect(e.exitCode).toBe(EXIT.config);
+    const byPath = new Map(e.issues.map((i) => [i.path, i]));
+    expect(byPath.get("WORKER_HEARTBEAT_INTERVAL")).toMatchObject({ file: join(cwd, ".env"), message: "must be at least 1", fix: "Use a number of seconds from 1 to 20, e.g. 15." });
+    expect(byPath.get("WORKER_SHUTDOWN_TIMEOUT")).toMatchObject({ file: "environment", message: "is too large to be a usable number: must be at most 3600" });
+    expect(byPath.get("WORKER_MAX_CONCURRENT_SESSIONS")).toMatchObject({ message: "must be a whole number", fix: "Use a whole number from 1 to 64, e.g. 4." });
+    expect(byPath.get("WORKER_TURN_INACTIVITY_TIMEOUT")!.message).toBe('is not a number ("soon")');
+  });
+});
+
+describe("dev config: bad optional settings", () => {
+  test("are reported before anything is asked, so nothing is saved next to them", async () => {
+    const cwd = tempDir("dev-o-");
+    const e = await devError({
+      cwd,
+      env: cleanEnv({ WORKER_HEARTBEAT_INTERVAL: "0", WORKER_NAME: "bad name!" }),
+      interactive: true,
+      prompter: () => {
+        throw new Error("nothing may be asked while a setting is wrong");
+      },
+    });
+    expect(e.issues.map((i) => i.path).sort()).toEqual(["CONVEX_URL", "WORKER_HEARTBEAT_INTERVAL", "WORKER_NAME", "WORKER_TOKEN"]);
+    expect(existsSync(join(cwd, ".env"))).toBe(false);
+  });
+});
+
+// Issue 8 item 3: the .env file is read bounded like every other file.
+describe("dev config: hostile .env files", () => {
+  test("a FIFO, a device or a huge file as --env-file: a ConfigError at once, nothing blocks", async () => {
+    const cwd = tempDir("dev-h-");
+    execFileSync("mkfifo", [join(cwd, "pipe.env")]);
+    const fifo = await devError({ cwd, envFile: "pipe.env", env: cleanEnv(), interactive: false });
+    expect(fifo.message).toBe(`"${join(cwd, "pipe.env")}" is a named pipe (FIFO), not a .env file`);
+    const device = await devError({ cwd, envFile: "/dev/zero", env: cleanEnv(), interactive: false });
+    expect(device.message).toContain("is a device");
+    writeFileSync(join(cwd, "big.env"), "A=" + "x".repeat(FILE_SIZE_LIMITS.envFile));
+    const big = await devError({ cwd, envFile: "big.env", env: cleanEnv(), interactive: false });
+    expect(big.message).toContain("is larger than 256 KiB");
   });
 });

@@ -109,6 +109,24 @@ describe("dev first-run prompts (pseudo-terminal)", () => {
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
   });
 
+  // Issue 8 item 19: with CONVEX_URL exported, only WORKER_TOKEN was saved and the next shell asked again.
+  test("a value taken from the environment is saved with the answers (never the token)", async () => {
+    const cwd = tempDir("pty-");
+    const envFile = join(cwd, ".env");
+    const pty = startInPty(cwd, { CONVEX_URL: "http://127.0.0.1:3210/" });
+    await pty.waitFor(/Worker token/);
+    pty.type(`${token("m3", "w3")}\r`);
+    await pty.waitFor(/RESULT/);
+    expect(await pty.exited).toBe(0);
+    expect(pty.text()).not.toContain("Convex deployment URL");
+    expect(readFileSync(envFile, "utf8")).toBe(`WORKER_TOKEN=${token("m3", "w3")}\nCONVEX_URL=http://127.0.0.1:3210\n`);
+    // A fresh shell without the export asks nothing.
+    const next = Bun.spawn([process.execPath, ENTRY], { cwd, stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+    const [code, stdout] = await Promise.all([next.exited, new Response(next.stdout).text()]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('"convexUrl":"http://127.0.0.1:3210"');
+  });
+
   test("--env-file: the answers go to that file", async () => {
     const cwd = tempDir("pty-");
     const pty = startInPty(cwd, {}, ["--env-file", "conf/dev.env"]);

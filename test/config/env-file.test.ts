@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { formatEnvLine, parseEnvText, updateEnvText } from "../../src/config/env-file.ts";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EnvValueError, formatEnvLine, parseEnvText, updateEnvText } from "../../src/config/env-file.ts";
+import { run } from "../support/proc.ts";
+import { tempDir } from "../support/tmp.ts";
 
 describe(".env parsing", () => {
   test("comments, export, quotes, inline comments, no expansion", () => {
@@ -26,7 +30,7 @@ describe(".env parsing", () => {
       EXPORTED: "yes",
       SPACED: "padded value",
       INLINE: "value",
-      HASH: "a#b",
+      HASH: "a",
       DOUBLE: "x # not a comment\n2",
       SINGLE: "$HOME \\n raw",
       BACKTICK: "tick",
@@ -42,6 +46,42 @@ describe(".env parsing", () => {
     expect(values.get("KEY")).toBe("line1\nline2");
     expect(values.get("NEXT")).toBe("1");
     expect(entries[0]).toMatchObject({ startLine: 0, endLine: 1 });
+  });
+
+  // Issue 16: the file is read as `node --env-file` and Bun read it, not by a rule of our own.
+  test("reads every case as node --env-file and bun --env-file do", async () => {
+    const cases: Record<string, string> = {
+      HASH_NO_SPACE: "x#y",
+      HASH_SPACE: "x #y",
+      HASH_TWICE: "x # c # d",
+      ONLY_HASH: "#",
+      DQ_HASH: '"x#y"',
+      SQ_HASH: "'x #y'",
+      DQ_COMMENT: '"x" #c',
+      DQ_TRAILING: '"x"y',
+      DQ_NEWLINE: '"a\\nb"',
+      SQ_NEWLINE: "'a\\nb'",
+      UNQUOTED_ESCAPE: "x\\ty",
+      BACKTICK_HASH: "`q#w`",
+      SPACED: " spaced value  ",
+      SQ_TWICE: "'it''s'",
+      EQUALS: "a=b",
+      BACKSLASH_HASH: "a\\#b",
+      EMPTY_DQ: '""',
+    };
+    const dir = tempDir("env-");
+    const file = join(dir, "cases.env");
+    writeFileSync(file, Object.entries(cases).map(([k, v]) => `${k}=${v}`).join("\n") + "\nexport EXPORTED=e\nMULTI=\"one\ntwo\"\n");
+    const keys = [...Object.keys(cases), "EXPORTED", "MULTI"];
+    const script = join(dir, "print.js");
+    writeFileSync(script, `const o = {}; for (const k of ${JSON.stringify(keys)}) o[k] = process.env[k]; console.log(JSON.stringify(o));`);
+    const read = async (cmd: string) => JSON.parse((await run(cmd, [`--env-file=${file}`, script], { env: Object.fromEntries(keys.map((k) => [k, undefined])) })).stdout);
+    const viaNode = await read("node");
+    const viaBun = await read(process.execPath);
+    expect(viaBun).toEqual(viaNode);
+    const ours = Object.fromEntries(parseEnvText(readFileSync(file, "utf8")).values);
+    expect(ours).toEqual(viaNode);
+    expect(ours.HASH_NO_SPACE).toBe("x");
   });
 
   test("the last assignment wins", () => {
@@ -65,10 +105,12 @@ describe(".env updating", () => {
   });
 
   test("values that need quoting round-trip", () => {
-    for (const v of ["plain", "with space", 'quo"te', "hash # x", "back\\slash", "multi\nline"]) {
+    for (const v of ["plain", "with space", 'quo"te', "hash # x", "a#b", "back\\slash", "multi\nline", "it's", "it's\nmulti"]) {
       const text = updateEnvText("", { K: v });
       expect(parseEnvText(text).values.get("K")).toBe(v);
     }
+    // Readers disagree on any quoting of this one: refused rather than written ambiguously.
+    expect(() => formatEnvLine("K", `it's "both"\nand a newline`)).toThrow(EnvValueError);
     expect(formatEnvLine("K", "https://x.y:1/p")).toBe("K=https://x.y:1/p");
   });
 });

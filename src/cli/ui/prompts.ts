@@ -3,22 +3,12 @@
 // caller writes nothing and src/index.ts exits quietly.
 import { intro, isCancel, log, note, outro, password, text } from "@clack/prompts";
 import type { Readable, Writable } from "node:stream";
+import type { AnswerCheck, Prompter } from "../../config/prompter.ts";
 import { Cancelled } from "../../util/errors.ts";
 
 export type PromptIo = { input?: Readable; output?: Writable };
 
-/** Returns an error message for a bad answer, or undefined to accept it. */
-export type AnswerCheck = (value: string) => string | undefined;
-
-export type Prompter = {
-  intro(title: string): void;
-  note(message: string, title?: string): void;
-  info(message: string): void;
-  /** Masked input (tokens). */
-  secret(opts: { message: string; check: AnswerCheck }): Promise<string>;
-  text(opts: { message: string; placeholder?: string; initial?: string; check: AnswerCheck }): Promise<string>;
-  outro(message: string): void;
-};
+export type { AnswerCheck, Prompter } from "../../config/prompter.ts";
 
 function answer(value: string | symbol): string {
   if (isCancel(value) || typeof value !== "string") throw new Cancelled();
