@@ -190,4 +190,37 @@ describe("worker lifecycle", () => {
       await r.worker.stop();
     }
   });
+
+  // Issue 8 item 8: three failed heartbeats with a turn running. The worker gives up at once: no
+  // more heartbeats, the turn ends `interrupted` (never `completed` without the backend having
+  // it), and the worker reaches stopped so its supervisor can start a fresh one.
+  for (const when of ["while the agent works", "after the agent completed"] as const) {
+    test(`backend gone with a turn running (${when}): errored, no more heartbeats, the turn counted interrupted`, async () => {
+      const cfg = await workerConfig(`l-hb-${when === "while the agent works" ? "a" : "b"}`, { heartbeatIntervalMs: 200 });
+      const agent = scriptedAgent();
+      let failedAtError = -1;
+      const r = run(cfg, agent.start, { callTimeoutMs: 500 });
+      const changes = r.changes;
+      try {
+        await until("ready", () => stateOf(r.worker) === "ready");
+        await send(cfg.workerId, "hold");
+        await agent.untilRunning(1);
+        await until("output relayed", () => r.worker.snapshot().stats.relayBatches >= 0 && r.lines.some((l) => l.includes("turn started")));
+        await backend.stopNetwork();
+        if (when === "after the agent completed") agent.release();
+        await until("errored", () => changes.some((c) => c.to === "errored") && ((failedAtError = r.worker.snapshot().stats.heartbeatsFailed), true));
+        const end = await until("stopped", () => (stateOf(r.worker) === "stopped" ? r.worker.done : undefined), 15_000);
+        expect((await end).after).toBe("errored");
+        const snap = r.worker.snapshot();
+        expect(snap.stats.turns.completed).toBe(0);
+        expect(snap.stats.turns.interrupted).toBe(1);
+        // A failed worker stops heartbeating: its failures were counted when it gave up.
+        expect(snap.stats.heartbeatsFailed).toBe(failedAtError);
+        expect(agent.running).toBe(0);
+      } finally {
+        await r.worker.stop({ cancel: true });
+        await backend.startNetwork();
+      }
+    });
+  }
 });
