@@ -45,6 +45,8 @@ export const TAKES_WORK: readonly WorkerState[] = ["ready", "busy"];
 export const ONLINE: readonly WorkerState[] = ["ready", "busy", "paused", "draining"];
 /** States in which a prompt claimed a moment ago may still run (a pause holds only new ones). */
 export const RUNS_CLAIMED: readonly WorkerState[] = ["ready", "busy", "paused"];
+/** Online states that take no new prompts: the heartbeat reports them as draining. */
+export const HOLDS_NEW_WORK: readonly WorkerState[] = ["paused", "draining", "stopping"];
 /** States on the way out: the worker will not go online or take work again. */
 export const ENDING: readonly WorkerState[] = ["stopping", "stopped", "errored", "needs_reauth"];
 

@@ -3,26 +3,26 @@
 // work intake in intake.ts, people's decisions (approval, pause, drain) in control.ts and the
 // running turns in turns.ts.
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import type { PendingMessage } from "../backend/api.ts";
 import { backendErrorMessage } from "../backend/errors.ts";
-import { connectWorkerBackend, type WorkerBackend } from "../backend/worker-client.ts";
+import type { WorkerBackend } from "../backend/worker-client.ts";
 import type { WorkerConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
 import { resourceStack } from "../util/resources.ts";
-import { createAgentHost, type AgentHost } from "./agent-host.ts";
+import type { AgentHost } from "./agent-host.ts";
 import type { StartAgent } from "./agent-types.ts";
-import { reportConnectionChanges } from "./connection.ts";
+import { openAgentHost, openBackend } from "./connect.ts";
 import { createControl } from "./control.ts";
-import { approveHint, failureText, REAUTH_HINT, toFailure as toFailureOf, WorkerFailure } from "./failure.ts";
+import { failureText, REAUTH_HINT, toFailure as toFailureOf, WorkerFailure } from "./failure.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { createIntake } from "./intake.ts";
+import { createRegistration } from "./registration.ts";
 import { createScheduler } from "./scheduler.ts";
-import { createStateMachine, ENDING, ONLINE, type ErrorClass, type StateChange, type WorkerState } from "./state.ts";
+import { createStateMachine, ENDING, HOLDS_NEW_WORK, ONLINE, type ErrorClass, type StateChange, type WorkerState } from "./state.ts";
 import { createTurns, emptyStats, type WorkerStats } from "./turns.ts";
 import { createWatchdog } from "./watchdog.ts";
 
-export type { WorkerStats } from "./turns.ts";
+export { emptyStats, type WorkerStats } from "./turns.ts";
 
 export type WorkerEnd = { state: "stopped"; after: WorkerState; errorClass?: ErrorClass; error?: string };
 
@@ -64,9 +64,6 @@ export type Worker = {
   readonly done: Promise<WorkerEnd>;
 };
 
-/** How long a worker waits for its first backend connection before saying it cannot reach it. */
-const UNREACHABLE_WARN_MS = 5_000;
-
 export function startWorker(opts: WorkerOptions): Worker {
   const { config, log } = opts;
   const instanceId = randomBytes(9).toString("base64url");
@@ -75,14 +72,8 @@ export function startWorker(opts: WorkerOptions): Worker {
   const fsm = createStateMachine(log, (c) => opts.onChange?.(c));
   const scheduler = createScheduler(config.maxConcurrentSessions);
   const watchdog = createWatchdog({ log, inactivityMs: config.turnInactivityTimeoutMs });
-  const turns = createTurns({
-    instanceId,
-    log,
-    stats,
-    watchdog,
-    inactivityTimeoutMs: config.turnInactivityTimeoutMs,
-    relayWindowMs: opts.relayWindowMs ?? 100,
-  });
+  const relayWindowMs = opts.relayWindowMs ?? 100;
+  const turns = createTurns({ instanceId, log, stats, watchdog, inactivityTimeoutMs: config.turnInactivityTimeoutMs, relayWindowMs });
   let backend: WorkerBackend | null = null;
   let agents: AgentHost | null = null;
   let lastError: string | null = null;
@@ -96,19 +87,11 @@ export function startWorker(opts: WorkerOptions): Worker {
   const toFailure = (e: unknown, what: string) =>
     toFailureOf(e, what, { everConnected: backend?.connection().everConnected ?? false, convexUrl: config.convexUrl });
   const beatNow = () => void backend?.heartbeat(instanceId, heartbeatDraining(), turns.ids()).catch(() => undefined);
-  const heartbeatDraining = () => fsm.in(["paused", "draining", "stopping"]);
+  const heartbeatDraining = () => fsm.in(HOLDS_NEW_WORK);
 
   const intake = createIntake({ fsm, log, instanceId, scheduler, turns, backend: () => backend!, run: runClaimed });
-  const control = createControl({
-    fsm,
-    log,
-    turns,
-    goOnline: () => void registerAgain(backend!),
-    beatNow,
-    pump: intake.pump,
-    fail,
-    shutdown: () => void shutdown({}),
-  });
+  const goOnline = () => void registration.registerAgain(backend!);
+  const control = createControl({ fsm, log, turns, goOnline, beatNow, pump: intake.pump, fail, shutdown: () => void shutdown({}) });
 
   function runClaimed(msg: PendingMessage): void {
     turns.start(msg, {
@@ -139,93 +122,37 @@ export function startWorker(opts: WorkerOptions): Worker {
   }
 
   // ---- going online -----------------------------------------------------------------------
-  const workerInfo = () => ({ hostname: hostname(), version: opts.version, directory: config.workingDirectory, pid: process.pid });
-
-  async function register(b: WorkerBackend): Promise<void> {
-    if (fsm.in(ENDING)) return;
-    fsm.go("registering");
-    let res;
-    try {
-      res = await b.register(instanceId, workerInfo());
-    } catch (e) {
-      throw toFailure(e, "could not register");
-    }
-    if (fsm.in(ENDING)) return;
-    control.setApproval(res.approval);
-    if (res.recovered.requeued + res.recovered.interrupted > 0) log.info("recovered messages of an earlier run", res.recovered);
-    if (res.approval === "pending") {
-      fsm.go("awaiting_approval", "waiting for approval");
-      log.warn(`worker "${config.name}" is waiting for approval — ${approveHint(config.token.workerId)}`);
-      return;
-    }
-    goReady(b);
-  }
-
-  async function registerAgain(b: WorkerBackend): Promise<void> {
-    try {
-      await b.register(instanceId, workerInfo());
-    } catch (e) {
-      return fail(toFailure(e, "could not go online"));
-    }
-    if (fsm.state === "registering") goReady(b);
-  }
+  const registration = createRegistration({ fsm, log, config, version: opts.version, instanceId, control, toFailure, fail, goReady });
 
   function goReady(b: WorkerBackend): void {
     if (fsm.in(ENDING)) return;
     fsm.go("ready");
     log.info("online", { machineId: config.token.machineId, workerId: config.token.workerId });
     control.settleOnline();
-    stopHeartbeat = resources.add(
-      "heartbeat",
-      startHeartbeat({
-        backend: b,
-        instanceId,
-        intervalMs: config.heartbeatIntervalMs,
-        log,
-        draining: heartbeatDraining,
-        runningMessageIds: turns.ids,
-        onBeat: (r) => {
-          lastHeartbeatAt = r.at;
-          control.setApproval(r.approval);
-        },
-        onFailedBeat: () => void stats.heartbeatsFailed++,
-        onFatal: (e) => fail(toFailure(e, "heartbeat")),
-      }),
-    );
+    const heartbeat = startHeartbeat({
+      backend: b,
+      instanceId,
+      intervalMs: config.heartbeatIntervalMs,
+      log,
+      draining: heartbeatDraining,
+      runningMessageIds: turns.ids,
+      onBeat: (r) => {
+        lastHeartbeatAt = r.at;
+        control.setApproval(r.approval);
+      },
+      onFailedBeat: () => void stats.heartbeatsFailed++,
+      onFatal: (e) => fail(toFailure(e, "heartbeat")),
+    });
+    stopHeartbeat = resources.add("heartbeat", heartbeat);
     resources.add("pending-work subscription", b.watchPendingWork(intake.onPendingWork, (e) => fail(toFailure(e, "pending work"))));
   }
 
   async function boot(): Promise<void> {
-    const b = connectWorkerBackend(config.convexUrl, config.token, { log, ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}) });
+    const b = openBackend({ config, log, resources, callTimeoutMs: opts.callTimeoutMs });
     backend = b;
-    resources.add("backend connection", () => b.close());
-    resources.add("connection reports", reportConnectionChanges(b, log, config.convexUrl));
-    // Calls wait for the connection up to their timeout; say early why nothing happens.
-    const unreachable = setTimeout(() => {
-      if (!b.connection().everConnected) {
-        log.warn(`cannot reach the backend at ${config.convexUrl} yet; still trying — check the URL and that the backend is running`);
-      }
-    }, UNREACHABLE_WARN_MS);
-    unreachable.unref?.();
-    resources.add("reachability check", () => clearTimeout(unreachable));
-    const host = createAgentHost({
-      start: opts.startAgent,
-      directory: config.workingDirectory,
-      opencodePath: config.opencodePath,
-      idleTimeoutMs: config.agentIdleTimeoutMs,
-      log,
-    });
-    agents = host;
-    host.onStarted((server) => {
-      server
-        .listModels()
-        .then((models) => b.publishModels(models))
-        .then(() => log.debug("models published"))
-        .catch((e) => log.warn("could not publish models", { error: failureText(e) }));
-    });
-    resources.add("OpenCode", () => host.stop());
+    agents = openAgentHost({ config, log, resources, startAgent: opts.startAgent, backend: b });
     resources.add("watchdog", watchdog.start({ onHungTurn: (id) => turns.interrupt(id, "the turn hung with no agent activity") }));
-    await register(b);
+    await registration.register(b);
     resources.add("self subscription", b.watchSelf(control.onSelf, (e) => fail(toFailure(e, "watching own record"))));
   }
 
