@@ -9,6 +9,7 @@ import type { OpencodeClient, Part, Message } from "@opencode-ai/sdk/v2/client";
 import type { Logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { AgentEvent } from "./events.ts";
+import { createTurnText } from "./turn-text.ts";
 
 type Delta = Extract<AgentEvent, { type: "message.part.delta" }>["properties"];
 
@@ -69,7 +70,8 @@ export function describeAgentError(err: unknown): string {
   return `${message}${status}`;
 }
 
-export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
+/** Sends one prompt to an OpenCode session and follows its events until the answer is over. */
+export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
   const { sessionId } = t;
   if (ctx.turns.has(sessionId)) throw new Error(`a turn is already running in OpenCode session ${sessionId}`);
   const gone = ctx.goneReason();
@@ -83,14 +85,7 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
     let userMessageId: string | null = null;
     const userIds = new Set<string>();
     const assistantIds = new Set<string>();
-    const partTypes = new Map<string, string>();
-    /** Characters of each text part already relayed. */
-    const delivered = new Map<string, number>();
-    /** Parts whose text is complete (relayed from a full snapshot); later deltas are ignored. */
-    const closedParts = new Set<string>();
-    /** Parts caught mid-stream after a reconnect: finished from their final text, not deltas. */
-    const resyncParts = new Set<string>();
-    const finalTexts = new Map<string, string>();
+    const text = createTurnText();
     let recovering = 0;
     let idleSeen = false;
     let held: AgentEvent[] = [];
@@ -165,15 +160,6 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
       }
     }
 
-    /** Relay what `fullText` has beyond what was already relayed for that part. */
-    function fillFrom(partId: string, fullText: string): number {
-      const have = delivered.get(partId) ?? 0;
-      if (fullText.length <= have) return 0;
-      emit(fullText.slice(have));
-      delivered.set(partId, fullText.length);
-      return fullText.length - have;
-    }
-
     function admit(id: string): void {
       if (userMessageId) return;
       userMessageId = id;
@@ -218,15 +204,14 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
         }
         case "message.part.updated": {
           const part = ev.properties.part as Part;
-          partTypes.set(part.id, part.type);
+          text.noteType(part.id, part.type);
           if (part.type !== "text" || !part.time?.end) return;
-          finalTexts.set(part.id, part.text);
-          if (!userMessageId || closedParts.has(part.id) || part.ignored) return;
-          if (resyncParts.has(part.id) || (assistantIds.has(part.messageID) && !userIds.has(part.messageID))) {
-            const n = fillFrom(part.id, part.text);
-            if (n) log.debug("relayed text missing from the deltas", { chars: n });
-            closedParts.add(part.id);
-            resyncParts.delete(part.id);
+          text.recordFinal(part.id, part.text);
+          if (!userMessageId || text.isClosed(part.id) || part.ignored) return;
+          if (text.isResyncing(part.id) || (assistantIds.has(part.messageID) && !userIds.has(part.messageID))) {
+            const missing = text.close(part.id, part.text);
+            emit(missing);
+            if (missing) log.debug("relayed text missing from the deltas", { chars: missing.length });
           }
           return;
         }
@@ -257,11 +242,7 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
 
     function onDelta(p: Delta): void {
       if (done || !userMessageId || p.field !== "text" || userIds.has(p.messageID)) return;
-      if (closedParts.has(p.partID) || resyncParts.has(p.partID)) return;
-      const type = partTypes.get(p.partID);
-      if (type !== undefined && type !== "text") return; // reasoning and tool input are not the answer
-      emit(p.delta);
-      delivered.set(p.partID, (delivered.get(p.partID) ?? 0) + p.delta.length);
+      emit(text.delta(p.partID, p.delta));
     }
 
     // After a reconnect some events were lost, so a part's relayed text may end mid-way. Events
@@ -290,17 +271,11 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
           assistantIds.add(m.info.id);
           if (m.info.error) agentError = m.info.error;
           for (const part of m.parts) {
-            partTypes.set(part.id, part.type);
-            if (part.type !== "text" || part.ignored || closedParts.has(part.id)) continue;
-            recovered += fillFrom(part.id, part.text);
-            const final = finalTexts.get(part.id);
-            if (part.time?.end || final !== undefined) {
-              if (final !== undefined) recovered += fillFrom(part.id, final);
-              closedParts.add(part.id);
-              resyncParts.delete(part.id);
-            } else {
-              resyncParts.add(part.id);
-            }
+            text.noteType(part.id, part.type);
+            if (part.type !== "text" || part.ignored) continue;
+            const missing = text.snapshot(part.id, part.text, Boolean(part.time?.end));
+            emit(missing);
+            recovered += missing.length;
           }
         }
         if (recovered) log.debug("relayed text missed while the event stream was away", { chars: recovered });

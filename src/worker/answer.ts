@@ -102,7 +102,7 @@ async function runOnAgent(
     acquired = true;
     const agentSessionId = await resolveAgentSession(deps, msg, agent);
     deps.log.info("turn started", { messageId: msg.messageId, session: msg.sessionId });
-    const result = await agent.runTurn({
+    const result = await agent.runPrompt({
       sessionId: agentSessionId,
       prompt: msg.prompt,
       signal: AbortSignal.any([signals.stop, signals.lost]),

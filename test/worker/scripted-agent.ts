@@ -36,7 +36,7 @@ export function scriptedAgent(): ScriptedAgent {
     activeTurns: () => running,
     exited: new Promise(() => {}),
     stop: async () => {},
-    async runTurn(t): Promise<TurnResult> {
+    async runPrompt(t): Promise<TurnResult> {
       running++;
       changed();
       try {
