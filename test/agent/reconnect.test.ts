@@ -6,12 +6,18 @@ import type { AgentServer } from "../../src/agent/index.ts";
 import { slowAnswerChunks } from "../support/stub-model.ts";
 import { harness, turn, type Harness } from "./helpers.ts";
 
+// Every pause between chunks must outlast the silence limit plus one check of it (the watchdog
+// looks every `eventStaleAfterMs`), or whether a pause forces a reconnect is up to the scheduler.
+const STALE_MS = 300;
+const CHUNK_GAP_MS = 3 * STALE_MS;
+const CHUNKS = 10;
+
 describe("event stream reconnects", () => {
   let h: Harness;
   let agent: AgentServer;
   beforeAll(async () => {
-    h = await harness({ slowChunkDelayMs: 350, slowChunks: 14 });
-    agent = await h.start({ eventStaleAfterMs: 300 });
+    h = await harness({ slowChunkDelayMs: CHUNK_GAP_MS, slowChunks: CHUNKS });
+    agent = await h.start({ eventStaleAfterMs: STALE_MS });
   }, 120_000);
   afterAll(async () => {
     await h?.close();
@@ -21,7 +27,7 @@ describe("event stream reconnects", () => {
     const s = await agent.createSession("reconnects");
     const t = turn(agent, s, "SLOW please");
     expect(await t.done).toEqual({ outcome: "completed" });
-    expect(t.text()).toBe(slowAnswerChunks(14).join(""));
+    expect(t.text()).toBe(slowAnswerChunks(CHUNKS).join(""));
     const reconnects = h.lines.filter((l) => l.includes("event stream reconnected")).length;
     expect(reconnects).toBeGreaterThan(2);
   }, 120_000);
