@@ -4,11 +4,12 @@
 // A record is trusted only after checking that the live process really is that server:
 // pids get reused, and we must never signal someone else's process.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { chmodSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { stateDir } from "../config/paths.ts";
 import type { Logger } from "../util/log.ts";
 import { pidAlive, processesWithEnv, terminateGroup, terminatePids } from "../util/process-group.ts";
+import { ensureSecureDir, SECRET_DIR_MODE, writeSecureFile } from "../util/secure-file.ts";
 import { AGENT_MARKER_VAR } from "./env.ts";
 
 /** What we remember about a server. No secrets: the password stays in memory only. */
@@ -23,17 +24,18 @@ export type AgentRecord = {
   startedAt: string;
 };
 
-export function agentsDir(env: NodeJS.ProcessEnv = process.env): string {
-  const state = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith("/") ? env.XDG_STATE_HOME : join(env.HOME || homedir(), ".local/state");
-  return join(state, "opencode-orchestrator", "agents");
+/** `<state folder>/agents`: one record per running OpenCode server. */
+export function agentsDir(): string {
+  return join(stateDir(), "agents");
 }
 
 export function writeAgentRecord(rec: AgentRecord, dir = agentsDir()): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
   const file = join(dir, `${rec.pid}.json`);
-  writeFileSync(file, JSON.stringify(rec, null, 2) + "\n", { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // The folder may predate us with looser permissions; records reveal what runs where.
+  ensureSecureDir(dir);
+  chmodSync(dir, SECRET_DIR_MODE);
+  // Atomic: a reaper running beside us never reads half a record and mistakes it for stale.
+  writeSecureFile(file, JSON.stringify(rec, null, 2) + "\n");
   return file;
 }
 

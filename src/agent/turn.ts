@@ -5,12 +5,11 @@
 //  - text deltas are relayed for any message that is not a user message (the assistant's own
 //    `message.updated` may come only at the end);
 //  - the first `session.idle` after admission ends the turn.
-import type { OpencodeClient, Part, Message } from "@opencode-ai/sdk/v2/client";
+import type { OpencodeClient } from "@opencode-ai/sdk/v2/client";
 import type { Logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { AgentEvent } from "./events.ts";
-
-type Delta = Extract<AgentEvent, { type: "message.part.delta" }>["properties"];
+import { createTranscript } from "./transcript.ts";
 
 export type TurnResult = { outcome: "completed" } | { outcome: "failed"; reason: string } | { outcome: "cancelled" };
 
@@ -69,7 +68,22 @@ export function describeAgentError(err: unknown): string {
   return `${message}${status}`;
 }
 
-export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
+type OurStop = { kind: "cancel" } | { kind: "inactive"; reason: string };
+
+/** How a turn ended: our own stop first, then the error OpenCode reported, else completed. */
+function turnResult(stopping: OurStop | null, agentError: unknown): TurnResult {
+  if (stopping?.kind === "cancel") return { outcome: "cancelled" };
+  if (stopping?.kind === "inactive") return { outcome: "failed", reason: stopping.reason };
+  if (agentError) {
+    const name = (agentError as { name?: unknown }).name;
+    if (name === "MessageAbortedError") return { outcome: "failed", reason: "the turn was aborted inside OpenCode" };
+    return { outcome: "failed", reason: describeAgentError(agentError) };
+  }
+  return { outcome: "completed" };
+}
+
+/** Sends one prompt to an OpenCode session and follows its events until the answer is over. */
+export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
   const { sessionId } = t;
   if (ctx.turns.has(sessionId)) throw new Error(`a turn is already running in OpenCode session ${sessionId}`);
   const gone = ctx.goneReason();
@@ -79,25 +93,21 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
 
   return new Promise<TurnResult>((resolve) => {
     let done = false;
-    let sentAt = Number.POSITIVE_INFINITY;
-    let userMessageId: string | null = null;
-    const userIds = new Set<string>();
-    const assistantIds = new Set<string>();
-    const partTypes = new Map<string, string>();
-    /** Characters of each text part already relayed. */
-    const delivered = new Map<string, number>();
-    /** Parts whose text is complete (relayed from a full snapshot); later deltas are ignored. */
-    const closedParts = new Set<string>();
-    /** Parts caught mid-stream after a reconnect: finished from their final text, not deltas. */
-    const resyncParts = new Set<string>();
-    const finalTexts = new Map<string, string>();
     let recovering = 0;
     let idleSeen = false;
     let held: AgentEvent[] = [];
-    let agentError: unknown = null;
-    let stopping: { kind: "cancel" } | { kind: "inactive"; reason: string } | null = null;
+    let stopping: OurStop | null = null;
     let inactivity: ReturnType<typeof setTimeout> | undefined;
     let settle: ReturnType<typeof setTimeout> | undefined;
+    const transcript = createTranscript({
+      log,
+      emit,
+      describeError: describeAgentError,
+      // An abort sent before OpenCode admitted the prompt may have missed the run it starts.
+      onAdmit: () => {
+        if (stopping) sendAbort();
+      },
+    });
 
     const handle: TurnHandle = { onEvent, touch, recover, serverGone };
     ctx.turns.set(sessionId, handle);
@@ -115,22 +125,13 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
       resolve(r);
     }
 
-    function result(): TurnResult {
-      if (stopping?.kind === "cancel") return { outcome: "cancelled" };
-      if (stopping?.kind === "inactive") return { outcome: "failed", reason: stopping.reason };
-      if (agentError) {
-        const name = (agentError as { name?: unknown }).name;
-        if (name === "MessageAbortedError") return { outcome: "failed", reason: "the turn was aborted inside OpenCode" };
-        return { outcome: "failed", reason: describeAgentError(agentError) };
-      }
-      return { outcome: "completed" };
-    }
+    const result = () => turnResult(stopping, transcript.agentError);
 
     function armInactivity(): void {
       clearTimeout(inactivity);
       inactivity = setTimeout(() => {
         const secs = Math.round(t.inactivityTimeoutMs / 100) / 10;
-        const reason = agentError ? describeAgentError(agentError) : `no agent activity for ${secs} s`;
+        const reason = transcript.agentError ? describeAgentError(transcript.agentError) : `no agent activity for ${secs} s`;
         log.warn("turn inactive; aborting it", { reason });
         stopTurn({ kind: "inactive", reason });
       }, t.inactivityTimeoutMs);
@@ -141,7 +142,7 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
       stopTurn({ kind: "cancel" });
     }
 
-    function stopTurn(kind: NonNullable<typeof stopping>): void {
+    function stopTurn(kind: OurStop): void {
       if (done || stopping) return;
       stopping = kind;
       clearTimeout(inactivity);
@@ -165,23 +166,6 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
       }
     }
 
-    /** Relay what `fullText` has beyond what was already relayed for that part. */
-    function fillFrom(partId: string, fullText: string): number {
-      const have = delivered.get(partId) ?? 0;
-      if (fullText.length <= have) return 0;
-      emit(fullText.slice(have));
-      delivered.set(partId, fullText.length);
-      return fullText.length - have;
-    }
-
-    function admit(id: string): void {
-      if (userMessageId) return;
-      userMessageId = id;
-      log.debug("prompt admitted", { messageId: id });
-      // An abort sent before OpenCode admitted the prompt may have missed the run it starts.
-      if (stopping) sendAbort();
-    }
-
     function touch(): void {
       if (done || stopping) return;
       armInactivity();
@@ -203,65 +187,9 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
 
     function apply(ev: AgentEvent): void {
       if (done) return;
-      switch (ev.type) {
-        case "message.updated": {
-          const info = ev.properties.info as Message;
-          if (info.role === "user") {
-            userIds.add(info.id);
-            // Same clock on both sides: a message created before we sent this prompt is an older one.
-            if (!userMessageId && info.time.created >= sentAt) admit(info.id);
-          } else {
-            assistantIds.add(info.id);
-            if (userMessageId && info.error) agentError = info.error;
-          }
-          return;
-        }
-        case "message.part.updated": {
-          const part = ev.properties.part as Part;
-          partTypes.set(part.id, part.type);
-          if (part.type !== "text" || !part.time?.end) return;
-          finalTexts.set(part.id, part.text);
-          if (!userMessageId || closedParts.has(part.id) || part.ignored) return;
-          if (resyncParts.has(part.id) || (assistantIds.has(part.messageID) && !userIds.has(part.messageID))) {
-            const n = fillFrom(part.id, part.text);
-            if (n) log.debug("relayed text missing from the deltas", { chars: n });
-            closedParts.add(part.id);
-            resyncParts.delete(part.id);
-          }
-          return;
-        }
-        case "message.part.delta": {
-          onDelta(ev.properties);
-          return;
-        }
-        case "session.error": {
-          if (ev.properties.error) agentError = ev.properties.error;
-          log.debug("OpenCode reported an error", { error: describeAgentError(ev.properties.error) });
-          return;
-        }
-        case "session.status": {
-          const st = ev.properties.status;
-          if (st.type === "retry") log.warn("OpenCode is retrying the model request", { attempt: st.attempt, message: st.message });
-          return;
-        }
-        case "session.idle": {
-          // Before admission this is the stray idle of an earlier, aborted run — unless we are
-          // aborting ourselves, when any idle means the session settled.
-          if (userMessageId || stopping) finish(result());
-          return;
-        }
-        default:
-          return;
-      }
-    }
-
-    function onDelta(p: Delta): void {
-      if (done || !userMessageId || p.field !== "text" || userIds.has(p.messageID)) return;
-      if (closedParts.has(p.partID) || resyncParts.has(p.partID)) return;
-      const type = partTypes.get(p.partID);
-      if (type !== undefined && type !== "text") return; // reasoning and tool input are not the answer
-      emit(p.delta);
-      delivered.set(p.partID, (delivered.get(p.partID) ?? 0) + p.delta.length);
+      // Before admission an idle is the stray one of an earlier, aborted run — unless we are
+      // aborting ourselves, when any idle means the session settled.
+      if (transcript.apply(ev) === "idle" && (transcript.admitted || stopping)) finish(result());
     }
 
     // After a reconnect some events were lost, so a part's relayed text may end mid-way. Events
@@ -277,38 +205,9 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
           ctx.client.session.status({ directory: ctx.directory }, { throwOnError: true }),
         ]);
         if (done) return;
-        const list = msgs.data;
-        let idx = userMessageId ? list.findIndex((m) => m.info.id === userMessageId) : -1;
-        if (idx < 0) idx = list.findIndex((m) => m.info.role === "user" && m.info.time.created >= sentAt);
-        if (idx < 0) return; // not admitted yet: live events will show it
-        admit(list[idx]!.info.id);
-        let recovered = 0;
-        let last: Message | null = null;
-        for (const m of list.slice(idx + 1)) {
-          if (m.info.role === "user") break;
-          last = m.info;
-          assistantIds.add(m.info.id);
-          if (m.info.error) agentError = m.info.error;
-          for (const part of m.parts) {
-            partTypes.set(part.id, part.type);
-            if (part.type !== "text" || part.ignored || closedParts.has(part.id)) continue;
-            recovered += fillFrom(part.id, part.text);
-            const final = finalTexts.get(part.id);
-            if (part.time?.end || final !== undefined) {
-              if (final !== undefined) recovered += fillFrom(part.id, final);
-              closedParts.add(part.id);
-              resyncParts.delete(part.id);
-            } else {
-              resyncParts.add(part.id);
-            }
-          }
-        }
-        if (recovered) log.debug("relayed text missed while the event stream was away", { chars: recovered });
-        // Idle alone is not the end: between admission and the first step the session is idle
-        // too. The run is over when it is idle and its last assistant message is closed.
         const st = (statuses.data as Record<string, { type: string } | undefined>)[sessionId];
-        const idle = !st || st.type === "idle"; // idle sessions are omitted from the map
-        if (idle && last?.role === "assistant" && (last.time.completed || last.error)) idleSeen = true;
+        // Idle sessions are omitted from the map.
+        if (transcript.applySnapshot(msgs.data, !st || st.type === "idle")) idleSeen = true;
       })()
         .catch((err) => log.debug("recovering the turn after a reconnect failed", { error: errorMessage(err) }))
         .finally(() => {
@@ -316,7 +215,7 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
           const replay = held;
           held = [];
           for (const ev of replay) apply(ev);
-          if (idleSeen && (userMessageId || stopping)) finish(result());
+          if (idleSeen && (transcript.admitted || stopping)) finish(result());
         });
     }
 
@@ -329,7 +228,7 @@ export function runTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
         await ctx.ready();
         if (done) return;
         if (stopping) return finish(result()); // nothing was sent, nothing to wait for
-        sentAt = Date.now();
+        transcript.markSent();
         await ctx.client.session.promptAsync(
           { sessionID: sessionId, directory: ctx.directory, parts: [{ type: "text", text: t.prompt }] },
           { throwOnError: true },

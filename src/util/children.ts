@@ -8,10 +8,6 @@ export function trackChild(pid: number, opts: { group: boolean; label: string })
   return () => live.delete(pid);
 }
 
-export function liveChildren(): { pid: number; group: boolean; label: string }[] {
-  return [...live].map(([pid, o]) => ({ pid, ...o }));
-}
-
 /** SIGKILL everything still registered. Synchronous: safe to call right before exiting. */
 export function killAllChildrenNow(): number {
   let n = 0;

@@ -29,5 +29,5 @@ export function toFailure(e: unknown, what: string, o: { everConnected: boolean;
 /** Text for any error: the backend's own message where there is one. */
 export function failureText(e: unknown): string {
   if (e instanceof WorkerFailure) return e.message;
-  return e instanceof Error ? backendErrorMessage(e) : String(e);
+  return backendErrorMessage(e);
 }

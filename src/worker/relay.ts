@@ -9,6 +9,8 @@ export type RelayOptions = {
   write: (seq: number, text: string) => Promise<void>;
   windowMs?: number;
   maxChars?: number;
+  /** Aborted: stop retrying a failed batch (the worker gave up on its backend). */
+  signal?: AbortSignal;
   /** Called once if a batch can never be written (lease lost, message gone). */
   onFatal?: (e: unknown) => void;
 };
@@ -43,7 +45,7 @@ export function createRelay(opts: RelayOptions): Relay {
       } catch (e) {
         const kind = classifyBackendError(e);
         if ((kind !== "transient" && kind !== "timeout") || attempt >= RETRY_DELAYS_MS.length) throw e;
-        await sleep(RETRY_DELAYS_MS[attempt]!);
+        if (!(await sleep(RETRY_DELAYS_MS[attempt]!, opts.signal))) throw e;
       }
     }
   }

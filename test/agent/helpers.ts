@@ -74,7 +74,7 @@ export function turn(agent: AgentServer, sessionId: string, prompt: string, inac
   let gotText!: () => void;
   const firstText = new Promise<void>((r) => (gotText = r));
   const ac = new AbortController();
-  const done = agent.runTurn({
+  const done = agent.runPrompt({
     sessionId,
     prompt,
     onText: (d) => {

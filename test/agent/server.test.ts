@@ -81,7 +81,7 @@ describe("one OpenCode server, many turns", () => {
   test("a second turn in a session that is still running is refused", async () => {
     const s = await agent.createSession("busy");
     const a = turn(agent, s, "ECHO: first");
-    expect(() => agent.runTurn({ sessionId: s, prompt: "x", onText: () => {}, signal: new AbortController().signal, inactivityTimeoutMs: 1000 })).toThrow(
+    expect(() => agent.runPrompt({ sessionId: s, prompt: "x", onText: () => {}, signal: new AbortController().signal, inactivityTimeoutMs: 1000 })).toThrow(
       /already running/,
     );
     expect(await a.done).toEqual({ outcome: "completed" });
@@ -117,7 +117,7 @@ describe("one OpenCode server, many turns", () => {
     const before = h.stub.requests.length;
     const ac = new AbortController();
     ac.abort();
-    const r = await agent.runTurn({ sessionId: s, prompt: "ECHO: never", onText: () => {}, signal: ac.signal, inactivityTimeoutMs: 5_000 });
+    const r = await agent.runPrompt({ sessionId: s, prompt: "ECHO: never", onText: () => {}, signal: ac.signal, inactivityTimeoutMs: 5_000 });
     expect(r).toEqual({ outcome: "cancelled" });
     expect(h.stub.requests.length).toBe(before);
   }, SLOW_TEST);
@@ -252,6 +252,19 @@ describe("process lifecycle", () => {
     expect(await running.done).toEqual({ outcome: "failed", reason: "OpenCode was stopped" });
     await agent.stop(); // idempotent
     expect(await agent.exited).toMatchObject({ signal: "SIGTERM" });
+  }, SLOW_TEST);
+
+  test("a server's password is masked while it runs and forgotten once it stopped", async () => {
+    const agent = await h.start();
+    const password = readFileSync(`/proc/${agent.pid}/environ`, "utf8")
+      .split("\0")
+      .find((v) => v.startsWith("OPENCODE_SERVER_PASSWORD="))!
+      .slice("OPENCODE_SERVER_PASSWORD=".length);
+    expect(password.length).toBeGreaterThan(8);
+    expect(redact(`x ${password} y`)).toBe("x **** y");
+    await agent.stop();
+    // The redaction set holds only what can still leak: it does not grow with every restart.
+    expect(redact(`x ${password} y`)).toBe(`x ${password} y`);
   }, SLOW_TEST);
 });
 

@@ -5,7 +5,7 @@
 // HTTP API, not a mock of our code.
 import { describe, expect, test } from "bun:test";
 import type { OpencodeClient } from "@opencode-ai/sdk/v2/client";
-import { runTurn, type TurnContext, type TurnHandle, type TurnResult } from "../../src/agent/turn.ts";
+import { runPrompt, type TurnContext, type TurnHandle, type TurnResult } from "../../src/agent/turn.ts";
 import type { AgentEvent } from "../../src/agent/events.ts";
 import { silentLogger } from "../../src/util/log.ts";
 
@@ -55,7 +55,7 @@ function scripted() {
 
 function start(s: ReturnType<typeof scripted>, o: { signal?: AbortSignal; inactivityTimeoutMs?: number } = {}) {
   let text = "";
-  const done = runTurn(s.ctx, {
+  const done = runPrompt(s.ctx, {
     sessionId: SID,
     prompt: "p",
     onText: (d) => (text += d),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createStateMachine, WORKER_STATES, type WorkerState } from "../../src/worker/state.ts";
+import { createStateMachine, IllegalTransitionError, WORKER_STATES, type WorkerState } from "../../src/worker/state.ts";
 import { createLogger } from "../../src/util/log.ts";
 
 describe("worker state machine", () => {
@@ -14,6 +14,19 @@ describe("worker state machine", () => {
     m.go("awaiting_approval", "waiting for approval");
     expect(changes).toEqual(["starting>registering", "registering>awaiting_approval"]);
     expect(lines.some((l) => l.includes("registering → awaiting_approval") && l.includes("waiting for approval"))).toBe(true);
+  });
+
+  test("an illegal transition is a typed error carrying both states, and changes nothing", () => {
+    const m = createStateMachine(createLogger({ sink: () => {} }), () => {});
+    let err: unknown;
+    try {
+      m.go("stopped");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(IllegalTransitionError);
+    expect(err).toMatchObject({ from: "starting", to: "stopped" });
+    expect(m.state).toBe("starting");
   });
 
   test("every state has a path to stopped", () => {
