@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 // Entry point: argv → command. The only place that touches process signals, process.exit
 // and the formatting of errors for people.
-import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
-import type { CommandContext, CommandSpec, ShutdownSignal, SignalName } from "./cli/command.ts";
-import { findCommand } from "./cli/commands.ts";
+import { parseCommandArgs, type CommandContext, type Flags, type ShutdownSignal, type SignalName } from "./cli/command-spec.ts";
+import { findCommand } from "./cli/command-table.ts";
 import { readConfigEnv } from "./config/env.ts";
 import { commandHelp, overviewHelp, usageLine } from "./cli/help.ts";
 import { stderrColors } from "./util/colors.ts";
-import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled } from "./util/errors.ts";
+import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled, errorMessage } from "./util/errors.ts";
 import { killAllChildrenNow } from "./util/children.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from "./util/log.ts";
 import { redact } from "./util/redact.ts";
@@ -43,31 +42,16 @@ const write = (text: string): boolean => {
 const out = (text: string) => void write(text.endsWith("\n") ? text : text + "\n");
 const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
 
-function parseCommandArgs(spec: CommandSpec, argv: string[]) {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
-    help: { type: "boolean", short: "h" },
-  };
-  for (const [name, o] of Object.entries(spec.options)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
-  }
-  try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { flags: parsed.values as CommandContext["flags"], positionals: parsed.positionals };
-  } catch (e) {
-    // node:util's messages are precise ("Unknown option '--x'"); keep them, add usage.
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ""), { command: spec.name });
-  }
-}
-
-function logSettings(flags: CommandContext["flags"]): { level: LogLevel; format: LogFormat } {
+/** Log level and format: flags (checked where they are declared) win over the environment. */
+function logSettings(flags: Flags): { level: LogLevel; format: LogFormat } {
   const env = readConfigEnv();
-  const level = (flags["log-level"] ?? env.logLevel ?? "info") as string;
-  const format = (flags["log-format"] ?? env.logFormat ?? "text") as string;
+  const level = (flags["log-level"] as LogLevel | undefined) ?? env.logLevel ?? "info";
+  const format = (flags["log-format"] as LogFormat | undefined) ?? env.logFormat ?? "text";
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
+    throw new UsageError(`OPENCODE_ORCHESTRATOR_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
   }
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
+    throw new UsageError(`OPENCODE_ORCHESTRATOR_LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
   }
   return { level: level as LogLevel, format: format as LogFormat };
 }
@@ -148,7 +132,7 @@ function formatError(e: unknown): { text: string; code: number } {
   if (e instanceof OrchestratorError) {
     return { text: `${c.error("error:")} ${e.message}${e.hint ? `\n${e.hint}` : ""}`, code: e.exitCode };
   }
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorMessage(e);
   const debug = readConfigEnv().debug ? `\n${(e as Error)?.stack ?? ""}` : "";
   return {
     text: `${c.error("error:")} unexpected failure: ${msg}${debug}\nSet OPENCODE_ORCHESTRATOR_DEBUG=1 for details, and please report it.`,

@@ -7,9 +7,6 @@ import { adminApi, chatApi, type ChatMessageView } from "./api.ts";
 import { convexLogger } from "./convex-logger.ts";
 import { backendErrorCode, backendErrorMessage } from "./errors.ts";
 
-/** How long a person-side call may take to connect and answer unless `--timeout` says otherwise. */
-export const DEFAULT_ADMIN_TIMEOUT_MS = 30_000;
-
 /** The backend answered and refused (a ConvexError with a code: NOT_FOUND, INVALID, …). */
 export class BackendRefused extends RuntimeFailure {
   readonly code: string;
@@ -78,15 +75,15 @@ export function adminFailure(url: string, e: unknown): RuntimeFailure {
 export type AdminClient = ReturnType<typeof connectAdmin>;
 
 export type AdminClientOptions = {
-  /** Deadline for each call to connect and answer (default DEFAULT_ADMIN_TIMEOUT_MS). */
+  /** Deadline for each call to connect and answer; none when absent (the CLI always sets one). */
   timeoutMs?: number;
 };
 
 export function connectAdmin(url: string, adminKey: string, opts: AdminClientOptions = {}) {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_ADMIN_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs;
   // setAdminAuth and `function` are how admin tools (npx convex run) reach internal
   // functions; they are marked internal in the typings, so they are reached through a cast.
-  const callAny = new ConvexHttpClient(url, { logger: convexLogger(), fetch: fetchWithDeadline(url, timeoutMs) }) as unknown as {
+  const callAny = new ConvexHttpClient(url, { logger: convexLogger(), ...(timeoutMs ? { fetch: fetchWithDeadline(url, timeoutMs) } : {}) }) as unknown as {
     setAdminAuth(key: string): void;
     function(name: string, componentPath: string | undefined, args: unknown): Promise<unknown>;
   };

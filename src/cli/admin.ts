@@ -5,14 +5,11 @@ import type { WorkerSummary } from "../backend/api.ts";
 import { resolveAdminTarget } from "../config/admin-env.ts";
 import { stdoutColors, stderrColors } from "../util/colors.ts";
 import { EXIT, UsageError } from "../util/errors.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "./command-spec.ts";
+import { DEFAULT_ADMIN_TIMEOUT_MS, type adminOptions } from "./command-table.ts";
 import { formatAge, renderTable } from "./table.ts";
 
 export const ADMIN_SUBCOMMANDS = ["add-worker", "approve", "revoke", "pause", "resume", "list"] as const;
-
-function str(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
 
 function summaryJson(w: WorkerSummary) {
   return {
@@ -33,20 +30,20 @@ function summaryJson(w: WorkerSummary) {
   };
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
+export async function run(ctx: CommandContext<typeof adminOptions>): Promise<number> {
   const [sub, arg] = ctx.positionals as [string, string | undefined];
   if (!(ADMIN_SUBCOMMANDS as readonly string[]).includes(sub)) {
     throw new UsageError(`unknown admin command "${sub}" (expected one of: ${ADMIN_SUBCOMMANDS.join(", ")})`, { command: "admin" });
   }
-  const target = resolveAdminTarget({ url: str(ctx.flags.url), adminKey: str(ctx.flags["admin-key"]) });
-  const admin = connectAdmin(target.url, target.adminKey);
+  const target = resolveAdminTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] });
+  const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
   const err = stderrColors();
   try {
     switch (sub) {
       case "add-worker": {
-        const machine = str(ctx.flags.machine);
+        const machine = ctx.flags.machine;
         if (!machine) throw new UsageError("add-worker needs --machine <machine name>", { command: "admin" });
-        const r = await admin.addWorker(machine, str(ctx.flags.name));
+        const r = await admin.addWorker(machine, ctx.flags.name);
         ctx.stdout(r.token);
         ctx.stderr(
           `${err.ok("Created")} worker "${r.name}" (id ${r.workerId}) on machine "${r.machineName}", awaiting approval.\n` +

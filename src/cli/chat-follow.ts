@@ -6,7 +6,7 @@ import { BackendRefused, type AdminClient } from "../backend/admin-client.ts";
 import type { ChatMessageView } from "../backend/api.ts";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
 import { safeLine, safeText } from "../util/terminal-text.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "./command-spec.ts";
 
 const FINAL = new Set(["completed", "failed", "cancelled", "interrupted"]);
 /** A connection that stays lost this long is reported (shorter drops are routine reconnects). */

@@ -7,11 +7,10 @@ import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { safeLine } from "../util/terminal-text.ts";
 import { followAnswer } from "./chat-follow.ts";
 import { rememberedSession, rememberSession } from "./chat-sessions.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "./command-spec.ts";
+import { DEFAULT_ADMIN_TIMEOUT_MS, type chatOptions } from "./command-table.ts";
 
-function str(v: unknown): string | undefined {
-  return typeof v === "string" && v !== "" ? v : undefined;
-}
+type ChatContext = CommandContext<typeof chatOptions>;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -19,7 +18,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function readPrompt(ctx: CommandContext): Promise<string> {
+async function readPrompt(ctx: ChatContext): Promise<string> {
   const prompt = ctx.positionals.join(" ").trim();
   if (prompt !== "") return prompt;
   if (process.stdin.isTTY) throw new UsageError("no prompt: pass it as an argument or pipe it on stdin", { command: "chat" });
@@ -47,7 +46,7 @@ async function findWorker(admin: AdminClient, ref: string, url: string): Promise
 }
 
 /** A prompt for a worker that is not running waits silently otherwise: say why on stderr. */
-function noteIfNotServing(w: WorkerSummary, ctx: CommandContext): void {
+function noteIfNotServing(w: WorkerSummary, ctx: ChatContext): void {
   if (w.approval === "pending") {
     ctx.stderr(`worker "${safeLine(w.name)}" is not approved yet: the answer starts once it is (opencode-orchestrator admin approve ${w.workerId})`);
   } else if (w.status !== "online") {
@@ -55,10 +54,10 @@ function noteIfNotServing(w: WorkerSummary, ctx: CommandContext): void {
   }
 }
 
-async function sendPrompt(admin: AdminClient, ctx: CommandContext, worker: WorkerSummary, url: string, prompt: string) {
-  const title = str(ctx.flags.title) ?? prompt.slice(0, 60);
+async function sendPrompt(admin: AdminClient, ctx: ChatContext, worker: WorkerSummary, url: string, prompt: string) {
+  const title = ctx.flags.title ?? prompt.slice(0, 60);
   const newSession = async () => (await admin.createSession(worker.workerId, title)).sessionId;
-  const explicit = str(ctx.flags.session);
+  const explicit = ctx.flags.session;
   const remembered = explicit || ctx.flags.new ? undefined : rememberedSession(url, worker.workerId);
   const sessionId = explicit ?? remembered ?? (await newSession());
   try {
@@ -71,12 +70,12 @@ async function sendPrompt(admin: AdminClient, ctx: CommandContext, worker: Worke
   }
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const ref = str(ctx.flags.worker);
+export async function run(ctx: ChatContext): Promise<number> {
+  const ref = ctx.flags.worker;
   if (!ref) throw new UsageError("chat needs --worker <worker id or name>", { command: "chat" });
   const prompt = await readPrompt(ctx);
-  const target = resolveAdminTarget({ url: str(ctx.flags.url), adminKey: str(ctx.flags["admin-key"]) });
-  const admin = connectAdmin(target.url, target.adminKey);
+  const target = resolveAdminTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] });
+  const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
   try {
     const worker = await findWorker(admin, ref, target.url);
     const { sessionId, sent } = await sendPrompt(admin, ctx, worker, target.url, prompt);

@@ -3,7 +3,7 @@
 import { readConfigEnv } from "../config/env.ts";
 import type { OrchestratorConfig } from "../config/types.ts";
 import { runForeground } from "../manager/run.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "./command-spec.ts";
 
 export async function runWorkers(ctx: CommandContext, config: OrchestratorConfig, reloadConfig?: () => Promise<OrchestratorConfig>): Promise<number> {
   const [{ startAgent, reapLeftoverAgents }, { startStatusServer }] = await Promise.all([

@@ -8,7 +8,7 @@ import { DEFAULTS } from "../config/types.ts";
 import type { StatusDoc } from "../manager/status.ts";
 import { stdoutColors } from "../util/colors.ts";
 import { EXIT, RuntimeFailure } from "../util/errors.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "./command-spec.ts";
 import { formatAge, renderTable } from "./table.ts";
 
 /**
