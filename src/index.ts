@@ -11,6 +11,7 @@ import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled, errorMessa
 import { killAllChildrenNow } from "./util/children.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from "./util/log.ts";
 import { redact } from "./util/redact.ts";
+import { safeText as t } from "./util/terminal-text.ts";
 
 const VERSION: string = pkg.version;
 // A reader that goes away (`status | head`) ends our output quietly, as pipes do, instead of
@@ -109,33 +110,35 @@ function subscribeSignals(handler: (s: ShutdownSignal) => void): () => void {
 }
 
 // ---- errors --------------------------------------------------------------------------
+// Messages may quote what the other side sent (a backend's refusal, a file's content): each
+// piece goes through safeText before the palette adds its own colors.
 function formatError(e: unknown): { text: string; code: number } {
   const c = stderrColors();
   if (e instanceof Cancelled) return { text: c.dim("Cancelled. Nothing was written."), code: e.exitCode };
   if (e instanceof UsageError) {
     const spec = e.command ? findCommand(e.command) : undefined;
-    return { text: `${c.error("error:")} ${e.message}\n${usageLine(spec)}`, code: e.exitCode };
+    return { text: `${c.error("error:")} ${t(e.message)}\n${usageLine(spec)}`, code: e.exitCode };
   }
   if (e instanceof ConfigError) {
-    const lines = [`${c.error("error:")} ${e.message}`];
+    const lines = [`${c.error("error:")} ${t(e.message)}`];
     for (const i of e.issues) {
       // `file:line:column` for syntax errors; the field path alone when the headline already names the file.
       const lineCol = /^\d+:\d+$/.test(i.path);
       const file = i.file && (lineCol || i.file !== e.file || !i.path) ? i.file : "";
       const where = lineCol && file ? `${file}:${i.path}` : [file, i.path].filter(Boolean).join(": ");
-      lines.push(`  ${where ? `${c.bold(where)}: ` : ""}${i.message}`);
-      if (i.fix) lines.push(`    ${c.dim("fix:")} ${i.fix}`);
+      lines.push(`  ${where ? `${c.bold(t(where))}: ` : ""}${t(i.message)}`);
+      if (i.fix) lines.push(`    ${c.dim("fix:")} ${t(i.fix)}`);
     }
-    if (e.hint) lines.push(e.hint);
+    if (e.hint) lines.push(t(e.hint));
     return { text: lines.join("\n"), code: e.exitCode };
   }
   if (e instanceof OrchestratorError) {
-    return { text: `${c.error("error:")} ${e.message}${e.hint ? `\n${e.hint}` : ""}`, code: e.exitCode };
+    return { text: `${c.error("error:")} ${t(e.message)}${e.hint ? `\n${t(e.hint)}` : ""}`, code: e.exitCode };
   }
   const msg = errorMessage(e);
   const debug = readConfigEnv().debug ? `\n${(e as Error)?.stack ?? ""}` : "";
   return {
-    text: `${c.error("error:")} unexpected failure: ${msg}${debug}\nSet OPENCODE_ORCHESTRATOR_DEBUG=1 for details, and please report it.`,
+    text: `${c.error("error:")} unexpected failure: ${t(msg)}${t(debug)}\nSet OPENCODE_ORCHESTRATOR_DEBUG=1 for details, and please report it.`,
     code: EXIT.failure,
   };
 }

@@ -5,6 +5,7 @@ import type { WorkerSummary } from "../backend/api.ts";
 import { resolveAdminTarget } from "../config/admin-env.ts";
 import { stdoutColors, stderrColors } from "../util/colors.ts";
 import { EXIT, UsageError } from "../util/errors.ts";
+import { safeJson, safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { DEFAULT_ADMIN_TIMEOUT_MS, type adminOptions } from "./command-table.ts";
 import { formatAge, renderTable } from "./table.ts";
@@ -46,9 +47,9 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
         const r = await admin.addWorker(machine, ctx.flags.name);
         ctx.stdout(r.token);
         ctx.stderr(
-          `${err.ok("Created")} worker "${r.name}" (id ${r.workerId}) on machine "${r.machineName}", awaiting approval.\n` +
+          `${err.ok("Created")} worker "${safeLine(r.name)}" (id ${safeLine(r.workerId)}) on machine "${safeLine(r.machineName)}", awaiting approval.\n` +
             `The token above is shown only now: put it in your .env (WORKER_TOKEN=…) or workers.json.\n` +
-            `Approve it with: opencode-orchestrator admin approve ${r.workerId}`,
+            `Approve it with: opencode-orchestrator admin approve ${safeLine(r.workerId)}`,
         );
         return EXIT.ok;
       }
@@ -56,7 +57,7 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
       case "revoke": {
         if (!arg) throw new UsageError(`${sub} needs a worker id or name`, { command: "admin" });
         const w = sub === "approve" ? await admin.approve(arg) : await admin.revoke(arg);
-        ctx.stderr(`${sub === "approve" ? err.ok("Approved") : err.warn("Revoked")} worker "${w.name}" (id ${w.workerId}) on machine "${w.machineName}".`);
+        ctx.stderr(`${sub === "approve" ? err.ok("Approved") : err.warn("Revoked")} worker "${safeLine(w.name)}" (id ${safeLine(w.workerId)}) on machine "${safeLine(w.machineName)}".`);
         return EXIT.ok;
       }
       case "pause":
@@ -65,15 +66,15 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
         const w = await admin.setPaused(arg, sub === "pause");
         ctx.stderr(
           sub === "pause"
-            ? `${err.warn("Paused")} worker "${w.name}" (id ${w.workerId}): it finishes the answers it is running and takes no new prompts (they wait queued) until \`admin resume ${w.name}\`.`
-            : `${err.ok("Resumed")} worker "${w.name}" (id ${w.workerId}): it takes prompts again.`,
+            ? `${err.warn("Paused")} worker "${safeLine(w.name)}" (id ${safeLine(w.workerId)}): it finishes the answers it is running and takes no new prompts (they wait queued) until \`admin resume ${safeLine(w.name)}\`.`
+            : `${err.ok("Resumed")} worker "${safeLine(w.name)}" (id ${safeLine(w.workerId)}): it takes prompts again.`,
         );
         return EXIT.ok;
       }
       case "list": {
         const workers = await admin.list();
         if (ctx.flags.json) {
-          ctx.stdout(JSON.stringify({ workers: workers.map(summaryJson) }, null, 2));
+          ctx.stdout(safeJson({ workers: workers.map(summaryJson) }, 2));
           return EXIT.ok;
         }
         if (workers.length === 0) {
@@ -82,14 +83,15 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
         }
         const c = stdoutColors();
         const now = Date.now();
+        // Names, ids and folders come from the backend and the workers' own registration.
         const rows = workers.map((w) => [
-          w.machineName,
-          w.name,
-          w.workerId,
-          w.approval === "approved" ? c.ok(w.approval) : w.approval === "revoked" ? c.error(w.approval) : c.warn(w.approval),
-          w.paused ? c.warn(`${w.status}, paused`) : w.status,
+          safeLine(w.machineName),
+          safeLine(w.name),
+          safeLine(w.workerId),
+          w.approval === "approved" ? c.ok(w.approval) : w.approval === "revoked" ? c.error(w.approval) : c.warn(safeLine(w.approval)),
+          w.paused ? c.warn(`${safeLine(w.status)}, paused`) : safeLine(w.status),
           w.lastHeartbeatAt === null ? "never" : `${formatAge(now - w.lastHeartbeatAt)} ago`,
-          w.directory ?? "",
+          safeLine(w.directory ?? ""),
         ]);
         ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "FOLDER"], rows, { headerStyle: c.bold }));
         return EXIT.ok;

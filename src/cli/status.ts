@@ -8,6 +8,7 @@ import { DEFAULTS } from "../config/types.ts";
 import type { StatusDoc } from "../manager/status.ts";
 import { stdoutColors } from "../util/colors.ts";
 import { EXIT, RuntimeFailure } from "../util/errors.ts";
+import { safeJson, safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { formatAge, renderTable } from "./table.ts";
 
@@ -66,25 +67,26 @@ export async function run(ctx: CommandContext): Promise<number> {
     });
   }
   if (ctx.flags.json) {
-    ctx.stdout(JSON.stringify(doc, null, 2));
+    ctx.stdout(safeJson(doc, 2));
     return EXIT.ok;
   }
   const c = stdoutColors();
   const now = Date.now();
   const stateColor = (s: string) =>
-    s === "ready" || s === "busy" ? c.ok(s) : s === "errored" || s === "needs_reauth" ? c.error(s) : s === "awaiting_approval" || s === "draining" || s === "paused" ? c.warn(s) : s;
+    s === "ready" || s === "busy" ? c.ok(s) : s === "errored" || s === "needs_reauth" ? c.error(s) : s === "awaiting_approval" || s === "draining" || s === "paused" ? c.warn(s) : safeLine(s);
   ctx.stdout(
-    `orchestrator ${doc.version} (pid ${doc.pid}), up ${formatAge(doc.uptimeSeconds * 1000)}, config ${doc.config}` +
+    // Whatever answers on the status address wrote this document: every string in it is foreign text.
+    `orchestrator ${safeLine(String(doc.version))} (pid ${safeLine(String(doc.pid))}), up ${formatAge(doc.uptimeSeconds * 1000)}, config ${safeLine(String(doc.config))}` +
       (doc.shuttingDown ? c.warn(" — shutting down") : ""),
   );
   if (doc.lastReload) {
     ctx.stdout(
-      `last reload ${doc.lastReload.at}: ${doc.lastReload.ok ? c.ok("applied") : c.error("rejected")}` +
-        (doc.lastReload.errors?.length ? ` — ${doc.lastReload.errors.join("; ")}` : ""),
+      `last reload ${safeLine(String(doc.lastReload.at))}: ${doc.lastReload.ok ? c.ok("applied") : c.error("rejected")}` +
+        (doc.lastReload.errors?.length ? ` — ${safeLine(doc.lastReload.errors.join("; "))}` : ""),
     );
   }
   const rows = doc.workers.map((w) => [
-    w.name,
+    safeLine(String(w.name)),
     stateColor(w.state),
     formatAge(now - Date.parse(w.since)),
     w.backendConnected ? "yes" : "no",
@@ -93,8 +95,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     String(w.turnsQueued),
     `${w.turns.completed}/${w.turns.failed}/${w.turns.cancelled}/${w.turns.interrupted}`,
     w.nextRestartAt === null ? String(w.restarts) : `${w.restarts} (next in ${formatAge(Math.max(0, Date.parse(w.nextRestartAt) - now))})`,
-    w.opencodePid === null ? "-" : String(w.opencodePid),
-    detail(w),
+    w.opencodePid === null ? "-" : safeLine(String(w.opencodePid)),
+    safeLine(detail(w)),
   ]);
   ctx.stdout(
     renderTable(

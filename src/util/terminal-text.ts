@@ -26,3 +26,11 @@ export function safeLine(text: string): string {
 export function safeText(text: string): string {
   return text.replace(/\r\n/g, "\n").replace(UNSAFE_KEEP_LINES, visible);
 }
+
+/**
+ * JSON for a terminal or a pipe: JSON.stringify already escapes C0 controls; DEL, the C1
+ * controls and the bidi controls are escaped too. Still the same JSON value.
+ */
+export function safeJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
