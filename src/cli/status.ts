@@ -1,5 +1,6 @@
 // `status`: reads a running orchestrator's /status endpoint and prints a table (or the JSON).
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { readConfigEnv } from "../config/env.ts";
 import { parse } from "jsonc-parser/lib/esm/main.js";
 import { resolveConfigPath } from "../config/paths.ts";
@@ -66,6 +67,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       hint: "Is `opencode-orchestrator orchestrate` running? Pass --address host:port if it uses another status_address.",
     });
   }
+  if (typeof ctx.flags.address !== "string") warnIfAnotherInstance(ctx, doc, address);
   if (ctx.flags.json) {
     ctx.stdout(safeJson(doc, 2));
     return EXIT.ok;
@@ -106,6 +108,21 @@ export async function run(ctx: CommandContext): Promise<number> {
     ),
   );
   return EXIT.ok;
+}
+
+/**
+ * The address came from the config (or its default), so the orchestrator of that config is the
+ * one meant. One that started while the address was taken runs without a status endpoint, and
+ * what answers is another instance: say so instead of passing its workers off as these.
+ */
+function warnIfAnotherInstance(ctx: CommandContext, doc: StatusDoc, address: string): void {
+  const expected = resolveConfigPath({}).path;
+  if (typeof doc.config !== "string" || resolve(doc.config) === resolve(expected)) return;
+  ctx.stderr(
+    `warning: the orchestrator at ${address} runs ${safeLine(doc.config)}, not ${expected}. ` +
+      `If an orchestrator of ${expected} is running, its status_address was taken when it started, so it serves no status ` +
+      "(its log says so): give it another status_address, or pass --address to read this one on purpose.",
+  );
 }
 
 /** The last error; for a worker waiting for approval, the command that approves it. */
