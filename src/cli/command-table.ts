@@ -1,5 +1,6 @@
 // Command table. Only metadata lives here; each command's module is imported lazily so
 // `--help` and small commands don't pay for the backend, the agent or the prompts.
+import { DEFAULTS } from "../config/types.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../util/log.ts";
 import { defineCommand, type CommandSpec, type OptionSpec } from "./command-spec.ts";
 
@@ -81,8 +82,9 @@ export const COMMANDS: CommandSpec<any>[] = [
     usage: "dev [--env-file PATH] [--log-level LEVEL] [--log-format text|json]",
     details:
       "Reads WORKER_TOKEN and CONVEX_URL from the environment or .env (the environment wins). On a terminal, missing values\n" +
-      "are asked for and saved to .env (mode 0600). Ctrl+C drains (the running answer finishes), a second Ctrl+C interrupts it,\n" +
-      "a third exits at once.",
+      "are asked for and saved to .env (mode 0600). Ctrl+C drains: no new answer starts and running ones get SHUTDOWN_TIMEOUT\n" +
+      `seconds (environment or .env; default ${DEFAULTS.devShutdownTimeoutMs / 1000}) to finish before they are interrupted. A second Ctrl+C\n` +
+      "interrupts them at once, a third exits at once. Exit 78 when the worker cannot run without a new token.",
     options: devOptions,
     load: () => import("./dev.ts"),
   }),
