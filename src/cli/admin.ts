@@ -49,7 +49,7 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
         ctx.stderr(
           `${err.ok("Created")} worker "${safeLine(r.name)}" (id ${safeLine(r.workerId)}) on machine "${safeLine(r.machineName)}", awaiting approval.\n` +
             `The token above is shown only now: put it in your .env (WORKER_TOKEN=…) or workers.json.\n` +
-            `Approve it with: opencode-orchestrator admin approve ${safeLine(r.workerId)}`,
+            `Approve it with: opencode-orchestrator admin approve ${safeLine(r.name)}`,
         );
         return EXIT.ok;
       }

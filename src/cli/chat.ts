@@ -48,7 +48,7 @@ async function findWorker(admin: AdminClient, ref: string, url: string): Promise
 /** A prompt for a worker that is not running waits silently otherwise: say why on stderr. */
 function noteIfNotServing(w: WorkerSummary, ctx: ChatContext): void {
   if (w.approval === "pending") {
-    ctx.stderr(`worker "${safeLine(w.name)}" is not approved yet: the answer starts once it is (opencode-orchestrator admin approve ${w.workerId})`);
+    ctx.stderr(`worker "${safeLine(w.name)}" is not approved yet: the answer starts once it is (opencode-orchestrator admin approve ${safeLine(w.name)}; its id is ${safeLine(w.workerId)})`);
   } else if (w.status !== "online") {
     ctx.stderr(`worker "${safeLine(w.name)}" is ${w.status}: the answer starts when it is running again`);
   }
