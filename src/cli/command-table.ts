@@ -82,7 +82,7 @@ export const COMMANDS: CommandSpec<any>[] = [
     usage: "dev [--env-file PATH] [--log-level LEVEL] [--log-format text|json]",
     details:
       "Reads WORKER_TOKEN and CONVEX_URL from the environment or .env (the environment wins). On a terminal, missing values\n" +
-      "are asked for and saved to .env (mode 0600). Ctrl+C drains: no new answer starts and running ones get SHUTDOWN_TIMEOUT\n" +
+      "are asked for and saved to .env (mode 0600). Ctrl+C drains: no new answer starts and running ones get WORKER_SHUTDOWN_TIMEOUT\n" +
       `seconds (environment or .env; default ${DEFAULTS.devShutdownTimeoutMs / 1000}) to finish before they are interrupted. A second Ctrl+C\n` +
       "interrupts them at once, a third exits at once. Exit 78 when the worker cannot run without a new token.",
     options: devOptions,

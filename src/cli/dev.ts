@@ -3,7 +3,6 @@
 import { loadDevConfig } from "../config/dev-config.ts";
 import type { CommandContext } from "./command-spec.ts";
 import type { devOptions } from "./command-table.ts";
-import { withDevShutdownTimeout } from "./dev-shutdown.ts";
 import { runWorkers } from "./run-workers.ts";
 
 export async function run(ctx: CommandContext<typeof devOptions>): Promise<number> {
@@ -13,5 +12,5 @@ export async function run(ctx: CommandContext<typeof devOptions>): Promise<numbe
     env: process.env,
     interactive: ctx.interactive,
   });
-  return runWorkers(ctx, withDevShutdownTimeout(config));
+  return runWorkers(ctx, config);
 }
