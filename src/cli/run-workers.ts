@@ -2,13 +2,12 @@
 // leftover reaper and the status server, handed to the one foreground runner.
 import { readConfigEnv } from "../config/env.ts";
 import type { OrchestratorConfig } from "../config/types.ts";
-import { runForeground } from "../manager/run.ts";
+import { runForeground, type ForegroundHost } from "../manager/run.ts";
 import { dropAdminKeys } from "./admin-key-env.ts";
-import type { CommandContext } from "./command-spec.ts";
 import { withOpencodeFound } from "./opencode-lookup.ts";
 
 export async function runWorkers(
-  ctx: CommandContext<any>,
+  ctx: ForegroundHost,
   loaded: OrchestratorConfig,
   reloadConfig?: () => Promise<OrchestratorConfig>,
 ): Promise<number> {
