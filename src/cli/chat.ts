@@ -81,8 +81,10 @@ export async function run(ctx: ChatContext): Promise<number> {
     const { sessionId, sent } = await sendPrompt(admin, ctx, worker, target.url, prompt);
     rememberSession(target.url, worker.workerId, sessionId);
     ctx.stderr(`session ${sessionId}`);
+    // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
+    const following = followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url });
     noteIfNotServing(worker, ctx);
-    const { view, printed } = await followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url });
+    const { view, printed } = await following;
     if (view === null) return EXIT.ok;
     if (printed > 0 && !view.text.endsWith("\n")) ctx.write("\n");
     if (view.status === "completed") return EXIT.ok;
