@@ -80,7 +80,7 @@ export async function run(ctx: ChatContext): Promise<number> {
     const worker = await findWorker(admin, ref, target.url);
     const { sessionId, sent } = await sendPrompt(admin, ctx, worker, target.url, prompt);
     rememberSession(target.url, worker.workerId, sessionId);
-    ctx.stderr(`session ${sessionId}`);
+    ctx.stderr(`session ${safeLine(sessionId)}`);
     // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
     const following = followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url });
     noteIfNotServing(worker, ctx);
