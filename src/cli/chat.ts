@@ -12,9 +12,19 @@ import { DEFAULT_ADMIN_TIMEOUT_MS, type chatOptions } from "./command-table.ts";
 
 type ChatContext = CommandContext<typeof chatOptions>;
 
+/** Far above what the backend takes as one prompt (it names its own limit); only a runaway pipe gets here. */
+const MAX_STDIN_BYTES = 4 * 1024 * 1024;
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > MAX_STDIN_BYTES) {
+      throw new UsageError(`the prompt on stdin is larger than ${MAX_STDIN_BYTES / 1024 / 1024} MB`, { command: "chat" });
+    }
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }
 
