@@ -86,13 +86,23 @@ export async function run(ctx: ChatContext): Promise<number> {
   const prompt = await readPrompt(ctx);
   const target = resolveAdminTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] });
   const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
+  // Ctrl+C while the prompt is being sent must not kill chat and leave the prompt queued: it is
+  // remembered, and the answer cancelled as soon as it exists.
+  let interrupted = false;
+  let releaseEarly = ctx.onSignal((s) => void (interrupted ||= s.signal !== "SIGHUP"));
   try {
     const worker = await findWorker(admin, ref, target.url);
     const { sessionId, sent } = await sendPrompt(admin, ctx, worker, target.url, prompt);
     rememberSession(target.url, worker.workerId, sessionId);
     ctx.stderr(`session ${safeLine(sessionId)}`);
+    if (interrupted) {
+      const r = await admin.cancel(sent.messageId);
+      throw new RuntimeFailure(`interrupted while sending: the answer was ${r.status === "cancelled" ? "cancelled" : `asked to cancel (it is ${r.status})`}`);
+    }
     // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
     const following = followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url });
+    releaseEarly();
+    releaseEarly = () => {};
     noteIfNotServing(worker, ctx);
     const { view, printed } = await following;
     if (view === null) return EXIT.ok;
@@ -101,6 +111,7 @@ export async function run(ctx: ChatContext): Promise<number> {
     ctx.stderr(`answer ${view.status}${view.reason ? `: ${safeLine(view.reason)}` : ""}`);
     return EXIT.failure;
   } finally {
+    releaseEarly();
     await admin.close();
   }
 }
