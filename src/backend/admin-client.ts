@@ -136,13 +136,14 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     setPaused: (worker: string, paused: boolean) => call(adminApi.setPaused, { worker, paused }),
     list: () => call(adminApi.list, {}),
     createSession: (worker: string, title?: string) => call(chatApi.createSession, { worker, ...(title ? { title } : {}) }),
-    send: (sessionId: string, text: string) => call(chatApi.send, { sessionId, text }),
-    cancel: (messageId: string) => call(chatApi.cancel, { messageId }),
+    // `worker`, when given, must own the session or message: the backend refuses with WRONG_WORKER.
+    send: (sessionId: string, text: string, worker?: string) => call(chatApi.send, { sessionId, text, ...(worker ? { worker } : {}) }),
+    cancel: (messageId: string, worker?: string) => call(chatApi.cancel, { messageId, ...(worker ? { worker } : {}) }),
     message: (messageId: string) => call(chatApi.message, { messageId }),
     messages: (sessionId: string) => call(chatApi.messages, { sessionId }),
     /** Live updates of one message over the WebSocket (for streaming an answer). */
-    watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void): () => void {
-      const unsub = socket().onUpdate(chatApi.message, { messageId }, onView, (e) => onError(adminFailure(url, e)));
+    watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void, worker?: string): () => void {
+      const unsub = socket().onUpdate(chatApi.message, { messageId, ...(worker ? { worker } : {}) }, onView, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },
     /** The per-call deadline, for callers that wait on the socket themselves. */

@@ -12,7 +12,7 @@ const FINAL = new Set(["completed", "failed", "cancelled", "interrupted"]);
 /** A connection that stays lost this long is reported (shorter drops are routine reconnects). */
 const LOST_NOTICE_MS = 5_000;
 
-export type Followed = { messageId: string; sessionId: string; url: string };
+export type Followed = { messageId: string; sessionId: string; url: string; workerId: string };
 
 export class AnswerVanished extends RuntimeFailure {
   constructor(f: Followed, what: string) {
@@ -67,7 +67,7 @@ export function followAnswer(admin: AdminClient, ctx: CommandContext, f: Followe
       }
       if (final) finish(view);
     };
-    releases.push(admin.watchMessage(f.messageId, onView, fail));
+    releases.push(admin.watchMessage(f.messageId, onView, fail, f.workerId));
     releases.push(watchConnection(admin, ctx, f.url, fail));
     releases.push(onCancelSignals(admin, ctx, f, fail));
   }).finally(release);
@@ -124,7 +124,7 @@ function onCancelSignals(admin: AdminClient, ctx: CommandContext, f: Followed, f
     if (s.count === 1 && !cancelling) {
       cancelling = true;
       ctx.stderr("cancelling the answer… (Ctrl+C again to stop waiting)");
-      admin.cancel(f.messageId).catch((e) => {
+      admin.cancel(f.messageId, f.workerId).catch((e) => {
         if (e instanceof BackendRefused && e.code === "NOT_FOUND") return fail(new AnswerVanished(f, "the backend no longer has it"));
         // Waiting on cannot end well: the cancel request never reached the backend.
         stopWaiting(`could not cancel the answer: ${safeLine(errorMessage(e))}; stopped waiting, it may still be running`);

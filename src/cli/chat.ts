@@ -71,12 +71,12 @@ async function sendPrompt(admin: AdminClient, ctx: ChatContext, worker: WorkerSu
   const remembered = explicit || ctx.flags.new ? undefined : rememberedSession(url, worker.workerId);
   const sessionId = explicit ?? remembered ?? (await newSession());
   try {
-    return { sessionId, sent: await admin.send(sessionId, prompt) };
+    return { sessionId, sent: await admin.send(sessionId, prompt, worker.workerId) };
   } catch (e) {
     // A remembered session may be gone (the backend lost its data): start a new one.
     if (!remembered || !(e instanceof BackendRefused && e.code === "NOT_FOUND")) throw e;
     const fresh = await newSession();
-    return { sessionId: fresh, sent: await admin.send(fresh, prompt) };
+    return { sessionId: fresh, sent: await admin.send(fresh, prompt, worker.workerId) };
   }
 }
 
@@ -96,11 +96,11 @@ export async function run(ctx: ChatContext): Promise<number> {
     rememberSession(target.url, worker.workerId, sessionId);
     ctx.stderr(`session ${safeLine(sessionId)}`);
     if (interrupted) {
-      const r = await admin.cancel(sent.messageId);
+      const r = await admin.cancel(sent.messageId, worker.workerId);
       throw new RuntimeFailure(`interrupted while sending: the answer was ${r.status === "cancelled" ? "cancelled" : `asked to cancel (it is ${r.status})`}`);
     }
     // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
-    const following = followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url });
+    const following = followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url, workerId: worker.workerId });
     releaseEarly();
     releaseEarly = () => {};
     noteIfNotServing(worker, ctx);

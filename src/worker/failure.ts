@@ -2,6 +2,7 @@
 // classified once here, so every call site reacts the same way to the same failure.
 import { backendErrorMessage, classifyBackendError } from "../backend/errors.ts";
 import type { ErrorClass } from "./state.ts";
+import { safeLine } from "../util/terminal-text.ts";
 
 export class WorkerFailure extends Error {
   /** "reauth": the token is rejected or revoked; nothing but a new token helps. */
@@ -12,7 +13,9 @@ export class WorkerFailure extends Error {
   }
 }
 
-export const approveHint = (workerId: string) => `approve it with: opencode-orchestrator admin approve ${workerId}`;
+/** Names the worker as `admin add-worker` and the README do; the id helps where names were reused. */
+export const approveHint = (name: string, workerId: string) =>
+  `approve it with: opencode-orchestrator admin approve ${safeLine(name)} (id ${workerId})`;
 export const REAUTH_HINT = "get a new token with `opencode-orchestrator admin add-worker`, put it in the config, then approve it";
 
 /** Maps a failed backend call (`what` names it) to a worker failure. */

@@ -43,7 +43,7 @@ export function createRegistration(o: {
       if (res.recovered.requeued + res.recovered.interrupted > 0) log.info("recovered messages of an earlier run", res.recovered);
       if (res.approval === "pending") {
         fsm.go("awaiting_approval", "waiting for approval");
-        log.warn(`worker "${config.name}" is waiting for approval — ${approveHint(config.token.workerId)}`);
+        log.warn(`worker "${config.name}" is waiting for approval — ${approveHint(res.workerName, config.token.workerId)}`);
         return;
       }
       o.goReady(b);

@@ -17,6 +17,16 @@ test("chat --worker nosuchworker --session <another worker's session> exits 1 an
   expect(await world.admin.messages(sessionId)).toEqual([]);
 });
 
+test("chat --worker api --session <web's session>: the backend refuses it, chat exits 1 with its message, nothing is sent", async () => {
+  const api = await world.addWorker({ name: "api-owner", approve: true });
+  const web = await world.addWorker({ name: "web-other", approve: true });
+  const { sessionId } = await world.admin.createSession(web.workerId, "web's session");
+  const r = await chat("binary", world, ["--worker", api.name, "--session", sessionId, "x"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`Session ${sessionId} belongs to worker "web-other", not to worker "api-owner"`);
+  expect(await world.admin.messages(sessionId)).toEqual([]);
+});
+
 test("a remembered session of another worker (an older chat-sessions.json) is not reused: the prompt starts a session of the named worker", async () => {
   const api = await world.addWorker({ name: "api-named", approve: true });
   const web = await world.addWorker({ name: "web-named", approve: true });

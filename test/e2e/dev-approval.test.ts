@@ -32,7 +32,7 @@ for (const target of CLI_TARGETS) {
       const dev = startDev(target, world, { cwd: world.project(), token: w.token });
       await dev.waitFor(/awaiting_approval/, { stream: "stderr" });
       // The hint names the exact command to run.
-      await dev.waitFor(new RegExp(`approve it with: opencode-orchestrator admin approve ${w.workerId}`), { stream: "stderr" });
+      await dev.waitFor(new RegExp(`approve it with: opencode-orchestrator admin approve ${w.name} \\(id ${w.workerId}\\)`), { stream: "stderr" });
       expect(dev.stderr).not.toMatch(/\bonline\b/);
       expect((await workerRow(w.workerId)).approval).toBe("pending");
 
@@ -95,7 +95,7 @@ for (const target of CLI_TARGETS) {
         await pty.waitFor(/Convex deployment URL/);
         pty.type(`${world.backend.url}\r`);
         await pty.waitFor(/awaiting_approval/);
-        await pty.waitFor(new RegExp(`admin approve ${w.workerId}`));
+        await pty.waitFor(new RegExp(`admin approve ${w.name} \\(id ${w.workerId}\\)`));
         const envFile = join(cwd, ".env");
         expect(readFileSync(envFile, "utf8")).toBe(`WORKER_TOKEN=${w.token}\nCONVEX_URL=${world.backend.url}\n`);
         expect(statSync(envFile).mode & 0o777).toBe(0o600);

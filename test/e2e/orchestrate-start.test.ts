@@ -83,7 +83,7 @@ describe("orchestrate start", () => {
 
     // The pending worker says exactly how to approve it, on a line carrying its name.
     const approveHint = orch.logs().find((l) => l.worker === "waiting" && /admin approve/.test(l.msg));
-    expect(approveHint?.msg).toContain(`opencode-orchestrator admin approve ${waiting.workerId}`);
+    expect(approveHint?.msg).toContain(`opencode-orchestrator admin approve ${waiting.name} (id ${waiting.workerId})`);
     // The bad token gets the fix, not a retry.
     const reauth = orch.logs().find((l) => l.worker === "bad-token" && /needs_reauth/.test(l.msg));
     expect(String(reauth?.reason)).toContain("admin add-worker");
