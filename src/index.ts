@@ -7,6 +7,7 @@ import type { CommandContext, CommandSpec, ShutdownSignal, SignalName } from "./
 import { findCommand } from "./cli/commands.ts";
 import { readConfigEnv } from "./config/env.ts";
 import { commandHelp, overviewHelp, usageLine } from "./cli/help.ts";
+import { versionLine } from "./cli/version.ts";
 import { stderrColors } from "./util/colors.ts";
 import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled } from "./util/errors.ts";
 import { killAllChildrenNow } from "./util/children.ts";
@@ -177,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (first === "-v" || first === "--version" || first === "version") {
-    out(VERSION);
+    out(versionLine(VERSION));
     return EXIT.ok;
   }
   if (first.startsWith("-")) throw new UsageError(`unknown flag "${first}"`);
