@@ -22,6 +22,29 @@ export function defines(commit: string): Record<string, string> {
   return { __OO_BUILD_COMMIT__: JSON.stringify(commit) };
 }
 
+/**
+ * Options for one standalone executable. Bytecode only when building for this machine:
+ * Bun cannot produce it for another target.
+ */
+export function executableBuild(opts: { outfile: string; commit: string; target?: Bun.Build.CompileTarget }): Bun.BuildConfig {
+  return {
+    entrypoints: [ENTRY],
+    minify: true,
+    sourcemap: "none",
+    bytecode: opts.target === undefined,
+    format: "esm",
+    define: defines(opts.commit),
+    plugins: [noNativeAddons],
+    compile: {
+      outfile: opts.outfile,
+      ...(opts.target ? { target: opts.target } : {}),
+      // A user's project .env or bunfig.toml must never change how the orchestrator behaves.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+    },
+  };
+}
+
 // ws (inside convex's pre-bundled Node client) asks node-gyp-build for the optional native
 // addons bufferutil/utf-8-validate with `__dirname`, which Bun replaces by the absolute folder
 // on the build machine. The bundle then carried our path and, on a user's machine, would load

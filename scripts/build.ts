@@ -5,14 +5,14 @@
 // `npm run release` (scripts/release.ts) builds the executables for every platform.
 // `--node-only` builds just dist/cli.mjs: `npm pack` (prepack) ships nothing else.
 import { chmodSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { assertNoBuildPath, buildCommit, defines, ENTRY, noNativeAddons } from "./build-options.ts";
+import { assertNoBuildPath, buildCommit, defines, ENTRY, executableBuild, noNativeAddons } from "./build-options.ts";
 
 // Build into a scratch folder and move the results into dist/ at the end, so a test run
 // that uses dist/ while someone rebuilds never sees a missing or half-written file.
 const out = `dist/.build-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-const define = defines(buildCommit());
+const commit = buildCommit();
 const nodeOnly = process.argv.includes("--node-only");
 
 function check(result: Awaited<ReturnType<typeof Bun.build>>, what: string) {
@@ -24,21 +24,7 @@ function check(result: Awaited<ReturnType<typeof Bun.build>>, what: string) {
   }
 }
 
-const binary = nodeOnly ? undefined : await Bun.build({
-  entrypoints: [ENTRY],
-  minify: true,
-  sourcemap: "none",
-  bytecode: true,
-  format: "esm",
-  define,
-  plugins: [noNativeAddons],
-  compile: {
-    outfile: `${out}/opencode-orchestrator`,
-    // A user's project .env or bunfig.toml must never change how the orchestrator behaves.
-    autoloadDotenv: false,
-    autoloadBunfig: false,
-  },
-});
+const binary = nodeOnly ? undefined : await Bun.build(executableBuild({ outfile: `${out}/opencode-orchestrator`, commit }));
 if (binary) check(binary, "dist/opencode-orchestrator");
 
 const node = await Bun.build({
@@ -46,7 +32,7 @@ const node = await Bun.build({
   target: "node",
   format: "esm",
   minify: false,
-  define,
+  define: defines(commit),
   plugins: [noNativeAddons],
   outdir: out,
   naming: "cli.mjs",
