@@ -134,6 +134,21 @@ export const COMMANDS: CommandSpec[] = [
     },
     load: () => import("./status.ts"),
   },
+  {
+    name: "service",
+    summary: "Install, remove or show orchestrate as a user service (systemd on Linux, launchd on macOS)",
+    usage: "service <install|uninstall|status> [--dry-run] [--config PATH]",
+    details:
+      "install writes a systemd user unit or a LaunchAgent that drains on stop and does not restart after exit 78, enables and\n" +
+      "starts it. --dry-run prints the unit on stdout and changes nothing. status shows the service manager's view and /healthz.\n" +
+      "Exit 1 where no service manager runs (e.g. a container without systemd).",
+    positionals: [1, 1],
+    options: {
+      "dry-run": { type: "boolean", description: "Print the unit (install) or the steps (uninstall); change nothing" },
+      config: configFlag,
+    },
+    load: () => import("./service.ts"),
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {
