@@ -149,6 +149,18 @@ export const COMMANDS: CommandSpec[] = [
     },
     load: () => import("./service.ts"),
   },
+  {
+    name: "completion",
+    summary: "Print shell completion for bash, zsh or fish",
+    usage: "completion <bash|zsh|fish>",
+    details:
+      "bash: opencode-orchestrator completion bash > ~/.local/share/bash-completion/completions/opencode-orchestrator\n" +
+      'zsh:  opencode-orchestrator completion zsh > "${fpath[1]}/_opencode-orchestrator"  (or: source <(opencode-orchestrator completion zsh))\n' +
+      "fish: opencode-orchestrator completion fish > ~/.config/fish/completions/opencode-orchestrator.fish",
+    positionals: [1, 1],
+    options: {},
+    load: () => import("./completion.ts"),
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {
