@@ -3,7 +3,7 @@
 // once and keeps it in ~/.bun/install/cache, so later releases build offline.
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { arch, platform } from "node:os";
 import { join } from "node:path";
 import { assertNoBuildPath, buildCommit, executableBuild } from "./build-options.ts";
@@ -40,6 +40,10 @@ for (const { file, target } of RELEASE_TARGETS) {
   await assertNoBuildPath(outfile).catch((e: Error) => fail(e.message));
   sums += checksumLine(createHash("sha256").update(readFileSync(outfile)).digest("hex"), file);
 }
+// The installer travels with the release, so `sh install.sh <this folder or its URL>` works
+// from a download; it is checksummed like the rest.
+copyFileSync("scripts/install.sh", join(scratch, "install.sh"));
+sums += checksumLine(createHash("sha256").update(readFileSync(join(scratch, "install.sh"))).digest("hex"), "install.sh");
 writeFileSync(join(scratch, CHECKSUMS_FILE), sums);
 
 // The build for this machine must at least start and name its commit.
@@ -51,5 +55,5 @@ if (own) {
 
 rmSync(dest, { recursive: true, force: true });
 renameSync(scratch, dest);
-console.error(`built ${RELEASE_TARGETS.length} executables and ${CHECKSUMS_FILE} into ${dest}/ (commit ${commit})`);
+console.error(`built ${RELEASE_TARGETS.length} executables, install.sh and ${CHECKSUMS_FILE} into ${dest}/ (commit ${commit})`);
 console.error("Windows is not built: a worker's OpenCode process tree cannot be stopped reliably there (no process groups).");

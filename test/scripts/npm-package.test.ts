@@ -8,6 +8,10 @@ import { run } from "../support/proc.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
+// The Node the engines field names as the lowest, installed from the npm registry as the `node`
+// devDependency (the machine's own Node may be another version).
+const LOWEST_NODE = join(REPO, "node_modules/node/bin/node");
+let installedBin: string | undefined;
 
 describe("npm package", () => {
   test("installs offline with no runtime dependency and its bin runs --version under Node", async () => {
@@ -30,11 +34,24 @@ describe("npm package", () => {
     expect(existsSync(join(root, "node_modules")) ? readdirSync(join(root, "node_modules")) : []).toEqual([]);
     expect(readFileSync(join(root, "dist/cli.mjs"), "utf8")).not.toContain(REPO);
 
+    installedBin = join(root, "dist/cli.mjs");
     const version = await run(join(prefix, "bin/opencode-orchestrator"), ["--version"]);
     expect(version.stderr).toBe("");
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(new RegExp(`^${pkg.version.replace(/\./g, "\\.")} \\(commit [0-9a-f]{12}(-dirty)?\\)\\n$`));
   }, 300_000);
+
+  test.skipIf(!existsSync(LOWEST_NODE))("the installed bin runs on the lowest Node that engines declares", async () => {
+    const v = await run(LOWEST_NODE, ["--version"]);
+    const [major, minor] = v.stdout.trim().replace(/^v/, "").split(".").map(Number);
+    const [wantMajor, wantMinor] = String(pkg.engines.node).replace(/^>=\s*/, "").split(".").map(Number);
+    expect(major).toBe(wantMajor!);
+    expect(minor!).toBeGreaterThanOrEqual(wantMinor ?? 0);
+    expect(installedBin).toBeDefined();
+    const r = await run(LOWEST_NODE, [installedBin!, "--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toStartWith(`${pkg.version} (commit `);
+  });
 
   test("runtime packages are devDependencies: the bundle inlines them", () => {
     expect(pkg.dependencies ?? {}).toEqual({});
