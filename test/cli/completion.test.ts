@@ -76,12 +76,46 @@ describe.skipIf(!has("fish"))("fish completion", () => {
   });
 });
 
+// zsh completes only inside its line editor: drive an interactive zsh in a pseudo-terminal
+// (zsh/zpty), press TAB, and record what the completion system would add (compadd).
+const ZSH_CAPTURE = `
+zmodload zsh/zpty
+script=$1; shift
+zpty z zsh -f -i
+zpty -w z "PROMPT=''; autoload -U compinit; compinit -u -d \${script:h}/.zcompdump; source \$script"
+zpty -w z 'bindkey "^I" complete-word; null-line () { print -n -- "\\x00" }; compprefuncs=( null-line ); comppostfuncs=( null-line exit )'
+zpty -w z 'zstyle ":completion:*" list-grouped false; zstyle ":completion:*" insert-tab false; zstyle ":completion:*" matcher-list ""'
+zpty -w z 'compadd () { if [[ \${@[1,(i)(-|--)]} == *-(O|A|D)\\ * ]]; then builtin compadd "\$@"; return \$?; fi; typeset -a hits; builtin compadd -A hits "\$@"; local h; for h in \$hits; do print -r -- "MATCH:\$h"; done }'
+zpty -w z "\$*"\$'\\t'
+out=
+while zpty -r z line; do out+=\$line; [[ \$out == *\$'\\0'*\$'\\0'* ]] && break; done
+zpty -d z
+print -r -- "\$out"
+`;
+
+async function zsh(line: string): Promise<string[]> {
+  const capture = join(tempDir("zsh-"), "capture.zsh");
+  writeFileSync(capture, ZSH_CAPTURE);
+  const r = await run("zsh", ["-f", capture, scripts.zsh!, `${PROGRAM} ${line}`]);
+  expect(r.code).toBe(0);
+  const matches = [...r.stdout.matchAll(/MATCH:([^\x00-\x1f]+)/g)].map((m) => m[1]!);
+  return [...new Set(matches.filter((m) => !m.startsWith("$h")))].sort();
+}
+
 describe.skipIf(!has("zsh"))("zsh completion", () => {
   test("parses and registers with compinit", async () => {
     const script = `autoload -U compinit && compinit -u -d "$1.zcompdump" && source "$1" && print -r -- $_comps[${PROGRAM}]`;
     const r = await run("zsh", ["-f", "-c", script, "zsh", scripts.zsh!]);
     expect(r.stderr).toBe("");
     expect(r.stdout.trim()).toBe("_opencode_orchestrator");
+  });
+
+  test("commands, flags, values and subcommands on TAB", async () => {
+    expect(await zsh("se")).toEqual(["service"]);
+    expect(await zsh("service ")).toEqual(["install", "status", "uninstall"]);
+    expect(await zsh("service install --d")).toEqual(["--dry-run"]);
+    expect(await zsh("orchestrate --log-format ")).toEqual(["json", "text"]);
+    expect(await zsh("admin --machine m1 ap")).toEqual(["approve"]);
   });
 });
 
