@@ -64,6 +64,10 @@ if [ -z "$release" ]; then
   die "missing RELEASE: the URL or folder holding $SUMS and the executables" 2
 fi
 [ -n "$prefix" ] || die "--prefix must not be empty" 2
+case "$prefix" in
+  /*) ;;
+  *) prefix="$(pwd)/$prefix" ;;
+esac
 
 # ---- which executable ----------------------------------------------------------------
 os=$(uname -s)
@@ -104,12 +108,12 @@ trap 'exit 1' HUP INT TERM
 
 fetch() { # fetch NAME → $scratch/NAME; fails quietly when the file is not there
   case "$release" in
-    http://* | https://*)
+    https://*)
       url="${release%/}/$1"
       if command -v curl >/dev/null 2>&1; then
-        curl -fsSL --proto '=https,http' -o "$scratch/$1" "$url"
+        curl -fsSL --proto '=https' --proto-redir '=https' -o "$scratch/$1" "$url"
       elif command -v wget >/dev/null 2>&1; then
-        wget -q -O "$scratch/$1" "$url"
+        wget -q --https-only -O "$scratch/$1" "$url"
       else
         die "neither curl nor wget is installed: install one, or download the release into a folder and pass that folder"
       fi
@@ -121,8 +125,9 @@ fetch() { # fetch NAME → $scratch/NAME; fails quietly when the file is not the
 }
 
 case "$release" in
-  http://* | https://*) ;;
-  *) [ -d "$release" ] || die "$release is neither a folder nor an http(s) URL" ;;
+  https://*) ;;
+  http://*) die "$release is plain http: a checksum fetched that way proves nothing. Use https, or download the release into a folder and pass that folder" ;;
+  *) [ -d "$release" ] || die "$release is neither a folder nor an https URL" ;;
 esac
 fetch "$SUMS" || die "no $SUMS in $release: refusing to install an executable that cannot be verified"
 fetch "$file" || die "no $file in $release: this release has no build for $os $arch"

