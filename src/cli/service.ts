@@ -28,7 +28,7 @@ async function loadConfig(path: string): Promise<OrchestratorConfig | ConfigErro
   }
 }
 
-async function serviceSpec(ctx: CommandContext, config: OrchestratorConfig | ConfigError, configPath: string): Promise<ServiceSpec> {
+function serviceSpec(ctx: CommandContext, config: OrchestratorConfig | ConfigError, configPath: string): ServiceSpec {
   const program = selfCommand();
   if (program.some((p) => /[\\/](_npx|dlx-[^\\/]*|\.pnpm-store)[\\/]/.test(p))) {
     ctx.stderr(
@@ -66,7 +66,7 @@ function readOrEmpty(file: string): string {
 async function install(ctx: CommandContext, manager: ServiceManager, dryRun: boolean): Promise<number> {
   const configPath = resolveConfigPath({ flag: typeof ctx.flags.config === "string" ? ctx.flags.config : undefined }).path;
   const config = await loadConfig(configPath);
-  const text = manager.render(await serviceSpec(ctx, config, configPath));
+  const text = manager.render(serviceSpec(ctx, config, configPath));
   if (dryRun) {
     ctx.write(text);
     if (config instanceof ConfigError) ctx.stderr(`note: ${config.message}; the service would exit 78 until it is fixed.`);
@@ -123,7 +123,8 @@ async function status(ctx: CommandContext, manager: ServiceManager): Promise<num
     ctx.stdout("healthz: the status endpoint is off (status_address in workers.json)");
     return view.code === 0 ? EXIT.ok : EXIT.failure;
   }
-  const url = `http://${address.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}/healthz`;
+  // A wildcard bind is reached through loopback.
+  const url = `http://${address.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:")}/healthz`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     ctx.stdout(`healthz (${url}): ${res.status} ${(await res.text()).trim()}`);
