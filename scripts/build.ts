@@ -1,15 +1,19 @@
-// Builds both deliverables from src/index.ts:
+// Builds both deliverables from src/index.ts for this machine:
 //   dist/opencode-orchestrator  standalone executable (bun build --compile)
-//   dist/cli.mjs                self-contained Node ESM bundle (node >= 20)
+//   dist/cli.mjs                self-contained Node ESM bundle (what the npm package ships)
 // Run with `npm run build` (bun is a devDependency, so npm/pnpm users have it too).
+// `npm run release` (scripts/release.ts) builds the executables for every platform.
+// `--node-only` builds just dist/cli.mjs: `npm pack` (prepack) ships nothing else.
 import { chmodSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { assertNoBuildPath, buildCommit, defines, ENTRY, executableBuild, noNativeAddons } from "./build-options.ts";
 
-const entry = "src/index.ts";
 // Build into a scratch folder and move the results into dist/ at the end, so a test run
 // that uses dist/ while someone rebuilds never sees a missing or half-written file.
 const out = `dist/.build-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+const commit = buildCommit();
+const nodeOnly = process.argv.includes("--node-only");
 
 function check(result: Awaited<ReturnType<typeof Bun.build>>, what: string) {
   if (!result.success) {
@@ -20,32 +24,30 @@ function check(result: Awaited<ReturnType<typeof Bun.build>>, what: string) {
   }
 }
 
-const binary = await Bun.build({
-  entrypoints: [entry],
-  minify: true,
-  sourcemap: "none",
-  bytecode: true,
-  format: "esm",
-  compile: {
-    outfile: `${out}/opencode-orchestrator`,
-    // A user's project .env or bunfig.toml must never change how the orchestrator behaves.
-    autoloadDotenv: false,
-    autoloadBunfig: false,
-  },
-});
-check(binary, "dist/opencode-orchestrator");
+const binary = nodeOnly ? undefined : await Bun.build(executableBuild({ outfile: `${out}/opencode-orchestrator`, commit }));
+if (binary) check(binary, "dist/opencode-orchestrator");
 
 const node = await Bun.build({
-  entrypoints: [entry],
+  entrypoints: [ENTRY],
   target: "node",
   format: "esm",
   minify: false,
+  define: defines(commit),
+  plugins: [noNativeAddons],
   outdir: out,
   naming: "cli.mjs",
 });
 check(node, "dist/cli.mjs");
+try {
+  await assertNoBuildPath(`${out}/cli.mjs`);
+  if (binary) await assertNoBuildPath(`${out}/opencode-orchestrator`);
+} catch (e) {
+  console.error(`build failed: ${(e as Error).message}`);
+  rmSync(out, { recursive: true, force: true });
+  process.exit(1);
+}
 chmodSync(`${out}/cli.mjs`, 0o755);
-renameSync(`${out}/opencode-orchestrator`, "dist/opencode-orchestrator");
+if (binary) renameSync(`${out}/opencode-orchestrator`, "dist/opencode-orchestrator");
 renameSync(`${out}/cli.mjs`, "dist/cli.mjs");
 rmSync(out, { recursive: true, force: true });
-console.error("built dist/opencode-orchestrator and dist/cli.mjs");
+console.error(binary ? "built dist/opencode-orchestrator and dist/cli.mjs" : "built dist/cli.mjs");

@@ -6,6 +6,7 @@ import { parseCommandArgs, type CommandContext, type Flags, type ShutdownSignal,
 import { findCommand } from "./cli/command-table.ts";
 import { readConfigEnv } from "./config/env.ts";
 import { commandHelp, overviewHelp, usageLine } from "./cli/help.ts";
+import { versionLine } from "./cli/version.ts";
 import { stderrColors } from "./util/colors.ts";
 import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled, errorMessage } from "./util/errors.ts";
 import { killAllChildrenNow } from "./util/children.ts";
@@ -164,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (first === "-v" || first === "--version" || first === "version") {
-    out(VERSION);
+    out(versionLine(VERSION));
     return EXIT.ok;
   }
   if (first.startsWith("-")) throw new UsageError(`unknown flag "${first}"`);

@@ -43,6 +43,11 @@ export const orchestrateOptions = {
   ...logFlags,
 } as const satisfies Record<string, OptionSpec>;
 
+export const serviceOptions = {
+  "dry-run": { type: "boolean", description: "Print the unit (install) or the steps (uninstall); change nothing" },
+  config: configFlag,
+} as const satisfies Record<string, OptionSpec>;
+
 export const validateOptions = {
   config: configFlag,
   json: { type: "boolean", description: "Print one JSON object on stdout instead of a table" },
@@ -159,6 +164,30 @@ export const COMMANDS: CommandSpec<any>[] = [
       "of workers.json (OPENCODE_ORCHESTRATOR_CONFIG or the default location), else 127.0.0.1:7420. Exit 1 when nothing answers.",
     options: statusOptions,
     load: () => import("./status.ts"),
+  }),
+  defineCommand({
+    name: "service",
+    summary: "Install, remove or show orchestrate as a user service (systemd on Linux, launchd on macOS)",
+    usage: "service <install|uninstall|status> [--dry-run] [--config PATH]",
+    details:
+      "install writes a systemd user unit or a LaunchAgent that drains on stop and does not restart after exit 78, enables and\n" +
+      "starts it. --dry-run prints the unit on stdout and changes nothing. status shows the service manager's view and /healthz.\n" +
+      "Exit 1 where no service manager runs (e.g. a container without systemd).",
+    positionals: [1, 1],
+    options: serviceOptions,
+    load: () => import("./service.ts"),
+  }),
+  defineCommand({
+    name: "completion",
+    summary: "Print shell completion for bash, zsh or fish",
+    usage: "completion <bash|zsh|fish>",
+    details:
+      "bash: opencode-orchestrator completion bash > ~/.local/share/bash-completion/completions/opencode-orchestrator\n" +
+      'zsh:  opencode-orchestrator completion zsh > "${fpath[1]}/_opencode-orchestrator"  (or: source <(opencode-orchestrator completion zsh))\n' +
+      "fish: opencode-orchestrator completion fish > ~/.config/fish/completions/opencode-orchestrator.fish",
+    positionals: [1, 1],
+    options: {},
+    load: () => import("./completion.ts"),
   }),
 ];
 

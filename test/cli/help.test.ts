@@ -32,11 +32,11 @@ for (const target of CLI_TARGETS) {
       }
     });
 
-    test("--version prints the package version", async () => {
+    test("--version prints the package version and the commit it was built from", async () => {
       for (const flag of ["--version", "-v"]) {
         const r = await runCli(target, [flag]);
         expect(r.code).toBe(0);
-        expect(r.stdout.trim()).toBe(pkg.version);
+        expect(r.stdout.trim()).toMatch(new RegExp(`^${pkg.version.replace(/\./g, "\\.")} \\(commit [0-9a-f]{12}(-dirty)?\\)$`));
       }
     });
 
