@@ -26,8 +26,9 @@ export function completionModel(commands: CommandSpec[] = COMMANDS): Command[] {
       name,
       short: o.short,
       description: o.description,
-      takesValue: o.type === "string",
-      choices: o.type === "string" ? flagChoices(spec, name, o) : undefined,
+      // Every typed flag but a boolean takes a value (string, choice, number).
+      takesValue: o.type !== "boolean",
+      choices: o.type === "choice" ? [...o.choices] : o.type === "string" ? flagChoices(spec, name, o) : undefined,
       files: o.type === "string" && (o.value === "PATH" || o.value === "FILE"),
     }));
     flags.push({ name: "help", short: "h", description: "Show help", takesValue: false, files: false });

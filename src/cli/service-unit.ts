@@ -84,8 +84,11 @@ export const LAUNCHD_WRAPPER = [
   // Traps first: a stop that arrives while the child is being started is passed on once it runs.
   "child=",
   "trap 'trapped=1; if [ -n \"$child\" ]; then kill -TERM \"$child\" 2>/dev/null; else pending=1; fi' TERM",
-  "trap 'trapped=1; if [ -n \"$child\" ]; then kill -HUP \"$child\" 2>/dev/null; fi' HUP",
+  "trap 'trapped=1; if [ -n \"$child\" ]; then kill -HUP \"$child\" 2>/dev/null; else pending_hup=1; fi' HUP",
   '"$@" & child=$!',
+  // The child may already run (and have told launchd so) before $child is set: a reload or a
+  // stop that came in between is passed on now, in the order that matters (reload, then stop).
+  'if [ -n "${pending_hup:-}" ]; then kill -HUP "$child" 2>/dev/null; fi',
   'if [ -n "${pending:-}" ]; then kill -TERM "$child" 2>/dev/null; fi',
   // A trap interrupts wait (status > 128) while the child still runs: wait again for its own status.
   'while :; do trapped=; wait "$child"; code=$?; if [ -z "$trapped" ] || [ "$code" -le 128 ]; then break; fi; done',
