@@ -59,6 +59,9 @@ describe("orchestrate supervision", () => {
     await flakyAdmin.close();
     const steady = await world.addWorker({ name: "steady", approve: true });
     const revokable = await world.addWorker({ name: "revokable", approve: true });
+    // Its own worker with a tiny inactivity limit, so only the HANG prompt runs under it (a cold
+    // OpenCode's first answer can be silent for longer than that on a loaded machine).
+    const hanger = await world.addWorker({ name: "hanger", approve: true });
     const cfg = configPath();
     const tokenFile = join(dirname(cfg), "revokable.token");
     writeFileSync(tokenFile, revokable.token + "\n", { mode: 0o600 });
@@ -71,12 +74,12 @@ describe("orchestrate supervision", () => {
           working_directory: world.project(),
           convex_url: world.backend.url,
           heartbeat_interval: 2,
-          turn_inactivity_timeout: 3,
         },
+        { name: "hanger", token: hanger.token, working_directory: world.project(), convex_url: world.backend.url, turn_inactivity_timeout: 3 },
         { name: "revokable", token_file: "revokable.token", working_directory: world.project(), convex_url: world.backend.url },
       ],
     });
-    const tokens = [flaky.token, steady.token, revokable.token];
+    const tokens = [flaky.token, steady.token, revokable.token, hanger.token];
     const orch = await startOrchestrate({ target: "binary", config: cfg, env: world.env });
     await orch.waitForStatus((s) => s.workers.find((w) => w.name === "steady")?.state === "ready", "steady ready");
 
@@ -129,7 +132,8 @@ describe("orchestrate supervision", () => {
     expect(steadyNow.opencodePid).toBe(pidBefore);
 
     // ---- a turn with no agent events is aborted, and says why ------------------------------
-    const hung = await world.admin.send(session.sessionId, "HANG");
+    const hangerSession = await world.admin.createSession(hanger.workerId);
+    const hung = await world.admin.send(hangerSession.sessionId, "HANG");
     const hungEnd = await world.waitForMessage(hung.messageId);
     expect(hungEnd.status).toBe("failed");
     expect(hungEnd.reason).toContain("no agent activity for 3 s");
@@ -141,7 +145,7 @@ describe("orchestrate supervision", () => {
       "revokable needs_reauth",
     );
     expect(reauth.workers.find((w) => w.name === "revokable")!.lastError).toContain("revoked");
-    expect(orch.logs().find((l) => l.worker === "revokable" && /needs_reauth/.test(l.msg))?.reason).toContain("admin add-worker");
+    expect(orch.logs().find((l) => l.worker === "revokable" && /^state \S+ → needs_reauth$/.test(l.msg))?.reason).toContain("admin add-worker");
     await sleep(3_000); // longer than a first restart delay
     const stillWaiting = (await orch.worker("revokable"))!;
     expect([stillWaiting.state, stillWaiting.restarts, stillWaiting.nextRestartAt]).toEqual(["needs_reauth", 0, null]);
@@ -154,7 +158,7 @@ describe("orchestrate supervision", () => {
     orch.proc.kill("SIGHUP");
     const reloaded = await orch.waitForStatus((s) => (s.lastReload?.changed ?? []).includes("revokable"), "reload with the new token");
     expect(reloaded.lastReload).toMatchObject({ ok: true, added: [], removed: [], changed: ["revokable"] });
-    expect(reloaded.lastReload!.unchanged.sort()).toEqual(["flaky", "steady"]);
+    expect(reloaded.lastReload!.unchanged.sort()).toEqual(["flaky", "hanger", "steady"]);
     const back = await orch.waitForStatus((s) => s.workers.find((w) => w.name === "revokable")?.state === "ready", "revokable ready again");
     expect(back.workers.find((w) => w.name === "revokable")!.workerId).toBe(replacement.workerId);
 
@@ -168,9 +172,10 @@ describe("orchestrate supervision", () => {
     const m2 = parsePrometheus((await orch.get("/metrics")).body);
     expect(metric(m2, "opencode_orchestrator_worker_restarts_total", { worker: "flaky" })).toBe(flakyDoc.restarts);
     expect(metric(m2, "opencode_orchestrator_turns_total", { worker: "steady", outcome: "completed" })).toBe(2);
-    expect(metric(m2, "opencode_orchestrator_turns_total", { worker: "steady", outcome: "failed" })).toBe(1);
+    expect(metric(m2, "opencode_orchestrator_turns_total", { worker: "steady", outcome: "failed" })).toBe(0);
+    expect(metric(m2, "opencode_orchestrator_turns_total", { worker: "hanger", outcome: "failed" })).toBe(1);
     expect(metric(m2, "opencode_orchestrator_config_reloads_total", { result: "ok" })).toBe(1);
-    expect(metric(m2, "opencode_orchestrator_workers", { state: "ready" })).toBe(3);
+    expect(metric(m2, "opencode_orchestrator_workers", { state: "ready" })).toBe(4);
 
     for (const path of ["/status", "/healthz", "/metrics"]) assertNoSecrets(path, (await orch.get(path)).body, tokens);
     orch.proc.kill("SIGTERM");
