@@ -16,6 +16,7 @@ import { registerSecret } from "../util/redact.ts";
 import { AGENT_MARKER_VAR, agentEnv } from "./env.ts";
 import { openEventStream, type AgentEvent } from "./events.ts";
 import { removeAgentRecord, writeAgentRecord } from "./leftovers.ts";
+import { sandboxSpawn, type SandboxRequest } from "./sandbox/index.ts";
 import { runTurn, type TurnContext, type TurnHandle, type TurnRequest, type TurnResult } from "./turn.ts";
 
 export type StartAgentOptions = {
@@ -30,6 +31,8 @@ export type StartAgentOptions = {
   env?: NodeJS.ProcessEnv;
   /** Reconnect the event stream after this much silence (default 30 s; OpenCode's heartbeat is ~10 s). */
   eventStaleAfterMs?: number;
+  /** What the agent must not see (src/agent/sandbox); absent = no sandbox. */
+  sandbox?: SandboxRequest;
 };
 
 export type AgentExit = { code: number | null; signal: string | null };
@@ -88,9 +91,16 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
   const marker = randomBytes(12).toString("hex");
   const startedAt = Date.now();
 
-  const child: ChildProcess = spawn(command, ["serve", "--hostname", "127.0.0.1", "--port", "0"], {
+  // Sandbox: the same command, wrapped in bwrap / sandbox-exec (throws SandboxUnavailable for "on" without one).
+  const boxed = sandboxSpawn(
+    { command, args: ["serve", "--hostname", "127.0.0.1", "--port", "0"], env: agentEnv(opts.env ?? process.env, { marker, password }) },
+    directory,
+    opts.sandbox,
+  );
+  log.debug("OpenCode sandbox", { state: boxed.state, ...(boxed.warning ? { warning: boxed.warning } : {}) });
+  const child: ChildProcess = spawn(boxed.spec.command, boxed.spec.args, {
     cwd: directory,
-    env: agentEnv(opts.env ?? process.env, { marker, password }),
+    env: boxed.spec.env,
     detached: true, // own process group: stop() reaches the tools it spawned too
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -8,6 +8,7 @@ import type { Prompter } from "../cli/ui/prompts.ts";
 import { ConfigError, type ConfigIssue } from "../util/errors.ts";
 import { writeSecureFile } from "../util/secure-file.ts";
 import { ENV_NAMES, readConfigEnv } from "./env.ts";
+import { isSandboxMode, SANDBOX_MODES, sandboxSettingsOf, type SandboxMode } from "../agent/sandbox/settings.ts";
 import { parseEnvText, updateEnvText } from "./env-file.ts";
 import { checkDirectory, privateFileWarning, shellQuote } from "./file-checks.ts";
 import { resolvePath } from "./paths.ts";
@@ -132,6 +133,11 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
       });
     }
   }
+  const sandboxFound = pick(env.workerSandbox, ENV_NAMES.workerSandbox);
+  const sandboxMode = sandboxFound?.value.trim().toLowerCase();
+  if (sandboxFound && !isSandboxMode(sandboxMode!)) {
+    late.push({ file: where(sandboxFound), path: ENV_NAMES.workerSandbox, message: `must be one of ${SANDBOX_MODES.join(", ")}`, fix: "Use auto (the default), on or off." });
+  }
   if (late.length > 0) throw new ConfigError("dev mode cannot use its settings", { issues: late });
 
   return {
@@ -148,6 +154,7 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
         turnInactivityTimeoutMs: DEFAULTS.turnInactivityTimeoutMs,
         heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
         origin: ".env",
+        sandbox: sandboxSettingsOf({ sandbox: sandboxMode as SandboxMode | undefined }, (p) => resolvePath(p, cwd, env.home)),
       },
     ],
     shutdownTimeoutMs: DEFAULTS.devShutdownTimeoutMs,

@@ -11,6 +11,7 @@ export const ENV_NAMES = {
   convexUrl: "CONVEX_URL",
   workerName: "WORKER_NAME",
   opencodePath: "OPENCODE_PATH",
+  workerSandbox: "WORKER_SANDBOX",
   adminKey: "CONVEX_ADMIN_KEY",
   deployKey: "CONVEX_DEPLOY_KEY",
   logLevel: "OPENCODE_ORCHESTRATOR_LOG_LEVEL",
@@ -35,6 +36,8 @@ export type ConfigEnv = {
   workerName: string | undefined;
   /** Dev mode: the opencode executable (workers.json uses `opencode_path`). */
   opencodePath: string | undefined;
+  /** Dev mode: the agent's sandbox, auto|on|off (workers.json uses `sandbox`). */
+  workerSandbox: string | undefined;
   /** Person-side commands: CONVEX_ADMIN_KEY, else CONVEX_DEPLOY_KEY (as `npx convex run` accepts). */
   adminKey: string | undefined;
   deployKey: string | undefined;
@@ -68,6 +71,7 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     convexUrl: value(env, ENV_NAMES.convexUrl),
     workerName: value(env, ENV_NAMES.workerName),
     opencodePath: value(env, ENV_NAMES.opencodePath),
+    workerSandbox: value(env, ENV_NAMES.workerSandbox),
     adminKey: value(env, ENV_NAMES.adminKey)?.trim(),
     deployKey: value(env, ENV_NAMES.deployKey)?.trim(),
     logLevel: value(env, ENV_NAMES.logLevel),

@@ -3,6 +3,7 @@
 // exist, token files) live in workers-file.ts; this file checks only the shape and values.
 import { z } from "zod";
 import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
+import { SANDBOX_MODES } from "../agent/sandbox/settings.ts";
 
 /** Attach a rule from rules.ts as a zod check, carrying its fix in the issue's params. */
 function rule(check: (v: string) => { ok: true } | { ok: false; message: string; fix: string }) {
@@ -55,6 +56,13 @@ export const workerEntrySchema = z
     agent_idle_timeout: seconds("Seconds without a turn after which the idle OpenCode server is stopped (started again on demand). Default 600.", 7 * 24 * 3600).optional(),
     turn_inactivity_timeout: seconds("Seconds a turn may go without any agent event before it is aborted. Default 300.", 24 * 3600).optional(),
     heartbeat_interval: seconds("Seconds between heartbeats to Convex. Default 15; at most 20 because a running answer's lease is 60 s and the backend marks a worker offline after 45 s of silence.", 20).optional(),
+    sandbox: z
+      .enum(SANDBOX_MODES)
+      .optional()
+      .describe('Run OpenCode in a sandbox that hides our config, tokens, data and the other workers\' folders: "auto" (default: on where the machine supports it, else off with a warning), "on" (refuse to start without it), "off".'),
+    sandbox_network: z.boolean().optional().describe("Let the sandboxed agent use the network (the model provider needs it). Default true; false is not supported yet."),
+    sandbox_hide: z.array(z.string().min(1)).optional().describe("More files or folders the sandboxed agent must not see (e.g. ~/.ssh, ~/.aws). Relative to this file's folder; ~ is the home folder."),
+    sandbox_writable: z.array(z.string().min(1)).optional().describe("More folders the sandboxed agent may write (e.g. a shared build cache). Relative to this file's folder; ~ is the home folder."),
   })
   .describe("One worker: one token, one project folder, one Convex deployment.");
 

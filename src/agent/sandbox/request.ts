@@ -1,0 +1,44 @@
+// From the validated config to what one worker's sandbox must hide, and a summary of it for
+// `status` and `validate`.
+import type { OrchestratorConfig, WorkerConfig } from "../../config/types.ts";
+import { detectSandbox } from "./detect.ts";
+import { buildPlan, orchestratorDirs, type SandboxRequest } from "./plan.ts";
+import { SANDBOX_DEFAULTS, type SandboxSettings } from "./settings.ts";
+import { NETWORK_OFF_UNSUPPORTED } from "./wrap.ts";
+
+/** Everything of ours a worker's agent must not see; read at each start, so a reload's new workers count. */
+export function sandboxRequest(worker: WorkerConfig, config: Pick<OrchestratorConfig, "source" | "workers">, env: NodeJS.ProcessEnv = process.env): SandboxRequest {
+  const secrets = [
+    ...orchestratorDirs(env),
+    config.source.kind === "file" ? config.source.path : config.source.envFile,
+    ...config.workers.flatMap((w) => (w.tokenFile ? [w.tokenFile] : [])),
+    ...config.workers.filter((w) => w !== worker && w.workingDirectory !== worker.workingDirectory).map((w) => w.workingDirectory),
+  ];
+  return { worker: worker.name, settings: settingsOf(worker), secrets };
+}
+
+const settingsOf = (w: WorkerConfig): SandboxSettings => w.sandbox ?? SANDBOX_DEFAULTS;
+
+export type SandboxSummary = {
+  mode: SandboxSettings["mode"];
+  /** on: the agent runs sandboxed; off: by choice; exposed: auto without support; refused: the worker cannot start its agent. */
+  state: "on" | "off" | "exposed" | "refused";
+  /** bwrap or sandbox-exec when on. */
+  kind?: string;
+  /** Why not on, with the fix. */
+  reason?: string;
+  network: boolean;
+  hidden: string[];
+  writable: string[];
+};
+
+export function sandboxSummary(worker: WorkerConfig, config: Pick<OrchestratorConfig, "source" | "workers">, env: NodeJS.ProcessEnv = process.env): SandboxSummary {
+  const { mode, network } = settingsOf(worker);
+  const base = { mode, network, hidden: [] as string[], writable: [] as string[] };
+  if (mode === "off") return { ...base, state: "off" };
+  if (!network) return { ...base, state: "refused", reason: NETWORK_OFF_UNSUPPORTED };
+  const support = detectSandbox(env);
+  if (!support.ok) return { ...base, state: mode === "on" ? "refused" : "exposed", reason: `${support.reason}. ${support.fix}` };
+  const plan = buildPlan(worker.workingDirectory, sandboxRequest(worker, config, env), env);
+  return { ...base, state: "on", kind: support.kind, hidden: plan.hidden.map((h) => h.path), writable: [...plan.writable, `${plan.tmp} (private)`] };
+}
