@@ -9,6 +9,7 @@ import type { StatusDoc } from "../manager/status.ts";
 import { stdoutColors } from "../util/colors.ts";
 import { EXIT, RuntimeFailure } from "../util/errors.ts";
 import type { CommandContext } from "./command.ts";
+import { formatSandboxStatus } from "../agent/sandbox/request.ts";
 import { formatAge, renderTable } from "./table.ts";
 
 /**
@@ -94,11 +95,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     `${w.turns.completed}/${w.turns.failed}/${w.turns.cancelled}/${w.turns.interrupted}`,
     w.nextRestartAt === null ? String(w.restarts) : `${w.restarts} (next in ${formatAge(Math.max(0, Date.parse(w.nextRestartAt) - now))})`,
     w.opencodePid === null ? "-" : String(w.opencodePid),
+    formatSandboxStatus(w.sandbox),
     detail(w),
   ]);
   ctx.stdout(
     renderTable(
-      ["WORKER", "STATE", "FOR", "BACKEND", "HEARTBEAT", "RUNNING", "QUEUED", "DONE/FAIL/CANC/INT", "RESTARTS", "OPENCODE", "DETAIL"],
+      ["WORKER", "STATE", "FOR", "BACKEND", "HEARTBEAT", "RUNNING", "QUEUED", "DONE/FAIL/CANC/INT", "RESTARTS", "OPENCODE", "SANDBOX", "DETAIL"],
       rows,
       { headerStyle: c.bold },
     ),

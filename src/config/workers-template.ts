@@ -2,6 +2,7 @@
 // purpose, does not validate until edited: the token is an obvious placeholder and the
 // folder does not exist, so `orchestrate` can never start with made-up values.
 import { DEFAULTS } from "./types.ts";
+import { SANDBOX_DEFAULTS } from "../agent/sandbox/settings.ts";
 
 export const TOKEN_PLACEHOLDER = "PASTE-YOUR-WORKER-TOKEN-HERE";
 
@@ -39,6 +40,10 @@ export function workersTemplate(): string {
       // "agent_idle_timeout": ${DEFAULTS.agentIdleTimeoutMs / 1000},        // seconds before an idle OpenCode server is stopped
       // "turn_inactivity_timeout": ${DEFAULTS.turnInactivityTimeoutMs / 1000},   // seconds a turn may go silent before it is aborted
       // "heartbeat_interval": ${DEFAULTS.heartbeatIntervalMs / 1000},         // seconds between heartbeats (at most 20)
+      // "sandbox": "${SANDBOX_DEFAULTS.mode}",              // agent sandbox: auto | on | off (docs/security.md)
+      // "sandbox_network": ${SANDBOX_DEFAULTS.network},        // the sandboxed agent keeps the network (false: not supported yet)
+      // "sandbox_hide": ["~/.ssh", "~/.aws"],  // more paths the agent must not see
+      // "sandbox_writable": [],            // more folders the agent may write
     },
     // Add more workers here: one entry per project folder, each with its own token.
   ],

@@ -6,5 +6,5 @@ export { buildPlan, type SandboxPlan, type SandboxRequest } from "./plan.ts";
 export { bwrapArgs } from "./bwrap.ts";
 export { seatbeltProfile } from "./seatbelt.ts";
 export { sandboxSpawn, resolveSandbox, type Sandboxed, type SpawnSpec } from "./wrap.ts";
-export { sandboxRequest, sandboxSummary, type SandboxSummary } from "./request.ts";
+export { sandboxRequest, sandboxSummary, sandboxStatus, formatSandboxStatus, describeSandbox, type SandboxSummary, type SandboxStatus } from "./request.ts";
 export { checkSandboxes } from "./check.ts";

@@ -42,3 +42,29 @@ export function sandboxSummary(worker: WorkerConfig, config: Pick<OrchestratorCo
   const plan = buildPlan(worker.workingDirectory, sandboxRequest(worker, config, env), env);
   return { ...base, state: "on", kind: support.kind, hidden: plan.hidden.map((h) => h.path), writable: [...plan.writable, `${plan.tmp} (private)`] };
 }
+
+/** The short form `status` and /status show: mode, state, and the tool in use. */
+export type SandboxStatus = { mode: SandboxSettings["mode"]; state: SandboxSummary["state"]; kind?: string };
+
+export function sandboxStatus(name: string, config: Pick<OrchestratorConfig, "source" | "workers">): SandboxStatus | null {
+  const w = config.workers.find((x) => x.name === name);
+  if (!w) return null;
+  const s = sandboxSummary(w, config);
+  return { mode: s.mode, state: s.state, ...(s.kind ? { kind: s.kind } : {}) };
+}
+
+export function formatSandboxStatus(s: SandboxStatus | null | undefined): string {
+  if (!s) return "-";
+  return s.kind ? `${s.state} (${s.kind})` : s.state;
+}
+
+/** `validate`'s text: what a worker's sandbox would hide and expose. */
+export function describeSandbox(name: string, s: SandboxSummary): string[] {
+  const head = `${name}: sandbox ${s.mode} → ${formatSandboxStatus(s)}${s.network ? "" : ", network off"}`;
+  if (s.state !== "on") return [head + (s.reason ? ` — ${s.reason}` : "")];
+  return [
+    `${head}; network ${s.network ? "kept (the model provider needs it)" : "cut"}; everything else read-only`,
+    ...s.hidden.map((p) => `  hidden:   ${p}`),
+    ...s.writable.map((p) => `  writable: ${p}`),
+  ];
+}
