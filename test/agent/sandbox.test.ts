@@ -2,26 +2,30 @@
 // what the agent's shell can and cannot reach, and that stopping it leaves nothing behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { detectSandbox, SandboxUnavailable } from "../../src/agent/sandbox/index.ts";
 import { AGENT_MARKER_VAR, agentsDir, reapLeftoverAgents } from "../../src/agent/index.ts";
 import { harness, turn, type Harness } from "./helpers.ts";
 import { secretWorld, type SecretWorld } from "../support/sandbox-world.ts";
-import { OPENCODE_BIN_DIR } from "../support/opencode-env.ts";
+import { OPENCODE_BIN_DIR, opencodeTestEnv } from "../support/opencode-env.ts";
 
 const hasBwrap = detectSandbox().ok;
 let h: Harness;
 let world: SecretWorld;
 let bystander: ChildProcess;
 let env: NodeJS.ProcessEnv;
+let outside: string;
 
 beforeAll(async () => {
   h = await harness();
-  world = secretWorld(h.env);
+  // Outside /tmp, so that each secret is hidden by its own mount and not just by the private /tmp.
+  outside = mkdtempSync("/var/tmp/oco-sandbox-test-");
+  const base = { ...h.env, ...opencodeTestEnv(h.stub.url, { root: join(outside, "home") }) };
+  world = secretWorld(base, outside);
   // The owner allows it all, as an unattended agent is configured: only the sandbox stands in the way.
-  const config = JSON.parse(h.env.OPENCODE_CONFIG_CONTENT!);
-  env = { ...h.env, OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...config, permission: { external_directory: "allow", bash: "allow", read: "allow", edit: "allow" } }) };
+  const config = JSON.parse(base.OPENCODE_CONFIG_CONTENT!);
+  env = { ...base, OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...config, permission: { external_directory: "allow", bash: "allow", read: "allow", edit: "allow" } }) };
   // Stands for any other process of the user, e.g. an orchestrator started with the admin key exported.
   bystander = spawn("sleep", ["300"], { env: { ...process.env, CONVEX_ADMIN_KEY: "secret_BYSTANDERENV" }, stdio: "ignore" });
 });
@@ -29,6 +33,8 @@ beforeAll(async () => {
 afterAll(async () => {
   bystander.kill("SIGKILL");
   await h.close();
+  rmSync(outside, { recursive: true, force: true });
+  rmSync(join("/tmp", tmpProbe), { force: true }); // written by the unsandboxed run
 });
 
 /** Processes carrying this server's marker (its whole tree, wherever it moved). */
@@ -63,6 +69,8 @@ async function shell(agent: Awaited<ReturnType<Harness["start"]>>, command: stri
   return { output: JSON.stringify(toolMsg?.content ?? ""), outcome: r.outcome };
 }
 
+const tmpProbe = `oco-sandbox-tmp-probe-${process.pid}`;
+
 function probeCommand(): string {
   const f = world.files;
   const reads = [f.workersJson, f.tokenFile, f.envFile, f.adminKey, f.otherNotes, `/proc/${process.pid}/environ`, `/proc/${bystander.pid}/environ`, `/proc/${process.pid}/cmdline`];
@@ -70,7 +78,7 @@ function probeCommand(): string {
     ...reads.map((p) => `(cat '${p}' 2>/dev/null | tr '\\0' ' ' | grep -q . && echo 'READ ${p}' && cat '${p}' | tr '\\0' ' ') || echo 'DENIED ${p}'`),
     "echo mine > own.txt && cat own.txt && echo OWN_OK",
     "git status --short >/dev/null && echo GIT_OK",
-    'echo t > "${TMPDIR:-/tmp}/probe" && echo TMP_OK',
+    `echo t > "\${TMPDIR:-/tmp}/${tmpProbe}" && echo TMP_OK`,
   ].join("; ");
 }
 
@@ -87,7 +95,7 @@ describe.skipIf(!hasBwrap)("sandboxed OpenCode (bubblewrap)", () => {
     expect(output).toContain("TMP_OK");
     expect(readFileSync(join(world.directory, "own.txt"), "utf8")).toBe("mine\n");
     // Its private /tmp is not the host's.
-    expect(existsSync("/tmp/probe") && readFileSync("/tmp/probe", "utf8") === "t\n").toBe(false);
+    expect(existsSync(join("/tmp", tmpProbe))).toBe(false);
     await agent.stop();
   }, 120_000);
 

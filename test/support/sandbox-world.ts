@@ -21,9 +21,12 @@ export type SecretWorld = {
 
 const token = (w: string, s: string) => `machine_m1:worker_${w}:secret_${s}`;
 
-/** `env` must carry the XDG folders the agent will use (the orchestrator's folders are derived from them). */
-export function secretWorld(env: NodeJS.ProcessEnv): SecretWorld {
-  const root = tempDir("sandbox-world-");
+/**
+ * `env` must carry the XDG folders the agent will use (the orchestrator's folders are derived
+ * from them). `root` defaults to this run's temp folder, which is under /tmp — hidden wholesale
+ * by the sandbox's private /tmp; pass a root elsewhere to exercise the hiding of each path.
+ */
+export function secretWorld(env: NodeJS.ProcessEnv, root = tempDir("sandbox-world-")): SecretWorld {
   const directory = join(root, "project");
   const otherDirectory = join(root, "other-project");
   mkdirSync(join(directory, "src"), { recursive: true });
