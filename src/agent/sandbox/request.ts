@@ -2,7 +2,8 @@
 // `status` and `validate`.
 import type { OrchestratorConfig, WorkerConfig } from "../../config/types.ts";
 import { detectSandbox } from "./detect.ts";
-import { buildPlan, orchestratorDirs, type SandboxRequest } from "./plan.ts";
+import { resolve } from "node:path";
+import { buildPlan, opencodeDirs, orchestratorDirs, type SandboxRequest } from "./plan.ts";
 import { SANDBOX_DEFAULTS, type SandboxSettings } from "./settings.ts";
 import { NETWORK_OFF_UNSUPPORTED } from "./wrap.ts";
 
@@ -30,6 +31,8 @@ export type SandboxSummary = {
   network: boolean;
   hidden: string[];
   writable: string[];
+  /** Paths to hide that do not exist now (nothing to hide yet; hidden if present at the agent's next start). */
+  absent?: string[];
 };
 
 export function sandboxSummary(worker: WorkerConfig, config: Pick<OrchestratorConfig, "source" | "workers">, env: NodeJS.ProcessEnv = process.env): SandboxSummary {
@@ -39,8 +42,13 @@ export function sandboxSummary(worker: WorkerConfig, config: Pick<OrchestratorCo
   if (!network) return { ...base, state: "refused", reason: NETWORK_OFF_UNSUPPORTED };
   const support = detectSandbox(env);
   if (!support.ok) return { ...base, state: mode === "on" ? "refused" : "exposed", reason: `${support.reason}. ${support.fix}` };
-  const plan = buildPlan(worker.workingDirectory, sandboxRequest(worker, config, env), env);
-  return { ...base, state: "on", kind: support.kind, hidden: plan.hidden.map((h) => h.path), writable: [...plan.writable, `${plan.tmp} (private)`] };
+  const request = sandboxRequest(worker, config, env);
+  const plan = buildPlan(worker.workingDirectory, request, env);
+  // The agent's start creates our folders and OpenCode's, so they count even before they exist.
+  const hidden = [...new Set([...orchestratorDirs(env), ...plan.hidden.map((h) => h.path)])];
+  const writable = [...new Set([...plan.writable, ...opencodeDirs(env)])];
+  const absent = [...request.secrets, ...request.settings.hide].map((p) => resolve(p)).filter((p) => !hidden.includes(p) && p !== plan.directory);
+  return { ...base, state: "on", kind: support.kind, hidden, writable: [...writable, `${plan.tmp} (private)`], absent: [...new Set(absent)] };
 }
 
 /** The short form `status` and /status show: mode, state, and the tool in use. */
@@ -66,5 +74,6 @@ export function describeSandbox(name: string, s: SandboxSummary): string[] {
     `${head}; network ${s.network ? "kept (the model provider needs it)" : "cut"}; everything else read-only`,
     ...s.hidden.map((p) => `  hidden:   ${p}`),
     ...s.writable.map((p) => `  writable: ${p}`),
+    ...(s.absent ?? []).map((p) => `  hidden when present: ${p}`),
   ];
 }
