@@ -164,5 +164,6 @@ describe("sandbox unavailable", () => {
     const err = await h.start({ directory: world.directory, env, sandbox: await world.request({ network: false }) }).catch((e) => e);
     expect(err).toBeInstanceOf(SandboxUnavailable);
     expect(err.message).toContain("sandbox_network");
+    expect(err.message).not.toContain('sandbox is "on"');
   });
 });

@@ -5,8 +5,10 @@ import { EXIT, OrchestratorError } from "../../util/errors.ts";
 export class SandboxUnavailable extends OrchestratorError {
   readonly worker: string;
   readonly reason: string;
-  constructor(worker: string, reason: string, fix: string) {
-    super(`worker ${worker}: sandbox is "on" but ${reason}; OpenCode was not started`, { exitCode: EXIT.config, hint: fix });
+  /** "missing": on without a usable sandbox; "unsupported": a setting this version cannot honour. */
+  constructor(worker: string, reason: string, fix: string, kind: "missing" | "unsupported" = "missing") {
+    const what = kind === "missing" ? `sandbox is "on" but ${reason}` : reason;
+    super(`worker ${worker}: ${what}; OpenCode was not started`, { exitCode: EXIT.config, hint: fix });
     this.worker = worker;
     this.reason = reason;
   }

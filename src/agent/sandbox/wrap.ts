@@ -31,7 +31,7 @@ export function exposedWarning(worker: string, support: Extract<SandboxSupport, 
 export function resolveSandbox(request: SandboxRequest, env: NodeJS.ProcessEnv): { use: SandboxSupport & { ok: true } } | { use: null; warning?: string } {
   const { mode, network } = request.settings;
   if (mode === "off") return { use: null };
-  if (!network) throw new SandboxUnavailable(request.worker, NETWORK_OFF_UNSUPPORTED, NETWORK_OFF_FIX);
+  if (!network) throw new SandboxUnavailable(request.worker, NETWORK_OFF_UNSUPPORTED, NETWORK_OFF_FIX, "unsupported");
   const support = detectSandbox(env);
   if (support.ok) return { use: support };
   if (mode === "on") throw new SandboxUnavailable(request.worker, support.reason, support.fix);
