@@ -19,6 +19,7 @@ import { removeAgentRecord, writeAgentRecord } from "./leftovers.ts";
 import { describeExit, NotServing, waitUntilServing, type AgentExit } from "./readiness.ts";
 import { isAgentRequest, refuseRequest } from "./requests.ts";
 import { createEventRouter } from "./routing.ts";
+import type { SandboxRequest } from "./sandbox/index.ts";
 import { spawnServer } from "./spawn.ts";
 import { runPrompt, type TurnContext, type TurnHandle, type TurnRequest, type TurnResult } from "./turn.ts";
 
@@ -38,6 +39,8 @@ export type StartAgentOptions = {
   env?: NodeJS.ProcessEnv;
   /** Reconnect the event stream after this much silence (default 30 s; OpenCode's heartbeat is ~10 s). */
   eventStaleAfterMs?: number;
+  /** What the agent must not see (src/agent/sandbox); absent = no sandbox. */
+  sandbox?: SandboxRequest;
 };
 
 export type AgentServer = {
@@ -94,7 +97,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
 
   let spawned;
   try {
-    spawned = await spawnServer({ command, opencodePath: opts.opencodePath, directory, env: opts.env ?? process.env, marker, password, log });
+    spawned = await spawnServer({ command, opencodePath: opts.opencodePath, directory, env: opts.env ?? process.env, marker, password, log, sandbox: opts.sandbox });
   } catch (e) {
     forgetSecrets();
     throw e;

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { agentEnv } from "./env.ts";
+import { sandboxSpawn, type SandboxRequest } from "./sandbox/index.ts";
 
 export const INSTALL_HINT = "Install OpenCode with `npm i -g opencode-ai` (see https://opencode.ai), or point to the opencode executable with `opencode_path` in workers.json (OPENCODE_PATH for dev).";
 
@@ -33,11 +34,20 @@ export async function spawnServer(o: {
   marker: string;
   password: string;
   log: Logger;
+  /** What the agent must not see; absent = no sandbox. */
+  sandbox?: SandboxRequest;
 }): Promise<SpawnedServer> {
-  const child = spawn(o.command, ["serve", "--hostname", "127.0.0.1", "--port", "0"], {
+  // The same command, wrapped in bwrap / sandbox-exec (throws SandboxUnavailable for "on" without one).
+  const boxed = sandboxSpawn(
+    { command: o.command, args: ["serve", "--hostname", "127.0.0.1", "--port", "0"], env: agentEnv(o.env, { marker: o.marker, password: o.password }) },
+    o.directory,
+    o.sandbox,
+  );
+  o.log.debug("OpenCode sandbox", { state: boxed.state, ...(boxed.warning ? { warning: boxed.warning } : {}) });
+  const child = spawn(boxed.spec.command, boxed.spec.args, {
     cwd: o.directory,
-    env: agentEnv(o.env, { marker: o.marker, password: o.password }),
-    detached: true, // own process group: stop() reaches the tools it spawned too
+    env: boxed.spec.env,
+    detached: true, // own process group: stop() reaches the tools it spawned too (bwrap leads it)
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {

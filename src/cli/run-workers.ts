@@ -12,11 +12,13 @@ export async function runWorkers(
   reloadConfig?: () => Promise<OrchestratorConfig>,
 ): Promise<number> {
   dropAdminKeys(ctx.log);
-  const [{ startAgent, reapLeftoverAgents }, { startStatusServer }] = await Promise.all([
+  const [{ startAgent, reapLeftoverAgents }, { startStatusServer }, { checkSandboxes }] = await Promise.all([
     import("../agent/index.ts"),
     import("../manager/status-server.ts"),
+    import("../agent/sandbox/index.ts"),
   ]);
   const config = withOpencodeFound(loaded, ctx.log);
+  checkSandboxes(config, ctx.log);
   for (const w of config.warnings) ctx.log.warn(`${w.file ? `${w.file}: ` : ""}${w.path}: ${w.message}${w.fix ? ` (${w.fix})` : ""}`);
   return runForeground({
     config,

@@ -7,6 +7,7 @@ import { stdoutColors } from "../util/colors.ts";
 import { EXIT, RuntimeFailure } from "../util/errors.ts";
 import { safeJson, safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
+import { formatSandboxStatus } from "../agent/sandbox/request.ts";
 import { formatAge, renderTable } from "./table.ts";
 
 /** Where to look, in the precedence orchestrate uses (config/status-address.ts). */
@@ -71,11 +72,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     `${w.turns.completed}/${w.turns.failed}/${w.turns.cancelled}/${w.turns.interrupted}`,
     w.nextRestartAt === null ? String(w.restarts) : `${w.restarts} (next in ${formatAge(Math.max(0, Date.parse(w.nextRestartAt) - now))})`,
     w.opencodePid === null ? "-" : safeLine(String(w.opencodePid)),
+    formatSandboxStatus(w.sandbox),
     safeLine(detail(w)),
   ]);
   ctx.stdout(
     renderTable(
-      ["WORKER", "STATE", "FOR", "BACKEND", "HEARTBEAT", "RUNNING", "QUEUED", "DONE/FAIL/CANC/INT", "RESTARTS", "OPENCODE", "DETAIL"],
+      ["WORKER", "STATE", "FOR", "BACKEND", "HEARTBEAT", "RUNNING", "QUEUED", "DONE/FAIL/CANC/INT", "RESTARTS", "OPENCODE", "SANDBOX", "DETAIL"],
       rows,
       { headerStyle: c.bold },
     ),

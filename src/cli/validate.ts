@@ -8,6 +8,7 @@ import { ConfigError, EXIT, type ConfigIssue } from "../util/errors.ts";
 import { redact } from "../util/redact.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { renderTable } from "./table.ts";
+import { describeSandbox, sandboxSummary } from "../agent/sandbox/request.ts";
 
 type JsonIssue = { path: string; message: string; fix?: string; file?: string };
 
@@ -39,6 +40,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           workerId: w.token.workerId,
           workingDirectory: w.workingDirectory,
           convexUrl: w.convexUrl,
+          sandbox: sandboxSummary(w, config),
         })),
         errors: [],
         warnings: config.warnings.map((i) => toJson(i, path)),
@@ -48,6 +50,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
 
   ctx.stdout(table(config));
+  ctx.stdout(config.workers.flatMap((w) => describeSandbox(w.name, sandboxSummary(w, config))).join("\n"));
   const c = stderrColors();
   for (const w of config.warnings) {
     const where = [w.file && w.file !== path ? w.file : "", w.path].filter(Boolean).join(": ");

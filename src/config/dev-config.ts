@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { ConfigError, type ConfigIssue } from "../util/errors.ts";
 import { writeSecureFile } from "../util/secure-file.ts";
 import { DEV_NUMBER_ENV, ENV_NAMES, readConfigEnv, type ConfigEnv, type DevNumberKey } from "./env.ts";
+import { isSandboxMode, SANDBOX_MODES, sandboxSettingsOf, type SandboxMode } from "./sandbox-settings.ts";
 import { parseEnvText, updateEnvText } from "./env-file.ts";
 import { checkDirectory, privateFileWarning, shellQuote } from "./file-checks.ts";
 import { resolvePath } from "./paths.ts";
@@ -129,6 +130,7 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
         turnInactivityTimeoutMs: ms("turn_inactivity_timeout", DEFAULTS.turnInactivityTimeoutMs),
         heartbeatIntervalMs: ms("heartbeat_interval", DEFAULTS.heartbeatIntervalMs),
         origin: ".env",
+        sandbox: sandboxSettingsOf({ sandbox: optional.sandbox }, (p) => resolvePath(p, cwd, env.home)),
       },
     ],
     shutdownTimeoutMs: ms("shutdown_timeout", DEFAULTS.devShutdownTimeoutMs),
@@ -145,10 +147,11 @@ type OptionalSettings = {
   statusAddress: string | null;
   opencodePath: string | null;
   numbers: Partial<Record<DevNumberKey, number>>;
+  sandbox?: SandboxMode;
   issues: ConfigIssue[];
 };
 
-/** WORKER_NAME, the status address, OPENCODE_PATH and the numbers: none is required. */
+/** WORKER_NAME, the status address, OPENCODE_PATH, the numbers and WORKER_SANDBOX: none is required. */
 function readOptionalSettings(pick: Pick, where: (f: Found) => string, cwd: string, env: ConfigEnv): OptionalSettings {
   const out: OptionalSettings = { statusAddress: null, opencodePath: null, numbers: {}, issues: [] };
   const nameFound = pick(env.workerName, ENV_NAMES.workerName);
@@ -190,6 +193,12 @@ function readOptionalSettings(pick: Pick, where: (f: Found) => string, cwd: stri
     const r = checkNumberText(key, found.value);
     if (r.ok) out.numbers[key] = r.value;
     else out.issues.push({ file: where(found), path: DEV_NUMBER_ENV[key], message: r.message, fix: r.fix });
+  }
+  const sandboxFound = pick(env.workerSandbox, ENV_NAMES.workerSandbox);
+  if (sandboxFound) {
+    const mode = sandboxFound.value.trim().toLowerCase();
+    if (isSandboxMode(mode)) out.sandbox = mode;
+    else out.issues.push({ file: where(sandboxFound), path: ENV_NAMES.workerSandbox, message: `must be one of ${SANDBOX_MODES.join(", ")}`, fix: "Use auto (the default), on or off." });
   }
   return out;
 }

@@ -11,6 +11,7 @@ export const ENV_NAMES = {
   convexUrl: "CONVEX_URL",
   workerName: "WORKER_NAME",
   opencodePath: "OPENCODE_PATH",
+  workerSandbox: "WORKER_SANDBOX",
   adminKey: "CONVEX_ADMIN_KEY",
   deployKey: "CONVEX_DEPLOY_KEY",
   logLevel: "OPENCODE_ORCHESTRATOR_LOG_LEVEL",
@@ -48,6 +49,8 @@ export type ConfigEnv = {
   opencodePath: string | undefined;
   /** Dev mode's numbers as written (checked against the schema's bounds in dev-config.ts). */
   devNumbers: Partial<Record<DevNumberKey, string>>;
+  /** Dev mode: the agent's sandbox, auto|on|off (workers.json uses `sandbox`). */
+  workerSandbox: string | undefined;
   /** Person-side commands: CONVEX_ADMIN_KEY, else CONVEX_DEPLOY_KEY (as `npx convex run` accepts). */
   adminKey: string | undefined;
   deployKey: string | undefined;
@@ -82,6 +85,7 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     workerName: value(env, ENV_NAMES.workerName),
     opencodePath: value(env, ENV_NAMES.opencodePath),
     devNumbers: Object.fromEntries(Object.entries(DEV_NUMBER_ENV).map(([k, name]) => [k, value(env, name)]).filter(([, v]) => v !== undefined)),
+    workerSandbox: value(env, ENV_NAMES.workerSandbox),
     adminKey: value(env, ENV_NAMES.adminKey)?.trim(),
     deployKey: value(env, ENV_NAMES.deployKey)?.trim(),
     logLevel: value(env, ENV_NAMES.logLevel),

@@ -2,6 +2,7 @@
 // it, so one manager runs either.
 import type { ConfigIssue } from "../util/errors.ts";
 import type { WorkerToken } from "./token.ts";
+import type { SandboxSettings } from "./sandbox-settings.ts";
 
 export type WorkerConfig = {
   /** Display name (default: the worker id). Unique within a config. */
@@ -21,6 +22,10 @@ export type WorkerConfig = {
   heartbeatIntervalMs: number;
   /** Where it came from, for messages: `workers[2]` or `.env`. */
   origin: string;
+  /** The agent's sandbox; absent = SANDBOX_DEFAULTS (src/config/sandbox-settings.ts). */
+  sandbox?: SandboxSettings;
+  /** token_file, resolved; hidden from every worker's agent. */
+  tokenFile?: string | null;
 };
 
 export type ConfigSource = { kind: "file"; path: string } | { kind: "env"; envFile: string };

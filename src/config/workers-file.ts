@@ -14,6 +14,7 @@ import { DEFAULTS, type OrchestratorConfig, type RejectedWorker, type WorkerConf
 import { workerEntrySchema, workersFileSchema, type WorkerEntry } from "./workers-schema.ts";
 import { checkDuplicates, checkEntry, isObject, type EntryResult } from "./workers-entries.ts";
 import { workersTemplate } from "./workers-template.ts";
+import { sandboxSettingsOf } from "./sandbox-settings.ts";
 
 export type LoadWorkersOptions = {
   /** Write a commented template when the file is missing (orchestrate: true; validate: false). */
@@ -232,6 +233,8 @@ function buildWorker(w: WorkerEntry, p: EntryResult, path: string, env: ConfigEn
     turnInactivityTimeoutMs: ms(w.turn_inactivity_timeout, DEFAULTS.turnInactivityTimeoutMs),
     heartbeatIntervalMs: ms(w.heartbeat_interval, DEFAULTS.heartbeatIntervalMs),
     origin: `workers[${p.index}]`,
+    sandbox: sandboxSettingsOf(w, (q) => resolveFromConfigFile(q, path, env.home)),
+    tokenFile: w.token_file === undefined ? null : resolveFromConfigFile(w.token_file, path, env.home),
   };
 }
 

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
 import { DEFAULTS } from "./types.ts";
+import { SANDBOX_MODES } from "./sandbox-settings.ts";
 
 /** Attach a rule from rules.ts as a zod check, carrying its fix in the issue's params. */
 function rule(check: (v: string) => { ok: true } | { ok: false; message: string; fix: string }) {
@@ -100,6 +101,13 @@ export const workerEntrySchema = z
       "heartbeat_interval",
       "Seconds between heartbeats to Convex; at most 20 because a running answer's lease is 60 s and the backend marks a worker offline after 45 s of silence.",
     ).optional(),
+    sandbox: z
+      .enum(SANDBOX_MODES)
+      .optional()
+      .describe('Run OpenCode in a sandbox that hides our config, tokens, data and the other workers\' folders: "auto" (default: on where the machine supports it, else off with a warning), "on" (refuse to start without it), "off".'),
+    sandbox_network: z.boolean().optional().describe("Let the sandboxed agent use the network (the model provider needs it). Default true; false is not supported yet."),
+    sandbox_hide: z.array(z.string().min(1)).optional().describe("More files or folders the sandboxed agent must not see (e.g. ~/.ssh, ~/.aws). Relative to this file's folder; ~ is the home folder."),
+    sandbox_writable: z.array(z.string().min(1)).optional().describe("More folders the sandboxed agent may write (e.g. a shared build cache). Relative to this file's folder; ~ is the home folder."),
   })
   .describe("One worker: one token, one project folder, one Convex deployment.");
 

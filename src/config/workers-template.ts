@@ -3,6 +3,7 @@
 // folder does not exist, so `orchestrate` can never start with made-up values.
 import { DEFAULTS } from "./types.ts";
 import { NUMBER_FIELDS as N } from "./workers-schema.ts";
+import { SANDBOX_DEFAULTS } from "./sandbox-settings.ts";
 
 export const TOKEN_PLACEHOLDER = "PASTE-YOUR-WORKER-TOKEN-HERE";
 
@@ -40,6 +41,10 @@ export function workersTemplate(): string {
       // "agent_idle_timeout": ${N.agent_idle_timeout.default},        // seconds (${N.agent_idle_timeout.min}-${N.agent_idle_timeout.max}) before an idle OpenCode server is stopped
       // "turn_inactivity_timeout": ${N.turn_inactivity_timeout.default},   // seconds (${N.turn_inactivity_timeout.min}-${N.turn_inactivity_timeout.max}) a turn may go silent before it is aborted
       // "heartbeat_interval": ${N.heartbeat_interval.default},         // seconds between heartbeats (${N.heartbeat_interval.min}-${N.heartbeat_interval.max})
+      // "sandbox": "${SANDBOX_DEFAULTS.mode}",              // agent sandbox: auto | on | off (docs/security.md)
+      // "sandbox_network": ${SANDBOX_DEFAULTS.network},        // the sandboxed agent keeps the network (false: not supported yet)
+      // "sandbox_hide": ["~/.ssh", "~/.aws"],  // more paths the agent must not see
+      // "sandbox_writable": [],            // more folders the agent may write
     },
     // Add more workers here: one entry per project folder, each with its own token.
   ],

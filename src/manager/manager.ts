@@ -4,6 +4,7 @@ import type { OrchestratorConfig, WorkerConfig } from "../config/types.ts";
 import type { BackoffPolicy } from "../util/backoff.ts";
 import type { Logger } from "../util/log.ts";
 import type { StartAgent } from "../worker/agent-types.ts";
+import { sandboxRequest } from "../agent/sandbox/request.ts";
 import { createSlot, workerKey, type Slot, type SlotSnapshot } from "./slot.ts";
 import type { RejectedWorker } from "../config/types.ts";
 import { emptyStats } from "./worker-stats.ts";
@@ -59,7 +60,9 @@ function sameWorker(a: WorkerConfig, b: WorkerConfig): boolean {
     a.opencodePath === b.opencodePath &&
     a.agentIdleTimeoutMs === b.agentIdleTimeoutMs &&
     a.turnInactivityTimeoutMs === b.turnInactivityTimeoutMs &&
-    a.heartbeatIntervalMs === b.heartbeatIntervalMs
+    a.heartbeatIntervalMs === b.heartbeatIntervalMs &&
+    JSON.stringify(a.sandbox) === JSON.stringify(b.sandbox) &&
+    a.tokenFile === b.tokenFile
   );
 }
 
@@ -79,7 +82,8 @@ export function createManager(opts: ManagerOptions) {
     createSlot(c, {
       log: opts.log,
       version: opts.version,
-      startAgent: opts.startAgent,
+      // The sandbox hides every worker of the config in force when the agent starts.
+      startAgent: (o) => opts.startAgent({ ...o, sandbox: sandboxRequest(c, config) }),
       backoff: opts.backoff,
       relayWindowMs: opts.relayWindowMs,
       onChange: () => opts.onChange?.(),

@@ -2,6 +2,7 @@
 // it carries no token, secret or environment.
 import type { Manager, ReloadResult } from "./manager.ts";
 import type { SlotSnapshot } from "./slot.ts";
+import { sandboxStatus, type SandboxStatus } from "../agent/sandbox/request.ts";
 
 export type WorkerStatusDoc = {
   name: string;
@@ -22,6 +23,8 @@ export type WorkerStatusDoc = {
   lastError: string | null;
   errorClass: string | null;
   opencodePid: number | null;
+  /** The agent's sandbox (src/agent/sandbox): mode, state, tool. */
+  sandbox?: SandboxStatus | null;
   workingDirectory: string;
   convexUrl: string;
 };
@@ -69,6 +72,7 @@ export function buildStatus(m: Manager, o: { version: string; shuttingDown: bool
       lastError: s.lastError,
       errorClass: s.errorClass,
       opencodePid: s.opencodePid,
+      sandbox: sandboxStatus(s.name, m.config),
       workingDirectory: s.workingDirectory,
       convexUrl: s.convexUrl,
     })),

@@ -97,9 +97,9 @@ for (const target of CLI_TARGETS) {
       const lines = r.stdout.trimEnd().split("\n");
       expect(lines[0]).toBe("orchestrator 9.9.9 (pid 777), up 1h, config /etc/oco/workers.json");
       expect(lines[1]).toMatch(/^last reload \S+: rejected — workers\[1\]\.working_dir: unknown key$/);
-      expect(lines[2]).toMatch(/^WORKER\s+STATE\s+FOR\s+BACKEND\s+HEARTBEAT\s+RUNNING\s+QUEUED\s+DONE\/FAIL\/CANC\/INT\s+RESTARTS\s+OPENCODE\s+DETAIL$/);
-      expect(lines[3]).toMatch(/^api\s+busy\s+2m\s+yes\s+4s ago\s+1\s+0\s+3\/1\/0\/2\s+0\s+4242$/);
-      expect(lines[4]).toMatch(/^web\s+errored\s+2m\s+no\s+never\s+0\s+0\s+3\/1\/0\/2\s+3 \(next in (9|10)m\)\s+-\s+could not register: backend down$/);
+      expect(lines[2]).toMatch(/^WORKER\s+STATE\s+FOR\s+BACKEND\s+HEARTBEAT\s+RUNNING\s+QUEUED\s+DONE\/FAIL\/CANC\/INT\s+RESTARTS\s+OPENCODE\s+SANDBOX\s+DETAIL$/);
+      expect(lines[3]).toMatch(/^api\s+busy\s+2m\s+yes\s+4s ago\s+1\s+0\s+3\/1\/0\/2\s+0\s+4242\s+-$/);
+      expect(lines[4]).toMatch(/^web\s+errored\s+2m\s+no\s+never\s+0\s+0\s+3\/1\/0\/2\s+3 \(next in (9|10)m\)\s+-\s+-\s+could not register: backend down$/);
       expect(lines[5]).toMatch(/^new\s+awaiting_approval\s+.*\sapprove it: opencode-orchestrator admin approve w-new$/);
       expect(lines.length).toBe(6);
     });

@@ -58,7 +58,7 @@ for (const target of CLI_TARGETS) {
       expect(json(r)).toEqual({
         ok: true,
         config: s.configPath,
-        workers: [{ name: "w1", machineId: "m1", workerId: "w1", workingDirectory: s.project, convexUrl: "https://happy-animal-123.convex.cloud" }],
+        workers: [{ name: "w1", machineId: "m1", workerId: "w1", workingDirectory: s.project, convexUrl: "https://happy-animal-123.convex.cloud", sandbox: expect.objectContaining({ mode: "auto" }) }],
         errors: [],
         warnings: [],
       });

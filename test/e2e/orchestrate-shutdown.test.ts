@@ -40,12 +40,12 @@ function agentRecords(): string[] {
 }
 
 /** One approved worker in workers.json, `orchestrate` started, a SLOW answer streaming. */
-async function runningAnswer(name: string, target: CliTarget, shutdownTimeout = 60) {
+async function runningAnswer(name: string, target: CliTarget, shutdownTimeout = 60, extra: { sandbox?: "auto" | "on" | "off" } = {}) {
   const w = await world.addWorker({ name, approve: true });
   const cfg = configPath();
   writeConfig(cfg, {
     shutdown_timeout: shutdownTimeout,
-    workers: [{ name, token: w.token, working_directory: world.project(), convex_url: world.backend.url, heartbeat_interval: 1 }],
+    workers: [{ name, token: w.token, working_directory: world.project(), convex_url: world.backend.url, heartbeat_interval: 1, ...extra }],
   });
   const orch = await startOrchestrate({ target, config: cfg, env: world.env });
   await orch.waitForStatus((s) => s.workers[0]?.state === "ready", `${name} ready`);
@@ -136,7 +136,8 @@ describe("orchestrate shutdown", () => {
   }, 120_000);
 
   test("after a SIGKILL mid-answer, the next start stops the leftover OpenCode and the answer is not left running", async () => {
-    const { w, cfg, orch, slow, pid } = await runningAnswer("killed", "binary");
+    // Unsandboxed: a sandboxed OpenCode dies with its orchestrator (bwrap --die-with-parent; test/e2e/sandbox-orchestrate.test.ts).
+    const { w, cfg, orch, slow, pid } = await runningAnswer("killed", "binary", 60, { sandbox: "off" });
     reapLater(pid);
     orch.proc.kill("SIGKILL");
     await orch.proc.exited;

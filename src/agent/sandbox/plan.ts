@@ -1,0 +1,92 @@
+// What a worker's agent may see and write, as plain data: the bwrap argv and the macOS profile
+// are both rendered from this plan, and `validate`/`status` describe it.
+import { statSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve, sep } from "node:path";
+import type { SandboxSettings } from "../../config/sandbox-settings.ts";
+
+/** What the manager knows and the agent must not see. */
+export type SandboxRequest = {
+  /** Worker name, for messages. */
+  worker: string;
+  settings: SandboxSettings;
+  /** Absolute paths of ours to hide: config/state/data folders, config and token files, other workers' folders. */
+  secrets: string[];
+};
+
+export type HiddenPath = { path: string; kind: "dir" | "file" };
+
+export type SandboxPlan = {
+  directory: string;
+  network: boolean;
+  /** Made invisible: an empty folder over a folder, an unreadable node over a file. */
+  hidden: HiddenPath[];
+  /** Read-write; everything else is read-only. Includes the worker's folder first. */
+  writable: string[];
+  /** A private, empty temp folder per sandbox (TMPDIR points at it). */
+  tmp: string;
+};
+
+export const SANDBOX_TMP = "/tmp";
+const APP_DIR = "opencode-orchestrator";
+
+function xdg(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const v = env[name];
+  return v && isAbsolute(v) ? v : join(env.HOME || homedir(), fallback);
+}
+
+/** OpenCode's own folders under the agent's environment: it must write its data, cache, state and config. */
+export function opencodeDirs(env: NodeJS.ProcessEnv): string[] {
+  return [
+    join(xdg(env, "XDG_DATA_HOME", ".local/share"), "opencode"),
+    join(xdg(env, "XDG_CACHE_HOME", ".cache"), "opencode"),
+    join(xdg(env, "XDG_STATE_HOME", ".local/state"), "opencode"),
+    join(xdg(env, "XDG_CONFIG_HOME", ".config"), "opencode"),
+  ];
+}
+
+/** The orchestrator's own config, state and data folders (the local backend keeps its data and admin key in the last). */
+export function orchestratorDirs(env: NodeJS.ProcessEnv): string[] {
+  return [
+    join(xdg(env, "XDG_CONFIG_HOME", ".config"), APP_DIR),
+    join(xdg(env, "XDG_STATE_HOME", ".local/state"), APP_DIR),
+    join(xdg(env, "XDG_DATA_HOME", ".local/share"), APP_DIR),
+  ];
+}
+
+export function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+function kindOf(path: string): "dir" | "file" | null {
+  try {
+    return statSync(path).isDirectory() ? "dir" : "file";
+  } catch {
+    return null;
+  }
+}
+
+const depth = (p: string) => p.split(sep).length;
+
+/**
+ * The plan for one agent. Paths that do not exist are left out (there is nothing to hide, and
+ * bwrap cannot mount over them on a read-only root); the caller creates the folders it needs.
+ */
+export function buildPlan(directory: string, request: SandboxRequest, env: NodeJS.ProcessEnv): SandboxPlan {
+  const dir = resolve(directory);
+  const writable = [dir, ...opencodeDirs(env), ...request.settings.writable].map((p) => resolve(p));
+  const uniqueWritable = [...new Set(writable)].filter((p) => p === dir || kindOf(p) === "dir");
+  const hidden: HiddenPath[] = [];
+  const seen = new Set<string>();
+  for (const raw of [...request.secrets, ...request.settings.hide]) {
+    const path = resolve(raw);
+    // Two workers may share a folder; hiding the other would hide this one's own.
+    if (path === dir || seen.has(path)) continue;
+    const kind = kindOf(path);
+    if (!kind) continue;
+    seen.add(path);
+    hidden.push({ path, kind });
+  }
+  hidden.sort((a, b) => depth(a.path) - depth(b.path));
+  return { directory: dir, network: request.settings.network, hidden, writable: uniqueWritable, tmp: SANDBOX_TMP };
+}

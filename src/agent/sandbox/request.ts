@@ -1,0 +1,79 @@
+// From the validated config to what one worker's sandbox must hide, and a summary of it for
+// `status` and `validate`.
+import type { OrchestratorConfig, WorkerConfig } from "../../config/types.ts";
+import { detectSandbox } from "./detect.ts";
+import { resolve } from "node:path";
+import { buildPlan, opencodeDirs, orchestratorDirs, type SandboxRequest } from "./plan.ts";
+import { SANDBOX_DEFAULTS, type SandboxSettings } from "../../config/sandbox-settings.ts";
+import { NETWORK_OFF_UNSUPPORTED } from "./wrap.ts";
+
+/** Everything of ours a worker's agent must not see; read at each start, so a reload's new workers count. */
+export function sandboxRequest(worker: WorkerConfig, config: Pick<OrchestratorConfig, "source" | "workers">, env: NodeJS.ProcessEnv = process.env): SandboxRequest {
+  const secrets = [
+    ...orchestratorDirs(env),
+    config.source.kind === "file" ? config.source.path : config.source.envFile,
+    ...config.workers.flatMap((w) => (w.tokenFile ? [w.tokenFile] : [])),
+    ...config.workers.filter((w) => w !== worker && w.workingDirectory !== worker.workingDirectory).map((w) => w.workingDirectory),
+  ];
+  return { worker: worker.name, settings: settingsOf(worker), secrets };
+}
+
+const settingsOf = (w: WorkerConfig): SandboxSettings => w.sandbox ?? SANDBOX_DEFAULTS;
+
+export type SandboxSummary = {
+  mode: SandboxSettings["mode"];
+  /** on: the agent runs sandboxed; off: by choice; exposed: auto without support; refused: the worker cannot start its agent. */
+  state: "on" | "off" | "exposed" | "refused";
+  /** bwrap or sandbox-exec when on. */
+  kind?: string;
+  /** Why not on, with the fix. */
+  reason?: string;
+  network: boolean;
+  hidden: string[];
+  writable: string[];
+  /** Paths to hide that do not exist now (nothing to hide yet; hidden if present at the agent's next start). */
+  absent?: string[];
+};
+
+export function sandboxSummary(worker: WorkerConfig, config: Pick<OrchestratorConfig, "source" | "workers">, env: NodeJS.ProcessEnv = process.env): SandboxSummary {
+  const { mode, network } = settingsOf(worker);
+  const base = { mode, network, hidden: [] as string[], writable: [] as string[] };
+  if (mode === "off") return { ...base, state: "off" };
+  if (!network) return { ...base, state: "refused", reason: NETWORK_OFF_UNSUPPORTED };
+  const support = detectSandbox(env);
+  if (!support.ok) return { ...base, state: mode === "on" ? "refused" : "exposed", reason: `${support.reason}. ${support.fix}` };
+  const request = sandboxRequest(worker, config, env);
+  const plan = buildPlan(worker.workingDirectory, request, env);
+  // The agent's start creates our folders and OpenCode's, so they count even before they exist.
+  const hidden = [...new Set([...orchestratorDirs(env), ...plan.hidden.map((h) => h.path)])];
+  const writable = [...new Set([...plan.writable, ...opencodeDirs(env)])];
+  const absent = [...request.secrets, ...request.settings.hide].map((p) => resolve(p)).filter((p) => !hidden.includes(p) && p !== plan.directory);
+  return { ...base, state: "on", kind: support.kind, hidden, writable: [...writable, `${plan.tmp} (private)`], absent: [...new Set(absent)] };
+}
+
+/** The short form `status` and /status show: mode, state, and the tool in use. */
+export type SandboxStatus = { mode: SandboxSettings["mode"]; state: SandboxSummary["state"]; kind?: string };
+
+export function sandboxStatus(name: string, config: Pick<OrchestratorConfig, "source" | "workers">): SandboxStatus | null {
+  const w = config.workers.find((x) => x.name === name);
+  if (!w) return null;
+  const s = sandboxSummary(w, config);
+  return { mode: s.mode, state: s.state, ...(s.kind ? { kind: s.kind } : {}) };
+}
+
+export function formatSandboxStatus(s: SandboxStatus | null | undefined): string {
+  if (!s) return "-";
+  return s.kind ? `${s.state} (${s.kind})` : s.state;
+}
+
+/** `validate`'s text: what a worker's sandbox would hide and expose. */
+export function describeSandbox(name: string, s: SandboxSummary): string[] {
+  const head = `${name}: sandbox ${s.mode} → ${formatSandboxStatus(s)}${s.network ? "" : ", network off"}`;
+  if (s.state !== "on") return [head + (s.reason ? ` — ${s.reason}` : "")];
+  return [
+    `${head}; network ${s.network ? "kept (the model provider needs it)" : "cut"}; everything else read-only`,
+    ...s.hidden.map((p) => `  hidden:   ${p}`),
+    ...s.writable.map((p) => `  writable: ${p}`),
+    ...(s.absent ?? []).map((p) => `  hidden when present: ${p}`),
+  ];
+}
