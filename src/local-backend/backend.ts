@@ -34,8 +34,9 @@ export type LocalBackendOptions = {
    */
   dataDir?: string;
   /**
-   * With a crons module (convex/crons.ts) its jobs run on their schedules; without one,
-   * `admin:sweep` runs on a timer this often (default 5000). 0 turns both off.
+   * `admin:sweep` runs on a timer this often. Default: 5000 without a crons module, none with
+   * one (convex/crons.ts schedules the sweep; its jobs run on their schedules). 0 turns the
+   * timer and the crons off.
    */
   sweepIntervalMs?: number;
   /** Default 15000, like Convex. */
@@ -154,8 +155,11 @@ export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise
   const port = network.port;
   const maintenance = opts.sweepIntervalMs !== 0;
   engine.startSchedules({ crons: maintenance });
+  // An explicit interval (tests that need a quick sweep) is honoured even with crons loaded;
+  // a duplicate sweep is harmless. Otherwise the timer only stands in for a missing crons module.
   const hasCrons = maintenance && (await engine.cronCount()) > 0;
-  const sweeper = startSweeper({ engine, intervalMs: maintenance && !hasCrons ? (opts.sweepIntervalMs ?? 5000) : 0, log });
+  const sweepMs = !maintenance ? 0 : opts.sweepIntervalMs !== undefined ? opts.sweepIntervalMs : hasCrons ? 0 : 5000;
+  const sweeper = startSweeper({ engine, intervalMs: sweepMs, log });
   let stopping: Promise<void> | undefined;
 
   const handle: LocalBackend = {
