@@ -11,10 +11,12 @@ import { failureFromError, notFoundFailure, serverFailure, type Failure } from "
 import { canonicalUdfPath, createFunctionIndex, type FunctionInfo, type FunctionKind, type ModuleMap } from "./functions.ts";
 import { openPersistence, type Persistence } from "./persistence.ts";
 import { execute, FunctionFailure, type Caller, type Host, type Registered } from "./runtime.ts";
+import { createCommitPipeline, type Commit } from "./commits.ts";
 import { cronSpecs } from "./cron-schedule.ts";
 import { startSchedules, type Schedules } from "./schedules.ts";
-import { createStore, schemaInfo, type Store, type Write } from "./store.ts";
-import { createTx, touches, type ReadSet, type Tx } from "./transaction.ts";
+import { docRec } from "./persistence.ts";
+import { createStore, SCHEDULED_TABLE, schemaInfo, type Doc, type Store, type Write } from "./store.ts";
+import { committedValue, createTx, touches, txWrite, type ReadSet, type Tx } from "./transaction.ts";
 import { createClock } from "./timestamp.ts";
 
 export type { Caller } from "./runtime.ts";
@@ -42,8 +44,7 @@ export type CallOutcome = { logLines: string[] } & (
   | ({ success: false; reads?: ReadSet; ts?: bigint } & Failure)
 );
 
-/** One durable commit: its timestamp and each document's old and new value. */
-export type Commit = { readonly ts: bigint; readonly writes: readonly Write[] };
+export type { Commit } from "./commits.ts";
 
 export type EngineOptions = {
   // `any`: a schema of any shape.
@@ -114,7 +115,7 @@ export function createEngine(opts: EngineOptions): Engine {
   let lastCreation = Number(clock.now() / 1_000_000n);
   const listeners = new Set<(origin: unknown, commit: Commit | undefined) => void>();
   const stats = { queryExecutions: 0, commits: 0 };
-  // Queries in flight and the commits made since the oldest of them started: a query whose
+  // Queries in flight and the commits applied since the oldest of them started: a query whose
   // reads a concurrent commit touched runs again, so every result is one consistent snapshot.
   const activeQueries = new Map<Tx, bigint>();
   let recentCommits: Commit[] = [];
@@ -124,6 +125,23 @@ export function createEngine(opts: EngineOptions): Engine {
   let mutationTail: Promise<unknown> = Promise.resolve();
   let schedules: Schedules | undefined;
   let closed = false;
+  const commits = createCommitPipeline({
+    store,
+    ...(persistence ? { persistence } : {}),
+    clock,
+    applied(c, origin) {
+      stats.commits++;
+      if (activeQueries.size > 0) recentCommits.push(c);
+      for (const l of [...listeners]) {
+        try {
+          l(origin, c);
+        } catch (e) {
+          log?.warn("a subscription refresh failed to start", { error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      schedules?.committed(c.writes);
+    },
+  });
 
   function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
     const run = mutationTail.then(fn, fn);
@@ -131,26 +149,17 @@ export function createEngine(opts: EngineOptions): Engine {
     return run;
   }
 
-  function commit(tx: Tx, origin: unknown): bigint {
-    // A write that leaves a document as it was is no change: nobody is told about it.
-    const writes = [...tx.writes.values()].filter((w) => w.old?.json !== w.next?.json);
-    if (writes.length === 0) return clock.now();
-    const ts = clock.next();
-    const numbers = store.takeFreshTableNumbers();
-    if (persistence) persistence.commit(ts, writes, numbers);
-    store.apply(writes);
-    stats.commits++;
-    const c: Commit = { ts, writes };
-    if (activeQueries.size > 0) recentCommits.push(c);
-    for (const l of [...listeners]) {
-      try {
-        l(origin, c);
-      } catch (e) {
-        log?.warn("a subscription refresh failed to start", { error: e instanceof Error ? e.message : String(e) });
-      }
-    }
-    schedules?.committed(writes);
-    return ts;
+  /**
+   * Run `work` in a mutation transaction, one at a time; the lock is released once its
+   * writes are staged, and the result comes back once they are durable.
+   */
+  async function transaction<T>(work: (tx: Tx) => Promise<T>, origin: unknown): Promise<{ value: T; ts: bigint }> {
+    const staged = await oneAtATime(async () => {
+      const tx = createTx(store, true, commits.overlay);
+      const value = await work(tx);
+      return { value, ts: commits.stage(tx, origin) };
+    });
+    return { value: staged.value, ts: await staged.ts };
   }
 
   function creationTime(): number {
@@ -160,10 +169,10 @@ export function createEngine(opts: EngineOptions): Engine {
     return lastCreation;
   }
 
-  async function runQuery(fn: Registered, args: Record<string, Value>, caller: Caller, lines: string[]): Promise<{ value?: Value; error?: unknown; tx: Tx; ts: bigint }> {
+  async function runQuery(fn: Registered, args: Record<string, Value>, caller: Caller, lines: string[], locked = false): Promise<{ value?: Value; error?: unknown; tx: Tx; ts: bigint }> {
     for (let attempt = 0; ; attempt++) {
       const tx = createTx(store, false);
-      const start = clock.now();
+      const start = commits.visibleTs;
       const attemptLines: string[] = [];
       activeQueries.set(tx, start);
       let value: Value | undefined;
@@ -178,13 +187,16 @@ export function createEngine(opts: EngineOptions): Engine {
       stats.queryExecutions++;
       const conflicted = recentCommits.some((c) => c.ts > start && touches(tx.reads, c.writes, store));
       pruneRecent();
-      if (!conflicted || attempt >= QUERY_RETRIES) {
-        if (conflicted) {
-          // Still racing writers: run once more with mutations held off.
-          return oneAtATime(() => runQuery(fn, args, caller, lines));
-        }
+      if (conflicted && attempt >= QUERY_RETRIES && !locked) {
+        // Still racing writers: once more with mutations held off and nothing left to apply.
+        return oneAtATime(async () => {
+          commits.flush();
+          return runQuery(fn, args, caller, lines, true);
+        });
+      }
+      if (!conflicted || locked) {
         lines.push(...attemptLines);
-        return { value, error, tx, ts: clock.now() };
+        return { value, error, tx, ts: commits.visibleTs };
       }
     }
   }
@@ -198,12 +210,8 @@ export function createEngine(opts: EngineOptions): Engine {
     recentCommits = recentCommits.filter((c) => c.ts > oldest);
   }
 
-  async function runMutation(fn: Registered, args: Record<string, Value>, caller: Caller, lines: string[], origin: unknown): Promise<{ value: Value; ts: bigint }> {
-    return oneAtATime(async () => {
-      const tx = createTx(store, true);
-      const value = await execute(fn, "mutation", args, { host, tx, caller, lines });
-      return { value, ts: commit(tx, origin) };
-    });
+  function runMutation(fn: Registered, args: Record<string, Value>, caller: Caller, lines: string[], origin: unknown): Promise<{ value: Value; ts: bigint }> {
+    return transaction((tx) => execute(fn, "mutation", args, { host, tx, caller, lines }), origin);
   }
 
   async function lookupKind(udfPath: string, kind: FunctionKind): Promise<Registered> {
@@ -244,24 +252,23 @@ export function createEngine(opts: EngineOptions): Engine {
         rethrow(e);
       }
     },
-    scheduleOutside: (job) =>
-      oneAtATime(async () => {
-        const tx = createTx(store, true);
-        const id = store.newId("_scheduled_functions");
-        tx.writes.set(id, { table: "_scheduled_functions", id, next: docRecOf("_scheduled_functions", { ...job, _id: id, _creationTime: creationTime() }) });
-        commit(tx, undefined);
-        return id;
-      }),
-    cancelOutside: (id) =>
-      oneAtATime(async () => {
-        const rec = store.get(id);
-        if (!rec || rec.table !== "_scheduled_functions") return;
+    scheduleOutside: async (job) =>
+      (
+        await transaction(async (tx) => {
+          const id = store.newId(SCHEDULED_TABLE);
+          txWrite(tx, SCHEDULED_TABLE, id, docRec(SCHEDULED_TABLE, { ...job, _id: id, _creationTime: creationTime() } as Doc));
+          return id;
+        }, undefined)
+      ).value,
+    cancelOutside: async (id) => {
+      await transaction(async (tx) => {
+        const rec = committedValue(tx, id);
+        if (!rec || rec.table !== SCHEDULED_TABLE) return;
         const kind = (rec.value.state as { kind: string }).kind;
         if (kind !== "pending" && kind !== "inProgress") return;
-        const tx = createTx(store, true);
-        tx.writes.set(id, { table: rec.table, id, old: rec, next: docRecOf(rec.table, { ...rec.value, state: { kind: "canceled" }, completedTime: Date.now() }) });
-        commit(tx, undefined);
-      }),
+        txWrite(tx, SCHEDULED_TABLE, id, docRec(SCHEDULED_TABLE, { ...rec.value, state: { kind: "canceled" }, completedTime: Date.now() }));
+      }, undefined);
+    },
     creationTime,
   };
 
@@ -318,13 +325,13 @@ export function createEngine(opts: EngineOptions): Engine {
 
   const engine: Engine = {
     get ts() {
-      return clock.now();
+      return commits.visibleTs;
     },
     dataDir: persistence?.folder,
     stats,
     call,
     resolve: (udfPath) => index.resolve(udfPath),
-    observeTs: (ts) => clock.observe(ts),
+    observeTs: (ts) => commits.observe(ts),
     onCommit(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -339,13 +346,7 @@ export function createEngine(opts: EngineOptions): Engine {
         store,
         crons: s.crons ? index.module("crons") : Promise.resolve(undefined),
         log,
-        transact: (work) =>
-          oneAtATime(async () => {
-            const tx = createTx(store, true);
-            const out = await work(tx, creationTime);
-            commit(tx, undefined);
-            return out;
-          }),
+        transact: async (work) => (await transaction(async (tx) => work(tx, creationTime), undefined)).value,
         runFunction: async (name, args) => {
           const found = await index.lookup(name);
           if (!found) throw new Error(`Could not find function '${name}'`);
@@ -371,6 +372,7 @@ export function createEngine(opts: EngineOptions): Engine {
       if (closed) return;
       closed = true;
       engine.stopSchedules();
+      commits.flush();
       persistence?.close();
     },
   };
@@ -380,8 +382,4 @@ export function createEngine(opts: EngineOptions): Engine {
 
 function toJson(v: Value | undefined): JSONValue {
   return v === undefined ? null : convexToJson(v);
-}
-
-function docRecOf(table: string, value: Record<string, Value> & { _id: string; _creationTime: number }) {
-  return { id: value._id, table, value, json: JSON.stringify(convexToJson(value as Value)) };
 }

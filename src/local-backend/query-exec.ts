@@ -4,7 +4,7 @@
 // in a mutation its own pending writes are merged in.
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { evaluate, type Expr } from "./filter.ts";
-import { keyOf, lowerBound, type DocRec, type Index } from "./store.ts";
+import { keyOf, lowerBound, type DocRec, type Index, type Write } from "./store.ts";
 import { countQuery, countRead, position, type Range, type Tx } from "./transaction.ts";
 import { compareKeys, type Key } from "./values.ts";
 
@@ -87,7 +87,7 @@ function committedNext(s: QueryStream): Candidate | undefined {
     for (; i < entries.length; i++) {
       const e = entries[i]!;
       if (position(e.key, range) > 0) return undefined;
-      if (!tx.writes.has(e.id)) return { key: e.key, rec: tx.store.get(e.id)! };
+      if (!tx.writes.has(e.id) && !tx.base.has(e.id)) return { key: e.key, rec: tx.store.get(e.id)! };
     }
     return undefined;
   }
@@ -95,7 +95,7 @@ function committedNext(s: QueryStream): Candidate | undefined {
   for (; j >= 0; j--) {
     const e = entries[j]!;
     if (position(e.key, range) < 0) return undefined;
-    if (!tx.writes.has(e.id)) return { key: e.key, rec: tx.store.get(e.id)! };
+    if (!tx.writes.has(e.id) && !tx.base.has(e.id)) return { key: e.key, rec: tx.store.get(e.id)! };
   }
   return undefined;
 }
@@ -103,19 +103,21 @@ function committedNext(s: QueryStream): Candidate | undefined {
 function pendingNext(s: QueryStream): Candidate | undefined {
   let best: Candidate | undefined;
   const def = s.index!.def;
-  for (const w of s.tx.writes.values()) {
-    if (!w.next || w.table !== def.table) continue;
+  const consider = (w: Write) => {
+    if (!w.next || w.table !== def.table) return;
     const key = keyOf(w.next.value, def);
-    if (position(key, s.range) !== 0) continue;
-    if (s.cursor !== undefined && (s.desc ? compareKeys(key, s.cursor) >= 0 : compareKeys(key, s.cursor) <= 0)) continue;
+    if (position(key, s.range) !== 0) return;
+    if (s.cursor !== undefined && (s.desc ? compareKeys(key, s.cursor) >= 0 : compareKeys(key, s.cursor) <= 0)) return;
     if (!best || (s.desc ? compareKeys(key, best.key) > 0 : compareKeys(key, best.key) < 0)) best = { key, rec: w.next };
-  }
+  };
+  for (const w of s.tx.writes.values()) consider(w);
+  for (const w of s.tx.base.values()) if (!s.tx.writes.has(w.id)) consider(w);
   return best;
 }
 
 function candidate(s: QueryStream): Candidate | undefined {
   const a = committedNext(s);
-  if (s.tx.writes.size === 0) return a;
+  if (s.tx.writes.size === 0 && s.tx.base.size === 0) return a;
   const b = pendingNext(s);
   if (!a || !b) return a ?? b;
   const c = compareKeys(a.key, b.key);

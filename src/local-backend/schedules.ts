@@ -9,7 +9,7 @@ import { cronSpecs, nextRun, type CronSpec } from "./cron-schedule.ts";
 import { docRec } from "./persistence.ts";
 import { CRON_TABLE, lowerBound, SCHEDULED_TABLE, type Doc, type DocRec, type Store, type Write } from "./store.ts";
 import { compareKeys } from "./values.ts";
-import { txWrite, type Tx } from "./transaction.ts";
+import { committedValue, txWrite, type Tx } from "./transaction.ts";
 
 export type Schedules = {
   /** A commit happened: re-arm the timer if it touched jobs or crons. */
@@ -60,10 +60,6 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
   let specs: CronSpec[] = [];
   const running = new Set<string>();
 
-  function current(id: string): DocRec | undefined {
-    return store.get(id);
-  }
-
   async function runJob(job: DocRec): Promise<void> {
     if (running.has(job.id)) return;
     running.add(job.id);
@@ -71,7 +67,7 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
       const name = String(job.value.name);
       const args = ((job.value.args as Value[])[0] ?? {}) as Record<string, Value>;
       const started = await deps.transact((tx) => {
-        const now = current(job.id);
+        const now = committedValue(tx, job.id);
         if (!now || (now.value.state as { kind: string }).kind !== "pending") return false;
         setState(tx, now, { kind: "inProgress" });
         return true;
@@ -85,7 +81,7 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
         log?.warn("a scheduled function failed", { function: name, error });
       }
       await deps.transact((tx) => {
-        const now = current(job.id);
+        const now = committedValue(tx, job.id);
         if (now) setState(tx, now, error === undefined ? { kind: "success" } : { kind: "failed", error });
       });
     } finally {

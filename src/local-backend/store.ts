@@ -69,6 +69,8 @@ export type Store = {
   /** The table's number (assigned on first use); `fresh` lists numbers not yet persisted. */
   tableNumber(table: string): number;
   takeFreshTableNumbers(): [string, number][];
+  /** Numbers taken for a commit that then failed: persist them with a later one. */
+  returnFreshTableNumbers(numbers: [string, number][]): void;
   tableOf(id: string): string | undefined;
   newId(table: string): string;
   get(id: string): DocRec | undefined;
@@ -128,6 +130,9 @@ export function createStore(schema: SchemaInfo, knownNumbers: Iterable<[string, 
       const out = fresh;
       fresh = [];
       return out;
+    },
+    returnFreshTableNumbers(numbers) {
+      fresh = [...numbers, ...fresh];
     },
     tableOf(id) {
       const n = tableNumberOf(id);

@@ -28,16 +28,24 @@ export type Metrics = { bytesRead: number; documentsRead: number; databaseQuerie
 export type Tx = {
   readonly store: Store;
   readonly mutable: boolean;
+  /**
+   * Commits of earlier mutations not yet on disk (so not yet in the store), by id: a mutation
+   * sees them, a query does not (it only ever sees durable data).
+   */
+  readonly base: ReadonlyMap<string, Write>;
   /** Pending writes by id; `old` is the committed value (absent: inserted here). */
   readonly writes: Map<string, Write>;
   readonly reads: ReadSet;
   readonly metrics: Metrics;
 };
 
-export function createTx(store: Store, mutable: boolean): Tx {
+const NOTHING_PENDING: ReadonlyMap<string, Write> = new Map();
+
+export function createTx(store: Store, mutable: boolean, base: ReadonlyMap<string, Write> = NOTHING_PENDING): Tx {
   return {
     store,
     mutable,
+    base,
     writes: new Map(),
     reads: { ids: new Set(), ranges: [] },
     metrics: { bytesRead: 0, documentsRead: 0, databaseQueries: 0, bytesWritten: 0, documentsWritten: 0, functionsScheduled: 0 },
@@ -62,12 +70,18 @@ export function countQuery(tx: Tx): void {
   }
 }
 
+/** A document as of the latest commit this transaction builds on (pending ones included). */
+export function committedValue(tx: Tx, id: string): DocRec | undefined {
+  const pending = tx.base.get(id);
+  return pending ? pending.next : tx.store.get(id);
+}
+
 /** The current value of a document for this transaction; records the read. */
 export function txGet(tx: Tx, id: string): DocRec | undefined {
   countQuery(tx);
   tx.reads.ids.add(id);
-  const pending = tx.writes.get(id);
-  const rec = pending ? pending.next : tx.store.get(id);
+  const own = tx.writes.get(id);
+  const rec = own ? own.next : committedValue(tx, id);
   if (rec) countRead(tx, rec);
   return rec;
 }
@@ -83,7 +97,7 @@ export function txWrite(tx: Tx, table: string, id: string, next: DocRec | undefi
   if (m.documentsWritten > TRANSACTION_LIMITS.documentsWritten) throw new Error(`Too many documents written in a single function execution (limit: ${TRANSACTION_LIMITS.documentsWritten}).`);
   if (m.bytesWritten > TRANSACTION_LIMITS.bytesWritten) throw new Error(`Too many bytes written in a single function execution (limit: ${TRANSACTION_LIMITS.bytesWritten} bytes).`);
   const earlier = tx.writes.get(id);
-  const old = earlier ? earlier.old : tx.store.get(id);
+  const old = earlier ? earlier.old : committedValue(tx, id);
   if (!old && !next) tx.writes.delete(id);
   else tx.writes.set(id, { table, id, ...(old ? { old } : {}), ...(next ? { next } : {}) });
 }

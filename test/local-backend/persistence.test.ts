@@ -113,6 +113,27 @@ describe("restart", () => {
   });
 });
 
+describe("commits on disk", () => {
+  test("concurrent mutations are written together yet each sees the ones before it: one claim wins", async () => {
+    const dir = join(tempDir("data-"), "backend");
+    const engine = await openEngine({ schema, modules, dataDir: dir });
+    const sent = await engine.call({ udfPath: "messages:send", args: { body: "job", author: "x" }, caller: { admin: false } });
+    if (!sent.success) throw new Error(sent.errorMessage);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => engine.call({ udfPath: "messages:claim", args: { id: sent.value, who: `w${i}` }, caller: { admin: false } })),
+    );
+    const wins = results.filter((r) => r.success && (r.value as { claimed: boolean }).claimed);
+    expect(wins).toHaveLength(1);
+    const winner = (wins[0] as { value: { by: string } }).value.by;
+    for (const r of results) expect(r.success && (r.value as { by: string }).by).toBe(winner);
+    engine.close();
+    const again = await openEngine({ schema, modules, dataDir: dir });
+    const list = await again.call({ udfPath: "messages:list", args: {}, caller: { admin: false } });
+    expect(list.success && list.value).toEqual([{ id: sent.value, body: "job", author: "x", status: "running", claimedBy: winner }]);
+    again.close();
+  });
+});
+
 describe("refused data", () => {
   test("a corrupt file: the documented error naming the folder, file untouched", async () => {
     const dir = await folderWithData();
