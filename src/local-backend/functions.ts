@@ -1,8 +1,8 @@
-// Finding a function in the module map the way convex-test does, so the server can check
-// its kind and visibility *before* running it: convex-test runs internal functions for
-// anyone, the real backend does not.
+// Finding a function in the module map by its udfPath, with its kind and visibility, so the
+// server can refuse internal functions to callers without the admin key *before* running them.
+// The map has the shape convex-test also takes (test/convex uses it as a unit-test harness).
 
-/** What `convexTest(schema, modules)` takes: module path → loader. One key must contain `_generated`. */
+/** Module path → loader. One key must contain `_generated`: the text before it is the root. */
 export type ModuleMap = Record<string, () => Promise<unknown>>;
 
 export type FunctionKind = "query" | "mutation" | "action";
@@ -31,7 +31,7 @@ function kindOf(fn: RegisteredFunction): FunctionKind | undefined {
   return undefined;
 }
 
-/** The prefix convex-test strips: everything before `_generated` in the key that has it. */
+/** The root prefix: everything before `_generated` in the key that has it. */
 export function modulesRoot(modules: ModuleMap): string {
   const generated = Object.keys(modules).find((k) => k.includes("_generated"));
   if (generated === undefined) {

@@ -124,7 +124,7 @@ describe("commits on disk", () => {
     );
     const wins = results.filter((r) => r.success && (r.value as { claimed: boolean }).claimed);
     expect(wins).toHaveLength(1);
-    const winner = (wins[0] as { value: { by: string } }).value.by;
+    const winner = (wins[0] as unknown as { value: { by: string } }).value.by;
     for (const r of results) expect(r.success && (r.value as { by: string }).by).toBe(winner);
     engine.close();
     const again = await openEngine({ schema, modules, dataDir: dir });
