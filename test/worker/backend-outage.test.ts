@@ -27,19 +27,22 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function startBackendProcess(port: number, adminKey: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, "fixtures/backend-process.ts"), String(port), adminKey], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+type BackendProcess = { url: Promise<string>; child: ChildProcess; listen(): void };
+
+/** A backend process on `port` with its data in `dataDir`; with `held`, it listens once told to. */
+function startBackendProcess(port: number, adminKey: string, dataDir: string, held = false): BackendProcess {
+  const args = [join(import.meta.dirname, "fixtures/backend-process.ts"), String(port), adminKey, dataDir];
+  const child = spawn(process.execPath, held ? [...args, "on-stdin"] : args, { stdio: ["pipe", "pipe", "inherit"] });
   children.push(child);
-  return new Promise((res, rej) => {
+  const url = new Promise<string>((res, rej) => {
     let out = "";
     child.stdout!.on("data", (d) => {
       out += d;
-      if (out.includes("\n")) res({ url: out.split("\n")[0]!, child });
+      if (out.includes("\n")) res(out.split("\n")[0]!);
     });
     child.once("exit", (code) => rej(new Error(`backend process exited early (${code})`)));
   });
+  return { url, child, listen: () => child.stdin!.write("go\n") };
 }
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
@@ -53,8 +56,10 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
 test("a killed backend shows as disconnected within seconds, logged once; back when it returns, logged once", async () => {
   const port = await freePort();
   const adminKey = generateAdminKey();
-  const first = await startBackendProcess(port, adminKey);
-  const admin = connectAdmin(first.url, adminKey);
+  const dataDir = tempDir("backend-data-");
+  const first = startBackendProcess(port, adminKey, dataDir);
+  const url = await first.url;
+  const admin = connectAdmin(url, adminKey);
   const added = await admin.addWorker("outage-tests", "outage");
   await admin.approve(added.workerId);
   await admin.close();
@@ -66,7 +71,7 @@ test("a killed backend shows as disconnected within seconds, logged once; back w
       name: "outage",
       token: WorkerToken.parse(added.token)!,
       workingDirectory: tempDir("w-"),
-      convexUrl: first.url,
+      convexUrl: url,
       maxConcurrentSessions: 1,
       opencodePath: null,
       agentIdleTimeoutMs: DEFAULTS.agentIdleTimeoutMs,
@@ -84,11 +89,16 @@ test("a killed backend shows as disconnected within seconds, logged once; back w
     await until("ready", () => worker.snapshot().state === "ready", 20_000);
     expect(worker.snapshot().backendConnected).toBe(true);
 
+    // The replacement loads while the first still serves; it opens the data once told to.
+    const second = startBackendProcess(port, adminKey, dataDir, true);
+    const firstGone = new Promise<void>((res) => first.child.once("exit", () => res()));
     first.child.kill("SIGKILL");
     await until("the snapshot to show the lost connection", () => !worker.snapshot().backendConnected, 5_000);
     await until("the loss to be logged", () => messages("warn", "backend connection lost").length > 0, 5_000);
 
-    const second = await startBackendProcess(port, adminKey);
+    await firstGone;
+    second.listen();
+    await second.url;
     await until("the connection to come back", () => worker.snapshot().backendConnected, 20_000);
     await until("the return to be logged", () => messages("info", "backend connection restored").length > 0, 5_000);
     expect(messages("warn", "backend connection lost")).toHaveLength(1);
