@@ -1,7 +1,9 @@
 // `backend`: the embedded Convex backend in the foreground. stdout gets exactly two lines
 // (CONVEX_URL=…, CONVEX_ADMIN_KEY=…) so `eval "$(opencode-orchestrator backend &)"`-style use
 // works; everything else goes to stderr.
+import { resolve } from "node:path";
 import { readConfigEnv } from "../config/env.ts";
+import { backendDataDir } from "../config/paths.ts";
 import { isLoopbackHost } from "../config/rules.ts";
 import type { CommandContext } from "./command.ts";
 import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
@@ -29,15 +31,29 @@ function adminKeyFrom(ctx: CommandContext): string | undefined {
   return key;
 }
 
+function dataDirFrom(ctx: CommandContext): string | undefined {
+  const flag = ctx.flags.data;
+  if (ctx.flags["in-memory"] === true) {
+    if (flag !== undefined) throw new UsageError("--data and --in-memory exclude each other", { command: "backend" });
+    return undefined;
+  }
+  if (typeof flag === "string") {
+    if (flag.trim() === "") throw new UsageError("--data must name a folder", { command: "backend" });
+    return resolve(flag);
+  }
+  return backendDataDir();
+}
+
 export async function run(ctx: CommandContext): Promise<number> {
   const port = parsePort(ctx.flags.port as string | undefined);
   const host = (ctx.flags.host as string | undefined) ?? DEFAULT_HOST;
   if (host.trim() === "") throw new UsageError("--host must not be empty", { command: "backend" });
   const adminKey = adminKeyFrom(ctx);
+  const dataDir = dataDirFrom(ctx);
 
   let backend;
   try {
-    backend = await startLocalBackend({ port, host, adminKey, log: ctx.log });
+    backend = await startLocalBackend({ port, host, adminKey, log: ctx.log, ...(dataDir ? { dataDir } : {}) });
   } catch (e) {
     if (e instanceof AddressInUseError) {
       throw new RuntimeFailure(`port ${e.port} on ${e.host} is already in use`, {
@@ -55,7 +71,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   ctx.stdout(`CONVEX_URL=${backend.url}`);
   ctx.stdout(`CONVEX_ADMIN_KEY=${backend.adminKey}`);
-  ctx.log.info("embedded backend ready; data lives in memory and is gone when it stops. Ctrl+C stops it.");
+  ctx.log.info(
+    dataDir ? `embedded backend ready; data in ${dataDir}. Ctrl+C stops it.` : "embedded backend ready; data lives in memory and is gone when it stops. Ctrl+C stops it.",
+  );
 
   // First SIGINT/SIGTERM: close connections and stop. A second one stops waiting for that.
   await new Promise<void>((resolve) => {

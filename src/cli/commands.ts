@@ -103,16 +103,19 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: "backend",
-    summary: "Run the embedded Convex backend (in memory) for this machine",
-    usage: "backend [--port N] [--host HOST] [--admin-key KEY]",
+    summary: "Run the embedded Convex backend for this machine",
+    usage: "backend [--port N] [--host HOST] [--admin-key KEY] [--data DIR | --in-memory]",
     details:
       "Serves the functions of convex/ on 127.0.0.1:3210 to the Convex clients (WebSocket sync and HTTP API). Prints exactly two\n" +
-      "lines on stdout, CONVEX_URL=… and CONVEX_ADMIN_KEY=…, then logs to stderr. Data lives in memory. Ctrl+C (SIGINT/SIGTERM) stops it.\n" +
+      "lines on stdout, CONVEX_URL=… and CONVEX_ADMIN_KEY=…, then logs to stderr. Data (and the admin key) live in\n" +
+      "$XDG_DATA_HOME/opencode-orchestrator/backend (--data DIR elsewhere, --in-memory for nothing on disk). Ctrl+C (SIGINT/SIGTERM) stops it.\n" +
       "A --host other than loopback makes it reachable from other machines (a warning says so).",
     options: {
       port: { type: "string", value: "N", description: "Port to listen on (default 3210; 0 picks a free port)" },
       host: { type: "string", value: "HOST", description: "Address to bind (default 127.0.0.1)" },
-      "admin-key": { type: "string", value: "KEY", description: "Admin key to accept (env CONVEX_ADMIN_KEY; default: random, printed)" },
+      "admin-key": { type: "string", value: "KEY", description: "Admin key to accept (env CONVEX_ADMIN_KEY; default: the data folder's, made on first start)" },
+      data: { type: "string", value: "DIR", description: "Data folder (default $XDG_DATA_HOME/opencode-orchestrator/backend)" },
+      "in-memory": { type: "boolean", description: "Keep the data in memory only (gone when it stops)" },
       ...logFlags,
     },
     load: () => import("./backend.ts"),

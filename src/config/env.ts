@@ -36,6 +36,7 @@ export type ConfigEnv = {
   /** $XDG_CONFIG_HOME when set to an absolute path (the spec says relative values are ignored). */
   xdgConfigHome: string | undefined;
   xdgStateHome: string | undefined;
+  xdgDataHome: string | undefined;
   /** OPENCODE_ORCHESTRATOR_CONFIG */
   configPath: string | undefined;
   /** OPENCODE_ORCHESTRATOR_STATUS_ADDRESS */
@@ -75,6 +76,7 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     home: value(env, "HOME") ?? value(env, "USERPROFILE") ?? homedir(),
     xdgConfigHome: absolute(env, "XDG_CONFIG_HOME"),
     xdgStateHome: absolute(env, "XDG_STATE_HOME"),
+    xdgDataHome: absolute(env, "XDG_DATA_HOME"),
     configPath: value(env, ENV_NAMES.config),
     statusAddress: value(env, ENV_NAMES.statusAddress),
     workerToken: value(env, ENV_NAMES.workerToken),

@@ -16,6 +16,11 @@ export function stateDir(env: ConfigEnv = readConfigEnv()): string {
   return join(env.xdgStateHome ?? join(env.home, ".local", "state"), APP_DIR);
 }
 
+/** `$XDG_DATA_HOME/opencode-orchestrator/backend` (default `~/.local/share/…`): the embedded backend's data. */
+export function backendDataDir(env: ConfigEnv = readConfigEnv()): string {
+  return join(env.xdgDataHome ?? join(env.home, ".local", "share"), APP_DIR, "backend");
+}
+
 export function defaultConfigPath(env: ConfigEnv = readConfigEnv()): string {
   return join(configDir(env), WORKERS_FILE);
 }

@@ -6,7 +6,11 @@ import type { SchemaDefinition } from "convex/server";
 import { ConvexError, convexToJson, jsonToConvex, type Value } from "convex/values";
 import { silentLogger, type Logger } from "../util/log.ts";
 import { registerSecret } from "../util/redact.ts";
-import { createEngine, type Engine } from "./engine.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeSecureFile } from "../util/secure-file.ts";
+import { BackendDataError } from "./persistence.ts";
+import { openEngine, type Engine } from "./engine.ts";
 import type { ModuleMap } from "./functions.ts";
 import { openNetwork, type Network } from "./network.ts";
 import { createRequestMemo, type RequestMemo } from "./request-memo.ts";
@@ -24,7 +28,16 @@ export type LocalBackendOptions = {
   modules?: ModuleMap;
   /** An engine from an earlier backend: its data and functions carry over. */
   engine?: Engine;
-  /** How often `admin:sweep` runs (when the functions have it). 0 turns it off. Default 5000. */
+  /**
+   * Keep the data in this folder (created 0700; one SQLite file, 0600; the admin key is kept
+   * there too). Absent: in memory, gone when the process ends.
+   */
+  dataDir?: string;
+  /**
+   * `admin:sweep` runs on a timer this often. Default: 5000 without a crons module, none with
+   * one (convex/crons.ts schedules the sweep; its jobs run on their schedules). 0 turns the
+   * timer and the crons off.
+   */
   sweepIntervalMs?: number;
   /** Default 15000, like Convex. */
   pingIntervalMs?: number;
@@ -53,6 +66,7 @@ export type LocalBackend = {
 };
 
 export const DEFAULT_HOST = "127.0.0.1";
+export const ADMIN_KEY_FILE = "admin-key";
 
 export function generateAdminKey(): string {
   // Shell-safe characters only: the `backend` command prints it for `eval "$(…)"`.
@@ -87,27 +101,65 @@ function memoFor(engine: Engine): RequestMemo {
   return memo;
 }
 
+// The admin key of a data folder: kept (0600) so tokens and admin commands survive a
+// restart. A key given explicitly wins for this run and leaves the file alone.
+function folderAdminKey(dataDir: string): string {
+  const file = join(dataDir, ADMIN_KEY_FILE);
+  if (existsSync(file)) {
+    const key = readFileSync(file, "utf8").trim();
+    const invalid = validateAdminKey(key);
+    if (invalid) {
+      throw new BackendDataError("corrupt", dataDir, `${file} does not hold a valid admin key (${invalid})`, `Put the key back, or delete ${file} to have a new one made (clients holding the old key must then be given the new one).`);
+    }
+    return key;
+  }
+  const key = generateAdminKey();
+  writeSecureFile(file, `${key}\n`);
+  return key;
+}
+
 export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise<LocalBackend> {
   const log = opts.log ?? silentLogger;
   const host = opts.host ?? DEFAULT_HOST;
-  const adminKey = opts.adminKey ?? generateAdminKey();
-  const invalid = validateAdminKey(adminKey);
-  if (invalid) throw new Error(invalid);
-  registerSecret(adminKey);
+  if (opts.adminKey !== undefined) {
+    const invalid = validateAdminKey(opts.adminKey);
+    if (invalid) throw new Error(invalid);
+  }
   let engine = opts.engine;
+  const ownsEngine = !engine;
   if (!engine) {
     // Loaded lazily: convex/ is only needed when no other functions are given.
     const functions = opts.modules ? { schema: opts.schema, modules: opts.modules } : await import("./modules.ts");
-    engine = createEngine({ schema: functions.schema, modules: functions.modules, log });
+    engine = await openEngine({ schema: functions.schema, modules: functions.modules, log, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
   }
+  let adminKey: string;
+  try {
+    adminKey = opts.adminKey ?? (engine.dataDir ? folderAdminKey(engine.dataDir) : generateAdminKey());
+  } catch (e) {
+    if (ownsEngine) engine.close();
+    throw e;
+  }
+  registerSecret(adminKey);
   const isAdminKey = keyMatcher(adminKey);
   const memo = memoFor(engine);
   const open = (port: number) =>
     openNetwork({ host, port, engine, memo, isAdminKey, log, pingIntervalMs: opts.pingIntervalMs ?? 15_000 });
 
-  let network: Network | undefined = await open(opts.port ?? 0);
+  let network: Network | undefined;
+  try {
+    network = await open(opts.port ?? 0);
+  } catch (e) {
+    if (ownsEngine) engine.close();
+    throw e;
+  }
   const port = network.port;
-  const sweeper = startSweeper({ engine, intervalMs: opts.sweepIntervalMs ?? 5000, log });
+  const maintenance = opts.sweepIntervalMs !== 0;
+  engine.startSchedules({ crons: maintenance });
+  // An explicit interval (tests that need a quick sweep) is honoured even with crons loaded;
+  // a duplicate sweep is harmless. Otherwise the timer only stands in for a missing crons module.
+  const hasCrons = maintenance && (await engine.cronCount()) > 0;
+  const sweepMs = !maintenance ? 0 : opts.sweepIntervalMs !== undefined ? opts.sweepIntervalMs : hasCrons ? 0 : 5000;
+  const sweeper = startSweeper({ engine, intervalMs: sweepMs, log });
   let stopping: Promise<void> | undefined;
 
   const handle: LocalBackend = {
@@ -149,6 +201,9 @@ export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise
           await handle.stopNetwork();
         } finally {
           sweeper.stop();
+          engine.stopSchedules();
+          // An engine handed in belongs to the caller; one opened here closes with it.
+          if (ownsEngine) engine.close();
         }
       })();
       return stopping;

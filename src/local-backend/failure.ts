@@ -16,14 +16,17 @@ export function notFoundFailure(udfPath: string): Failure {
 }
 
 function isConvexError(e: unknown): e is ConvexError<Value> {
-  return e instanceof ConvexError || (e instanceof Error && e.name === "ConvexError" && "data" in e);
+  return e instanceof ConvexError || (e instanceof Error && (e.name === "ConvexError" || Symbol.for("ConvexError") in e) && "data" in e);
 }
 
 export function failureFromError(e: unknown): Failure {
   if (isConvexError(e)) {
     let errorData: JSONValue;
     try {
-      errorData = convexToJson(e.data);
+      // The convex/server entry points hand a thrown ConvexError back with its data already
+      // serialized to Convex-JSON text (and mark it so).
+      const serialized = (e as { ConvexErrorSymbol?: unknown }).ConvexErrorSymbol === Symbol.for("ConvexError") && typeof e.data === "string";
+      errorData = serialized ? (JSON.parse(e.data as string) as JSONValue) : convexToJson(e.data);
     } catch {
       errorData = String(e.data);
     }

@@ -1,8 +1,8 @@
-// Finding a function in the module map the way convex-test does, so the server can check
-// its kind and visibility *before* running it: convex-test runs internal functions for
-// anyone, the real backend does not.
+// Finding a function in the module map by its udfPath, with its kind and visibility, so the
+// server can refuse internal functions to callers without the admin key *before* running them.
+// The map has the shape convex-test also takes (test/convex uses it as a unit-test harness).
 
-/** What `convexTest(schema, modules)` takes: module path → loader. One key must contain `_generated`. */
+/** Module path → loader. One key must contain `_generated`: the text before it is the root. */
 export type ModuleMap = Record<string, () => Promise<unknown>>;
 
 export type FunctionKind = "query" | "mutation" | "action";
@@ -31,7 +31,7 @@ function kindOf(fn: RegisteredFunction): FunctionKind | undefined {
   return undefined;
 }
 
-/** The prefix convex-test strips: everything before `_generated` in the key that has it. */
+/** The root prefix: everything before `_generated` in the key that has it. */
 export function modulesRoot(modules: ModuleMap): string {
   const generated = Object.keys(modules).find((k) => k.includes("_generated"));
   if (generated === undefined) {
@@ -43,14 +43,26 @@ export function modulesRoot(modules: ModuleMap): string {
 export type FunctionIndex = {
   /** The function behind a udfPath, or undefined when there is none (or it is not a Convex function). */
   resolve(udfPath: string): Promise<FunctionInfo | undefined>;
+  /** The same, with the registered function object itself (what the engine invokes). */
+  lookup(udfPath: string): Promise<(FunctionInfo & { fn: object }) | undefined>;
+  /** A module's exports by path (`crons`), or undefined when the map has no such module. */
+  module(path: string): Promise<Record<string, unknown> | undefined>;
 };
 
 export function createFunctionIndex(modules: ModuleMap): FunctionIndex {
   const root = modulesRoot(modules);
   const byPath = new Map<string, () => Promise<unknown>>();
   for (const [key, load] of Object.entries(modules)) byPath.set(key.replace(/\.[^./]+$/, ""), load);
-  return {
+  const index: FunctionIndex = {
+    async module(path) {
+      const load = byPath.get(root + path);
+      return load ? ((await load()) as Record<string, unknown>) : undefined;
+    },
     async resolve(path) {
+      const found = await index.lookup(path);
+      return found && { udfPath: found.udfPath, kind: found.kind, visibility: found.visibility };
+    },
+    async lookup(path) {
       const udfPath = canonicalUdfPath(path);
       const colon = udfPath.lastIndexOf(":");
       const load = byPath.get(root + udfPath.slice(0, colon));
@@ -63,7 +75,8 @@ export function createFunctionIndex(modules: ModuleMap): FunctionIndex {
       // Registered functions carry exactly one of the two flags; anything else is treated as
       // internal so an unexpected shape can never widen access.
       const visibility: Visibility = (fn as RegisteredFunction).isPublic === true ? "public" : "internal";
-      return { udfPath, kind, visibility };
+      return { udfPath, kind, visibility, fn: fn as object };
     },
   };
+  return index;
 }

@@ -1,7 +1,6 @@
-// Maintenance: the real deployment would run `admin:sweep` on a cron (lease expiry of
-// messages whose worker vanished). Here a timer calls it when the functions have it. Each
-// tick also tells subscriptions to re-check, because writes by scheduled functions happen
-// inside convex-test where nothing reports them.
+// Maintenance for module maps without a crons module: a timer calls `admin:sweep` when the
+// functions have it (lease expiry of messages whose worker vanished). With convex/crons.ts
+// loaded, the engine's cron runner does this instead.
 import type { Logger } from "../util/log.ts";
 import type { Engine } from "./engine.ts";
 
@@ -21,17 +20,13 @@ export function startSweeper(opts: { engine: Engine; intervalMs: number; log: Lo
 
   async function once(): Promise<void> {
     const info = await engine.resolve(SWEEP_FUNCTION).catch(() => undefined);
-    if (info?.kind !== "mutation") {
-      engine.invalidate();
-      return;
-    }
+    if (info?.kind !== "mutation") return;
     const o = await engine.call({ udfPath: SWEEP_FUNCTION, args: {}, caller: { admin: true } });
     if (o.success) {
       lastError = undefined;
       log.debug("sweep done", { result: o.value });
       return;
     }
-    engine.invalidate();
     // Once per distinct failure, not every few seconds.
     if (o.errorMessage !== lastError) log.warn("sweep failed", { error: o.errorMessage });
     lastError = o.errorMessage;

@@ -1,15 +1,26 @@
 // One WebSocket connection speaking Convex's sync protocol. The client tracks a version
 // (query set, identity, timestamp) and rejects any Transition that does not start exactly
 // at it, so every Transition of a connection is produced by one serial queue and the
-// version here only moves when a Transition is actually sent.
+// version here only moves when a Transition is actually sent. A query re-runs only when a
+// commit wrote something its last run read (its read set), never just because time moved.
 import type { JSONValue } from "convex/values";
 import type { Logger } from "../util/log.ts";
-import type { Caller, CallOutcome, Engine } from "./engine.ts";
+import type { Caller, CallOutcome, Commit, Engine, ReadSet } from "./engine.ts";
 import type { RequestMemo } from "./request-memo.ts";
 import { decodeTs, encodeTs } from "./timestamp.ts";
 
 type Version = { querySet: number; identity: number; ts: bigint };
-type Subscription = { udfPath: string; args: JSONValue; componentPath?: string; last?: string };
+type Subscription = {
+  udfPath: string;
+  args: JSONValue;
+  componentPath?: string;
+  last?: string;
+  /** What the last run read, and the timestamp its result is valid at. */
+  reads?: ReadSet;
+  validTs?: bigint;
+  /** A commit since then wrote something it read. */
+  dirty: boolean;
+};
 
 export type SyncSessionDeps = {
   engine: Engine;
@@ -42,6 +53,9 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   let tail: Promise<void> = Promise.resolve();
   let refreshQueued = false;
   let forceQueued = false;
+  // Commits seen while a Transition runs queries: checked against the new read sets after.
+  let inTransition = false;
+  let commitsDuring: Commit[] = [];
 
   function enqueue(task: () => Promise<void>): void {
     tail = tail
@@ -77,14 +91,26 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
 
   async function transition(change: { querySet?: number; identity?: number; added?: Set<number>; removed?: number[]; rerunAll?: boolean; force: boolean }): Promise<void> {
     const ts = engine.ts > version.ts ? engine.ts : version.ts;
-    const rerunAll = change.rerunAll === true || ts !== version.ts;
     const as = caller;
     const modifications: object[] = (change.removed ?? []).map((queryId) => ({ type: "QueryRemoved", queryId }));
-    const runs = [...queries].filter(([id]) => rerunAll || change.added?.has(id));
-    const outcomes = await Promise.all(runs.map(([, q]) => run(q, as)));
+    const runs = [...queries].filter(([id, q]) => change.rerunAll === true || q.dirty || change.added?.has(id));
+    for (const [, q] of runs) q.dirty = false;
+    inTransition = true;
+    let outcomes: CallOutcome[];
+    try {
+      outcomes = await Promise.all(runs.map(([, q]) => run(q, as)));
+    } finally {
+      inTransition = false;
+    }
+    const seen = commitsDuring;
+    commitsDuring = [];
     if (closed) return;
     runs.forEach(([queryId, q], i) => {
       const o = outcomes[i]!;
+      q.reads = o.reads;
+      q.validTs = o.ts;
+      // A commit that landed after this run's snapshot and touches what it read: again.
+      if (seen.some((c) => (o.ts === undefined || c.ts > o.ts) && (!o.reads || engine.touches(o.reads, c)))) q.dirty = true;
       const key = o.success ? JSON.stringify({ v: o.value }) : JSON.stringify({ e: o.errorMessage, d: o.errorData ?? null });
       if (!change.added?.has(queryId) && key === q.last) return;
       q.last = key;
@@ -94,6 +120,7 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
           : { type: "QueryFailed", queryId, errorMessage: o.errorMessage, ...(o.errorData !== undefined ? { errorData: o.errorData } : {}), logLines: o.logLines, journal: null },
       );
     });
+    if ([...queries.values()].some((q) => q.dirty)) refresh(false);
     const next: Version = { querySet: change.querySet ?? version.querySet, identity: change.identity ?? version.identity, ts };
     const moved = next.querySet !== version.querySet || next.identity !== version.identity;
     if (modifications.length === 0 && !change.force && !moved) return;
@@ -122,7 +149,7 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
       const removed: number[] = [];
       for (const mod of mods) {
         if (mod.type === "Add") {
-          queries.set(mod.queryId, { udfPath: mod.udfPath, args: mod.args?.[0] ?? {}, componentPath: mod.componentPath });
+          queries.set(mod.queryId, { udfPath: mod.udfPath, args: mod.args?.[0] ?? {}, componentPath: mod.componentPath, dirty: false });
           added.add(mod.queryId);
         } else if (mod.type === "Remove") {
           if (queries.delete(mod.queryId) && !added.delete(mod.queryId)) removed.push(mod.queryId);
@@ -207,10 +234,21 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     }
   }
 
-  // Writes by anyone else (other connections, HTTP, the maintenance timer) refresh this
-  // connection's queries; its own mutations refresh after their response instead.
-  const unsubscribe = engine.onCommit((origin) => {
-    if (origin !== session) refresh(false);
+  // A commit marks the queries whose read sets it touches. Writes by anyone else (other
+  // connections, HTTP, scheduled functions) refresh this connection now; its own mutations
+  // refresh after their response instead.
+  const unsubscribe = engine.onCommit((origin, commit) => {
+    if (closed) return;
+    if (inTransition && commit) commitsDuring.push(commit);
+    let any = false;
+    for (const q of queries.values()) {
+      if (q.dirty) continue;
+      if (!commit || !q.reads || engine.touches(q.reads, commit)) {
+        q.dirty = true;
+        any = true;
+      }
+    }
+    if (any && origin !== session) refresh(false);
   });
 
   function dispose(): void {

@@ -77,7 +77,7 @@ for (const target of CLI_TARGETS) {
     });
 
     test("a connected client reconnects and resubscribes when a new backend takes the same port", async () => {
-      const first = await startBackend(target, ["--admin-key", "same-key-0123456789"]);
+      const first = await startBackend(target, ["--admin-key", "same-key-0123456789", "--in-memory"]);
       const port = new URL(first.url).port;
       await admin(first.url, "same-key-0123456789").action(adminApi.addWorker, { machineName: "old" });
       const ws = new ConvexClient(first.url, { logger: false });
@@ -93,7 +93,7 @@ for (const target of CLI_TARGETS) {
       await waitFor('["old"]');
       first.proc.kill("SIGTERM");
       expect((await first.proc.exited).code).toBe(0);
-      const second = await startBackend(target, ["--admin-key", "same-key-0123456789", "--port", port]);
+      const second = await startBackend(target, ["--admin-key", "same-key-0123456789", "--in-memory", "--port", port]);
       expect(second.url).toBe(first.url);
       // In-memory data did not survive; the subscription (admin auth included) did.
       await waitFor("[]");
@@ -102,10 +102,10 @@ for (const target of CLI_TARGETS) {
     });
 
     test("takes the admin key from CONVEX_ADMIN_KEY, and --admin-key wins over it", async () => {
-      const fromEnv = await startBackend(target, [], { CONVEX_ADMIN_KEY: "env-key-0123456789" });
+      const fromEnv = await startBackend(target, ["--in-memory"], { CONVEX_ADMIN_KEY: "env-key-0123456789" });
       expect(fromEnv.adminKey).toBe("env-key-0123456789");
       expect(await admin(fromEnv.url, "env-key-0123456789").query(adminApi.list, {})).toEqual([]);
-      const fromFlag = await startBackend(target, ["--admin-key", "flag-key-0123456789"], { CONVEX_ADMIN_KEY: "env-key-0123456789" });
+      const fromFlag = await startBackend(target, ["--admin-key", "flag-key-0123456789", "--in-memory"], { CONVEX_ADMIN_KEY: "env-key-0123456789" });
       expect(fromFlag.adminKey).toBe("flag-key-0123456789");
     });
 

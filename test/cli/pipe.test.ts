@@ -2,11 +2,11 @@
 // output quietly: exit 0, no EPIPE stack trace on stderr.
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { BINARY, CLI_TARGETS, NODE_BUNDLE } from "../support/cli.ts";
+import { BINARY, CLI_TARGETS, NODE, NODE_BUNDLE } from "../support/cli.ts";
 
 describe.each(CLI_TARGETS)("closed stdout (%s)", (target) => {
   test("--help into a pipe whose reader is gone exits 0 without a stack trace", async () => {
-    const [cmd, args] = target === "binary" ? [BINARY, ["--help"]] : ["node", [NODE_BUNDLE, "--help"]];
+    const [cmd, args] = target === "binary" ? [BINARY, ["--help"]] : [NODE, [NODE_BUNDLE, "--help"]];
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     // Close our end before the program writes: its writes then fail with EPIPE.
     child.stdout.destroy();

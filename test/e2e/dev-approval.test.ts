@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, CLI_TARGETS, NODE_BUNDLE, type CliTarget } from "../support/cli.ts";
+import { BINARY, CLI_TARGETS, NODE, NODE_BUNDLE, type CliTarget } from "../support/cli.ts";
 import { admin, childrenOf, startDev, startOnlineDev, useWorld } from "./dev-support.ts";
 
 const T = 60_000;
@@ -142,7 +142,7 @@ function startInPty(target: CliTarget, cwd: string, env: Record<string, string |
   const decoder = new TextDecoder();
   const merged: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, TERM: "xterm-256color", ...env })) if (v !== undefined) merged[k] = v;
-  const cmd = target === "binary" ? [BINARY, "dev"] : ["node", NODE_BUNDLE, "dev"];
+  const cmd = target === "binary" ? [BINARY, "dev"] : [NODE, NODE_BUNDLE, "dev"];
   const proc = Bun.spawn(cmd, {
     cwd,
     env: merged,
