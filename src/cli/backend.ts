@@ -5,48 +5,41 @@ import { resolve } from "node:path";
 import { readConfigEnv } from "../config/env.ts";
 import { backendDataDir } from "../config/paths.ts";
 import { isLoopbackHost } from "../config/rules.ts";
-import type { CommandContext } from "./command.ts";
-import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
+import type { CommandContext } from "./command-spec.ts";
+import type { backendOptions } from "./command-table.ts";
+import { errorMessage, EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { DEFAULT_HOST, startLocalBackend, validateAdminKey } from "../local-backend/backend.ts";
 import { AddressInUseError } from "../local-backend/network.ts";
 
 export const DEFAULT_PORT = 3210;
 
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_PORT;
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
-    throw new UsageError(`--port must be a whole number from 0 to 65535 (got "${raw}")`, { command: "backend" });
-  }
-  return Number(raw);
-}
+type BackendContext = CommandContext<typeof backendOptions>;
 
-
-function adminKeyFrom(ctx: CommandContext): string | undefined {
+function adminKeyFrom(ctx: BackendContext): string | undefined {
   const flag = ctx.flags["admin-key"];
-  const env = readConfigEnv().adminKey;
-  const key = typeof flag === "string" ? flag : env ? env : undefined;
+  const key = flag ?? readConfigEnv().adminKey;
   if (key === undefined) return undefined;
   const problem = validateAdminKey(key);
-  if (problem) throw new UsageError(`${problem} (${typeof flag === "string" ? "--admin-key" : "CONVEX_ADMIN_KEY"})`, { command: "backend" });
+  if (problem) throw new UsageError(`${problem} (${flag !== undefined ? "--admin-key" : "CONVEX_ADMIN_KEY"})`, { command: "backend" });
   return key;
 }
 
-function dataDirFrom(ctx: CommandContext): string | undefined {
+function dataDirFrom(ctx: BackendContext): string | undefined {
   const flag = ctx.flags.data;
   if (ctx.flags["in-memory"] === true) {
     if (flag !== undefined) throw new UsageError("--data and --in-memory exclude each other", { command: "backend" });
     return undefined;
   }
-  if (typeof flag === "string") {
+  if (flag !== undefined) {
     if (flag.trim() === "") throw new UsageError("--data must name a folder", { command: "backend" });
     return resolve(flag);
   }
   return backendDataDir();
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const port = parsePort(ctx.flags.port as string | undefined);
-  const host = (ctx.flags.host as string | undefined) ?? DEFAULT_HOST;
+export async function run(ctx: BackendContext): Promise<number> {
+  const port = ctx.flags.port ?? DEFAULT_PORT;
+  const host = ctx.flags.host ?? DEFAULT_HOST;
   if (host.trim() === "") throw new UsageError("--host must not be empty", { command: "backend" });
   const adminKey = adminKeyFrom(ctx);
   const dataDir = dataDirFrom(ctx);
@@ -87,7 +80,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             resolve();
           },
           (e) => {
-            ctx.log.error("stopping the backend failed", { error: e instanceof Error ? e.message : String(e) });
+            ctx.log.error("stopping the backend failed", { error: errorMessage(e) });
             off();
             resolve();
           },
