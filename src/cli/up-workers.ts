@@ -5,7 +5,7 @@ import { basename } from "node:path";
 import { hostname } from "node:os";
 import { BackendRefused, type AdminClient } from "../backend/admin-client.ts";
 import type { WorkerSummary } from "../backend/api.ts";
-import { findLocalWorker, readLocalWorkers, saveLocalWorker, type LocalWorkerRecord } from "../config/local-workers.ts";
+import { findLocalWorker, localWorkersPath, readLocalWorkers, saveLocalWorker, type LocalWorkerRecord } from "../config/local-workers.ts";
 import { RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { safeLine } from "../util/terminal-text.ts";
@@ -17,7 +17,7 @@ const MAX_TRIES = 100;
 
 /** The folder's name as a worker name: other characters become "-", it starts with a letter or digit. */
 export function workerNameFor(folder: string): string {
-  const cleaned = basename(folder).replace(NAME_CHARS, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, MAX_NAME - 4);
+  const cleaned = basename(folder).replace(NAME_CHARS, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, MAX_NAME - 4).replace(/[^A-Za-z0-9]+$/, "");
   return cleaned === "" ? "worker" : cleaned;
 }
 
@@ -52,7 +52,7 @@ export async function ensureFolderWorker(admin: AdminClient, backend: string, fo
   if (record && existing) {
     if (existing.approval === "revoked") {
       throw new RuntimeFailure(`the worker "${safeLine(existing.name)}" of ${folder} was revoked`, {
-        hint: `Run up for this folder again after removing its record from the file local-workers.json in the config folder, to get a new worker.`,
+        hint: `To give the folder a new worker, remove its entry from ${localWorkersPath()} and run up again.`,
       });
     }
     if (existing.approval !== "approved") await admin.approve(record.workerId);

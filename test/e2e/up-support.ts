@@ -6,11 +6,18 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, startCli, type CliTarget } from "../support/cli.ts";
 import { opencodeTestEnv } from "../support/opencode-env.ts";
-import type { Running } from "../support/proc.ts";
+import { start, type Running } from "../support/proc.ts";
 import { startStubModel, type StubModel } from "../support/stub-model.ts";
 import { tempDir } from "../support/tmp.ts";
 import { processesWithEnv, terminatePids } from "../../src/util/process-group.ts";
 import { freePort } from "./backend-process.ts";
+
+export type UpOptions = {
+  /** Replaces (undefined: removes) variables of the home's environment. */
+  env?: Record<string, string | undefined>;
+  /** Run this copy of the compiled binary instead of dist/'s. */
+  program?: string;
+};
 
 export type UpHome = {
   root: string;
@@ -19,7 +26,7 @@ export type UpHome = {
   configDir: string;
   project(name: string): string;
   /** `up` kept running; its status endpoint on a free port so parallel tests never share one. */
-  startUp(target: CliTarget, args: string[], cwd: string): Promise<Running>;
+  startUp(target: CliTarget, args: string[], cwd: string, o?: UpOptions): Promise<Running>;
   cli(target: CliTarget, args: string[], o?: { cwd?: string; input?: string }): ReturnType<typeof runCli>;
   /** The pid and URL the runtime file records for the local backend. */
   runtime(): { pid: number; url: string };
@@ -42,9 +49,11 @@ export async function openUpHome(): Promise<{ home: UpHome; stub: StubModel }> {
       mkdirSync(dir, { recursive: true });
       return dir;
     },
-    async startUp(target, args, cwd) {
+    async startUp(target, args, cwd, o = {}) {
       const status = `127.0.0.1:${await freePort()}`;
-      const up = startCli(target, ["up", "--log-level", "debug", ...args], { cwd, env: { ...env, OPENCODE_ORCHESTRATOR_STATUS_ADDRESS: status } });
+      const upEnv = { ...env, OPENCODE_ORCHESTRATOR_STATUS_ADDRESS: status, ...o.env };
+      const argv = ["up", "--log-level", "debug", ...args];
+      const up = o.program ? start(o.program, argv, { cwd, env: upEnv }) : startCli(target, argv, { cwd, env: upEnv });
       started.push(up);
       return up;
     },
