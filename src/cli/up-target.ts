@@ -6,6 +6,7 @@ import { readConfigEnv, type ConfigEnv } from "../config/env.ts";
 import { backendDataDir } from "../config/paths.ts";
 import { recordedLocalBackend } from "../local-backend/discovery.ts";
 import { ConfigError } from "../util/errors.ts";
+import { pidAlive } from "../util/process-group.ts";
 
 export function resolvePersonTarget(
   flags: { url?: string; adminKey?: string },
@@ -15,18 +16,20 @@ export function resolvePersonTarget(
   const given = [flags.url, flags.adminKey, env.convexUrl, env.adminKey, env.deployKey].some((v) => v !== undefined && v.trim() !== "");
   if (given) return resolveAdminTarget(flags, env);
   const dataDir = backendDataDir(env);
-  const local = recordedLocalBackend(dataDir);
+  const recorded = recordedLocalBackend(dataDir);
+  // A record whose process is gone (the machine restarted, `up --stop-backend`) is no backend.
+  const local = recorded && pidAlive(recorded.pid) ? recorded : undefined;
   if (!local) {
-    throw new ConfigError("no backend given, and no local backend is running", {
-      issues: [
-        {
-          file: "command line",
-          path: "--url",
-          message: `nothing in ${dataDir} says a local backend runs there`,
-          fix: "start one with `opencode-orchestrator up` (in your project folder), or pass --url URL and --admin-key KEY (or set CONVEX_URL and CONVEX_ADMIN_KEY)",
-        },
-      ],
-    });
+    // Nothing given and nothing local: the usual error, each flag and variable named, plus `up`.
+    try {
+      return resolveAdminTarget(flags, env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      throw new ConfigError(e.message, {
+        issues: e.issues,
+        hint: `No local backend runs either (${recorded ? `the one recorded in ${dataDir} has stopped` : `nothing recorded in ${dataDir}`}): \`opencode-orchestrator up\` starts one.`,
+      });
+    }
   }
   stderr(`using the local backend at ${local.url} (from ${dataDir})`);
   return resolveAdminTarget({ url: local.url, adminKey: local.adminKey }, env);

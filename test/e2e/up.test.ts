@@ -44,6 +44,12 @@ describe("up", () => {
     expect(workers[0]).toMatchObject({ name: "my-app", approval: "approved", status: "online", directory: project });
     const workerId: string = workers[0].workerId;
 
+    // Flags still win over the local backend.
+    const elsewhere = await home.cli("binary", ["admin", "list", "--url", "http://127.0.0.1:9", "--admin-key", "not-the-key", "--timeout", "5"]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain("cannot reach the backend at http://127.0.0.1:9");
+    expect(elsewhere.stderr).not.toContain("using the local backend");
+
     const first = await home.cli("binary", ["chat", "--worker", "my-app", "hello"]);
     expect(first.stderr).toContain("using the local backend at");
     expect(first.code).toBe(0);
@@ -108,6 +114,11 @@ describe("up", () => {
     expect(stop.code).toBe(0);
     expect(await waitGone(backend.pid)).toBe(true);
     expect(processesWithEnv("XDG_STATE_HOME", home.env.XDG_STATE_HOME!)).toEqual([]);
+    // With the backend stopped, a person's command says so and how to start it.
+    const after = await home.cli("binary", ["chat", "--worker", "my-app", "anyone?"]);
+    expect(after.code).toBe(78);
+    expect(after.stderr).toContain("has stopped");
+    expect(after.stderr).toContain("opencode-orchestrator up");
   }, 240_000);
 
   test("two ups in two folders share one backend; stopping the first leaves the second working", async () => {
