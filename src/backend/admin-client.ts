@@ -27,6 +27,30 @@ export class BackendNoAnswer extends RuntimeFailure {
 
 const formatSeconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
 
+/** No answer of a person-side function comes near this; a bigger one is not our backend's. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+async function readCapped(res: Response, url: string): Promise<ArrayBuffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return new ArrayBuffer(0);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw new RuntimeFailure(`the backend at ${url} sent an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB`, {
+        hint: "Is --url / CONVEX_URL the orchestrator's backend?",
+      });
+    }
+    chunks.push(value);
+  }
+  const all = Buffer.concat(chunks);
+  return all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+}
+
 /** fetch with a deadline covering connect and the whole answer, so no call waits for ever. */
 function fetchWithDeadline(url: string, ms: number): typeof globalThis.fetch {
   const timed = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
@@ -34,8 +58,8 @@ function fetchWithDeadline(url: string, ms: number): typeof globalThis.fetch {
     try {
       const res = await fetch(input, { ...init, signal });
       // The body is read by the caller; read it here so a server that sends headers and then
-      // stalls is cut off by the same deadline.
-      const body = await res.arrayBuffer();
+      // stalls is cut off by the same deadline, and one that sends without end by a size cap.
+      const body = await readCapped(res, url);
       return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
     } catch (e) {
       if (signal.aborted) throw new BackendNoAnswer(url, ms);

@@ -12,9 +12,19 @@ import { DEFAULT_ADMIN_TIMEOUT_MS, type chatOptions } from "./command-table.ts";
 
 type ChatContext = CommandContext<typeof chatOptions>;
 
+/** Far above what the backend takes as one prompt (it names its own limit); only a runaway pipe gets here. */
+const MAX_STDIN_BYTES = 4 * 1024 * 1024;
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > MAX_STDIN_BYTES) {
+      throw new UsageError(`the prompt on stdin is larger than ${MAX_STDIN_BYTES / 1024 / 1024} MB`, { command: "chat" });
+    }
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -76,19 +86,32 @@ export async function run(ctx: ChatContext): Promise<number> {
   const prompt = await readPrompt(ctx);
   const target = resolvePersonTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] }, ctx.stderr);
   const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
+  // Ctrl+C while the prompt is being sent must not kill chat and leave the prompt queued: it is
+  // remembered, and the answer cancelled as soon as it exists.
+  let interrupted = false;
+  let releaseEarly = ctx.onSignal((s) => void (interrupted ||= s.signal !== "SIGHUP"));
   try {
     const worker = await findWorker(admin, ref, target.url);
     const { sessionId, sent } = await sendPrompt(admin, ctx, worker, target.url, prompt);
     rememberSession(target.url, worker.workerId, sessionId);
-    ctx.stderr(`session ${sessionId}`);
+    ctx.stderr(`session ${safeLine(sessionId)}`);
+    if (interrupted) {
+      const r = await admin.cancel(sent.messageId);
+      throw new RuntimeFailure(`interrupted while sending: the answer was ${r.status === "cancelled" ? "cancelled" : `asked to cancel (it is ${r.status})`}`);
+    }
+    // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
+    const following = followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url });
+    releaseEarly();
+    releaseEarly = () => {};
     noteIfNotServing(worker, ctx);
-    const { view, printed } = await followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url });
+    const { view, printed } = await following;
     if (view === null) return EXIT.ok;
     if (printed > 0 && !view.text.endsWith("\n")) ctx.write("\n");
     if (view.status === "completed") return EXIT.ok;
     ctx.stderr(`answer ${view.status}${view.reason ? `: ${safeLine(view.reason)}` : ""}`);
     return EXIT.failure;
   } finally {
+    releaseEarly();
     await admin.close();
   }
 }

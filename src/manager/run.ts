@@ -2,7 +2,7 @@
 // `orchestrate`. Signals arrive counted from src/index.ts: 1st drains under one deadline,
 // 2nd cancels running turns (they end `interrupted`), 3rd is handled there (exit now).
 import type { OrchestratorConfig } from "../config/types.ts";
-import { ConfigError, errorMessage, EXIT } from "../util/errors.ts";
+import { ConfigError, errorMessage, EXIT, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { resourceStack } from "../util/resources.ts";
 import type { StartAgent } from "../worker/agent-types.ts";
@@ -197,7 +197,8 @@ export async function runForeground(o: RunOptions): Promise<number> {
       resources.add("status server", () => server.stop());
     } catch (e) {
       // The workers matter more than the status page: run on, loudly.
-      log.error(`status server not started: ${errorMessage(e)}`);
+      // `status` then reaches whatever holds the address; it says so when that is another instance.
+      log.error(`status server not started: ${errorMessage(e)}`, e instanceof OrchestratorError && e.hint ? { fix: e.hint } : undefined);
     }
   }
   return exit;

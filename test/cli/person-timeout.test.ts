@@ -3,6 +3,7 @@
 // flag, instead of waiting for minutes. A real TCP listener on 127.0.0.1 that holds every socket.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { runCli } from "../support/cli.ts";
 
 let server: Server;
@@ -49,5 +50,30 @@ test("--timeout must be a number of seconds: a usage error (exit 2) otherwise", 
     const r = await silentBackend(["admin", "list", "--timeout", bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`--timeout must be a number from 0.1 to 3600 (got "${bad}")`);
+  }
+});
+
+test("a server that answers without end: admin list stops at the size cap, exit 1, instead of filling memory", async () => {
+  const chunk = Buffer.alloc(1024 * 1024, 0x61);
+  const endless = createHttpServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    const pump = () => {
+      while (res.write(chunk)) {
+        if (res.destroyed) return;
+      }
+    };
+    res.on("drain", pump);
+    res.on("error", () => {});
+    pump();
+  });
+  await new Promise<void>((r) => endless.listen(0, "127.0.0.1", r));
+  try {
+    const endlessUrl = `http://127.0.0.1:${(endless.address() as { port: number }).port}`;
+    const r = await runCli("binary", ["admin", "list", "--url", endlessUrl, "--admin-key", "some-admin-key"], { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the backend at ${endlessUrl} sent an answer larger than 64 MB`);
+  } finally {
+    endless.closeAllConnections();
+    await new Promise((r) => endless.close(r));
   }
 });
