@@ -4,7 +4,8 @@
 // address is recorded in a runtime file next to its data; the lock on the data folder (see
 // persistence.ts) guarantees at most one backend per folder even when two `up`s race.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { z } from "zod";
 import { connectAdmin } from "../backend/admin-client.ts";
@@ -13,7 +14,7 @@ import type { Logger } from "../util/log.ts";
 import { pidAlive } from "../util/process-group.ts";
 import { registerSecret } from "../util/redact.ts";
 import { ensureSecureDir, SECRET_FILE_MODE, writeSecureFile } from "../util/secure-file.ts";
-import { ADMIN_KEY_FILE } from "./backend.ts";
+import { ADMIN_KEY_FILE, clientUrl, DEFAULT_HOST } from "./backend.ts";
 
 export const RUNTIME_FILE = "runtime.json";
 export const LOG_FILE = "backend.log";
@@ -113,43 +114,82 @@ function tail(path: string, lines = 8): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
+/** Each start, a log past this size is moved to backend.log.1, so weeks of running stay bounded. */
+const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
+
+function openLog(dataDir: string): { fd: number; path: string } {
+  const path = join(dataDir, LOG_FILE);
+  try {
+    if (statSync(path).size > LOG_ROTATE_BYTES) renameSync(path, `${path}.1`);
+  } catch {
+    // no log yet
+  }
+  return { fd: openSync(path, "a", SECRET_FILE_MODE), path };
+}
+
+function writeRuntime(dataDir: string, info: RuntimeInfo): void {
+  writeSecureFile(join(dataDir, RUNTIME_FILE), `${JSON.stringify(info, null, 2)}\n`);
+}
+
 /**
- * Starts `backend --data <dataDir>` detached (its own process group, so a Ctrl+C in this
- * terminal does not reach it), stderr appended to backend.log in the folder. Resolves with its
- * URL once it prints it; rejects with the log's last lines when it exits first.
+ * Starts `backend --data <dataDir> --port <port>` detached (its own process group, so a Ctrl+C
+ * in this terminal does not reach it; cwd the data folder, so it holds no project folder),
+ * stderr appended to backend.log. Its stdout (the URL and key it prints) goes nowhere: a pipe
+ * would outlive this `up` and kill the backend with EPIPE on its first write after. It is
+ * recorded as soon as it exists, so an `up` interrupted while it starts leaves no backend nobody
+ * can find. Resolves once it answers with the folder's key; rejects with the log's last lines
+ * when it exits first.
  */
-function spawnBackend(dataDir: string, port: number, log: Logger): Promise<{ url: string; pid: number }> {
-  ensureSecureDir(dataDir);
-  const logPath = join(dataDir, LOG_FILE);
-  const logFd = openSync(logPath, "a", SECRET_FILE_MODE);
+async function spawnBackend(dataDir: string, port: number, log: Logger): Promise<LocalBackendTarget> {
+  const { fd: logFd, path: logPath } = openLog(dataDir);
   const [cmd, pre] = selfCommand();
   const args = [...pre, "backend", "--data", dataDir, "--port", String(port), "--log-format", "text"];
   log.debug("starting the local backend", { command: [cmd, ...args].join(" ") });
-  const child = spawn(cmd, args, { detached: true, stdio: ["ignore", "pipe", logFd], env: backendEnv() });
+  const child = spawn(cmd, args, { detached: true, cwd: dataDir, stdio: ["ignore", "ignore", logFd], env: backendEnv() });
   closeSync(logFd);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => done(new RuntimeFailure(`the local backend did not start within ${START_TIMEOUT_MS / 1000} s`, { hint: `See ${logPath}.` })), START_TIMEOUT_MS);
-    const done = (e: Error | undefined, url?: string) => {
-      clearTimeout(timer);
-      child.stdout!.removeAllListeners("data");
-      child.removeAllListeners("exit");
-      // The backend prints nothing more on stdout; dropping the pipe lets this process exit alone.
-      child.stdout!.destroy();
-      child.unref();
-      if (e) {
-        if (child.exitCode === null) child.kill("SIGTERM");
-        reject(e);
-      } else resolve({ url: url!, pid: child.pid! });
-    };
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString("utf8");
-      const m = /^CONVEX_URL=(\S+)$/m.exec(out);
-      if (m && /^CONVEX_ADMIN_KEY=/m.test(out)) done(undefined, m[1]);
-    });
-    child.on("error", (e) => done(new RuntimeFailure(`cannot start the local backend: ${errorMessage(e)}`)));
-    child.on("exit", (code) => done(new BackendStartFailed(code, tail(logPath), logPath)));
-  });
+  const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+  const url = clientUrl(DEFAULT_HOST, port);
+  if (child.pid !== undefined) writeRuntime(dataDir, { url, pid: child.pid, startedAt: new Date().toISOString() });
+  let exited: number | null | undefined;
+  child.once("exit", (code) => (exited = code));
+  child.unref();
+  try {
+    const failed = await Promise.race([spawnError, sleep(50).then(() => undefined)]);
+    if (failed) throw new RuntimeFailure(`cannot start the local backend: ${errorMessage(failed)}`);
+    const ready = await waitUntilServing(dataDir, child.pid!, () => exited !== undefined);
+    if (ready) return ready;
+    if (exited !== undefined) throw new BackendStartFailed(exited, tail(logPath), logPath);
+    throw new RuntimeFailure(`the local backend did not start within ${START_TIMEOUT_MS / 1000} s`, { hint: `See ${logPath}.` });
+  } catch (e) {
+    if (exited === undefined && child.exitCode === null) child.kill("SIGTERM");
+    throw e;
+  }
+}
+
+/** Polls until the backend with this pid answers with the folder's key; undefined once `gone()` or the deadline passes. */
+async function waitUntilServing(dataDir: string, pid: number, gone: () => boolean): Promise<LocalBackendTarget | undefined> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!gone() && Date.now() < deadline) {
+    const ready = await findLocalBackend(dataDir);
+    if (ready && ready.pid === pid) return ready;
+    await sleep(100);
+  }
+  return undefined;
+}
+
+/**
+ * The recorded process is a backend on this data folder (Linux: its command line says so), not
+ * a process that got the pid after a restart. Elsewhere a live pid has to do.
+ */
+function isBackendProcess(pid: number, dataDir: string): boolean {
+  if (!pidAlive(pid)) return false;
+  if (process.platform !== "linux") return true;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv.includes("backend") && argv.includes(dataDir);
+  } catch {
+    return false;
+  }
 }
 
 /** The backend process ended before it served; its log says why (port taken, folder locked, damaged data). */
@@ -163,41 +203,101 @@ export class BackendStartFailed extends RuntimeFailure {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `wanted` when nothing listens there now, else a free port (the kernel's pick). */
+function freePort(wanted: number): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = (port: number, fallback: boolean) => {
+      const s = createServer();
+      s.once("error", () => (fallback ? probe(0, false) : resolve(0)));
+      s.listen(port, DEFAULT_HOST, () => {
+        const got = (s.address() as { port: number }).port;
+        s.close(() => resolve(got));
+      });
+    };
+    probe(wanted, wanted !== 0);
+  });
+}
+
+const START_LOCK = "starting.lock";
+/** An `up` holding the start lock longer than this (a backend that takes a minute to open) is waited for no more. */
+const START_LOCK_WAIT_MS = START_TIMEOUT_MS + 10_000;
+
+/**
+ * One `up` at a time starts the backend: the lock file holds its pid, written whole before the
+ * file appears (hard link of a finished temp file), so a reader never sees it empty. A lock
+ * whose `up` is gone (killed mid-start) is taken over.
+ */
+async function withStartLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
+  const lock = join(dataDir, START_LOCK);
+  const temp = join(dataDir, `.${START_LOCK}.${process.pid}`);
+  writeSecureFile(temp, String(process.pid));
+  const deadline = Date.now() + START_LOCK_WAIT_MS;
+  try {
+    for (;;) {
+      try {
+        linkSync(temp, lock);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+      const holder = Number(readSmall(lock));
+      if (!Number.isInteger(holder) || holder <= 0 || !pidAlive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new RuntimeFailure(`another up (pid ${holder}) has been starting the local backend for over a minute`, { hint: `See ${join(dataDir, LOG_FILE)}.` });
+      }
+      await sleep(200);
+    }
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 /**
  * The user's local backend: the running one, or a new one started on the port it had last time
- * (so remembered chat sessions, which are kept per URL, still apply), else on a free port.
- * When another `up` started one at the same moment, this one's start is refused by the folder's
- * lock and the other's is used.
+ * (so remembered chat sessions, which are kept per URL, still apply) when that is free, else on
+ * a free port. Starts are serialised between `up`s, so two at once share one backend.
  */
 export async function ensureLocalBackend(dataDir: string, log: Logger): Promise<LocalBackendTarget & { started: boolean }> {
   const running = await findLocalBackend(dataDir);
   if (running) return { ...running, started: false };
-  const previous = readRuntimeFile(dataDir);
-  const previousPort = previous ? Number(new URL(previous.url).port) : 0;
-  let lastError: unknown;
-  for (const port of previousPort > 0 ? [previousPort, 0] : [0]) {
-    try {
-      const { url, pid } = await spawnBackend(dataDir, port, log);
-      const info: RuntimeInfo = { url, pid, startedAt: new Date().toISOString() };
-      writeSecureFile(join(dataDir, RUNTIME_FILE), `${JSON.stringify(info, null, 2)}\n`);
-      const adminKey = readAdminKey(dataDir);
-      if (!adminKey) throw new RuntimeFailure(`the local backend started but ${join(dataDir, ADMIN_KEY_FILE)} is missing`);
-      return { url, adminKey, pid, dataDir, started: true };
-    } catch (e) {
-      lastError = e;
-      if (!(e instanceof BackendStartFailed)) throw e;
-      // Lost a race with another `up`: wait for the winner to record its address.
-      if (/already using/.test(e.logTail)) {
-        for (let i = 0; i < 50; i++) {
-          await sleep(200);
-          const other = await findLocalBackend(dataDir);
-          if (other) return { ...other, started: false };
-        }
-        throw e;
+  ensureSecureDir(dataDir);
+  return withStartLock(dataDir, async () => {
+    const other = await findLocalBackend(dataDir);
+    if (other) return { ...other, started: false };
+    const previous = readRuntimeFile(dataDir);
+    // Recorded and alive but not answering yet: still starting (its `up` may have been
+    // interrupted); a second one would only be refused by the folder's lock.
+    if (previous && isBackendProcess(previous.pid, dataDir)) {
+      const starting = await waitUntilServing(dataDir, previous.pid, () => !pidAlive(previous.pid));
+      if (starting) return { ...starting, started: false };
+      if (pidAlive(previous.pid)) {
+        throw new RuntimeFailure(`the local backend (pid ${previous.pid}) runs but does not answer at ${previous.url}`, {
+          hint: `See ${join(dataDir, LOG_FILE)}; stop it (kill ${previous.pid}) and run up again.`,
+        });
       }
     }
-  }
-  throw lastError;
+    const previousPort = previous ? Number(new URL(previous.url).port) || 0 : 0;
+    let lastError: unknown;
+    // A second try covers a port taken between the probe and the backend's bind.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const port = await freePort(attempt === 0 ? previousPort : 0);
+      try {
+        return { ...(await spawnBackend(dataDir, port, log)), started: true };
+      } catch (e) {
+        lastError = e;
+        if (!(e instanceof BackendStartFailed && /already in use/.test(e.logTail))) throw e;
+      }
+    }
+    throw lastError;
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
 // exits 0; the next `up` brings back the same worker, and `chat` continues the same session.
 // The secrets stay out of every environment and command line, and out of the project folder.
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CANNED_ANSWER } from "../support/stub-model.ts";
 import { processesWithEnv } from "../../src/util/process-group.ts";
@@ -144,5 +144,30 @@ describe("up", () => {
     expect((await upB.exited).code).toBe(0);
     expect((await home.cli("node", ["up", "--stop-backend"])).code).toBe(0);
     expect(await waitGone(backend.pid)).toBe(true);
+  }, 240_000);
+
+  test("an up killed while the backend starts leaves it findable: the next up uses it, no second backend", async () => {
+    const { home } = await openUpHome();
+    current = home;
+    const project = home.project("app");
+    const first = await home.startUp("binary", [], project);
+    // The backend is recorded the moment it exists, before it serves.
+    const runtime = join(home.dataDir, "runtime.json");
+    while (!existsSync(runtime)) {
+      if (first.child.exitCode !== null) throw new Error(`up exited early:\n${first.stderr}`);
+      await Bun.sleep(5);
+    }
+    first.kill("SIGKILL");
+    await first.exited;
+    const { pid } = home.runtime();
+
+    const second = await home.startUp("binary", [], project);
+    await second.waitFor(READY, { stream: "stderr", timeoutMs: 90_000 });
+    expect(second.stderr).toContain("using the local backend at");
+    expect(home.runtime().pid).toBe(pid);
+    const backends = processesWithEnv("XDG_STATE_HOME", home.env.XDG_STATE_HOME!).filter((p) => procCmdline(p).includes("backend"));
+    expect(backends).toEqual([pid]);
+    second.kill("SIGINT");
+    expect((await second.exited).code).toBe(0);
   }, 240_000);
 });
