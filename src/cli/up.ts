@@ -16,6 +16,7 @@ import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { DEFAULT_ADMIN_TIMEOUT_MS, type upOptions } from "./command-table.ts";
 import { runWorkers } from "./run-workers.ts";
+import { claimWorkers } from "./up-claims.ts";
 import { checkOpencode } from "./up-opencode.ts";
 import { ensureFolderWorker, type UpWorker } from "./up-workers.ts";
 
@@ -119,6 +120,7 @@ export async function run(ctx: UpContext): Promise<number> {
     rejected: [],
   };
 
+  const claims = claimWorkers(workers);
   const me = selfInvocation();
   const lines = ["", "Running:"];
   for (const w of workers) lines.push(`  ${w.name}  ${w.folder}${w.created ? "  (new worker, approved)" : ""}`);
@@ -131,5 +133,9 @@ export async function run(ctx: UpContext): Promise<number> {
     "",
   );
   ctx.stderr(lines.join("\n"));
-  return runWorkers(ctx, config);
+  try {
+    return await runWorkers(ctx, config);
+  } finally {
+    claims.release();
+  }
 }

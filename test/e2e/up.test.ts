@@ -134,6 +134,11 @@ describe("up", () => {
     for (const up of [upA, upB]) expect(up.stderr).toContain(backend.url);
     expect(processesWithEnv("XDG_STATE_HOME", home.env.XDG_STATE_HOME!).filter((p) => procCmdline(p).includes("backend"))).toEqual([backend.pid]);
 
+    // A third up for a folder already served refuses, instead of a second OpenCode on one token.
+    const twice = await home.cli("node", ["up", a], { cwd: a });
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain(`${a} is already served by another up (pid ${upA.child.pid}`);
+
     upA.kill("SIGINT");
     expect((await upA.exited).code).toBe(0);
     const chat = await home.cli("node", ["chat", "--worker", basename(b), "still there?"]);
