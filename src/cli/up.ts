@@ -132,7 +132,10 @@ export async function run(ctx: UpContext): Promise<number> {
     "Ctrl+C stops the workers (running answers get to finish); the backend keeps running for other `up`s.",
     "",
   );
-  ctx.stderr(lines.join("\n"));
+  // A JSON log stays JSON: the same facts as one log line.
+  if ((ctx.flags["log-format"] ?? readConfigEnv().logFormat) === "json") {
+    ctx.log.info("up: running", { workers: workers.map((w) => ({ name: w.name, folder: w.folder, created: w.created, chat: `${me} chat --worker ${w.name}` })) });
+  } else ctx.stderr(lines.join("\n"));
   try {
     return await runWorkers(ctx, config);
   } finally {
