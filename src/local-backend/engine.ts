@@ -347,14 +347,22 @@ export function createEngine(opts: EngineOptions): Engine {
         crons: s.crons ? index.module("crons") : Promise.resolve(undefined),
         log,
         transact: async (work) => (await transaction(async (tx) => work(tx, creationTime), undefined)).value,
-        runFunction: async (name, args) => {
+        kindOf: async (name) => (await index.lookup(name))?.kind,
+        runFunction: async (name, args, inside) => {
           const found = await index.lookup(name);
           if (!found) throw new Error(`Could not find function '${name}'`);
           const lines: string[] = [];
           const fn = found.fn as Registered;
           const caller: Caller = { admin: true };
           try {
-            if (found.kind === "mutation") return void (await runMutation(fn, args, caller, lines, undefined));
+            if (found.kind === "mutation") {
+              await transaction(async (tx) => {
+                if (inside && !inside.before(tx)) return;
+                await execute(fn, "mutation", args, { host, tx, caller, lines });
+                inside?.after(tx);
+              }, undefined);
+              return;
+            }
             if (found.kind === "action") return void (await execute(fn, "action", args, { host, caller, lines }));
             throw new Error(`${name} is a query; only mutations and actions can be scheduled`);
           } finally {

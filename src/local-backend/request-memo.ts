@@ -8,16 +8,21 @@ export type RequestMemo = {
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
 };
 
-export function createRequestMemo(limit = 10_000): RequestMemo {
-  const entries = new Map<string, Promise<unknown>>();
+export function createRequestMemo(limit = 10_000, keepMs = 5 * 60_000, now: () => number = Date.now): RequestMemo {
+  const entries = new Map<string, { p: Promise<unknown>; at: number }>();
   return {
     once<T>(key: string, fn: () => Promise<T>): Promise<T> {
       const known = entries.get(key);
-      if (known) return known as Promise<T>;
+      if (known) return known.p as Promise<T>;
       const p = fn();
-      entries.set(key, p);
-      // Oldest first: a client retries within seconds, not after ten thousand other mutations.
-      if (entries.size > limit) entries.delete(entries.keys().next().value!);
+      const at = now();
+      entries.set(key, { p, at });
+      // Oldest first: a client retries within seconds of reconnecting, not after minutes or
+      // ten thousand other mutations — so idle heartbeats do not pile up outcomes.
+      for (const [k, e] of entries) {
+        if (entries.size <= limit && e.at >= at - keepMs) break;
+        entries.delete(k);
+      }
       return p;
     },
   };

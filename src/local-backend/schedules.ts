@@ -23,8 +23,13 @@ export type SchedulesDeps = {
   log?: Logger;
   /** One transaction run between mutations and committed at the end. */
   transact<T>(work: (tx: Tx, creationTime: () => number) => T | Promise<T>): Promise<T>;
-  /** Run a job's function; throws what it threw. */
-  runFunction(name: string, args: Record<string, Value>): Promise<void>;
+  /** The kind of a function, or undefined when there is none. */
+  kindOf(name: string): Promise<"query" | "mutation" | "action" | undefined>;
+  /**
+   * Run a job's function; throws what it threw. For a mutation, `inside` runs in its
+   * transaction: `before` may skip it (false), `after` records the job's success.
+   */
+  runFunction(name: string, args: Record<string, Value>, inside?: { before(tx: Tx): boolean; after(tx: Tx): void }): Promise<void>;
 };
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -66,6 +71,7 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
     try {
       const name = String(job.value.name);
       const args = ((job.value.args as Value[])[0] ?? {}) as Record<string, Value>;
+      if ((await deps.kindOf(name)) === "mutation") return await runMutationJob(job.id, name, args);
       const started = await deps.transact((tx) => {
         const now = committedValue(tx, job.id);
         if (!now || (now.value.state as { kind: string }).kind !== "pending") return false;
@@ -86,6 +92,28 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
       });
     } finally {
       running.delete(job.id);
+    }
+  }
+
+  // A scheduled mutation and its job's success are one commit: it runs exactly once, also
+  // across a restart (a pending job whose commit never happened simply runs then).
+  async function runMutationJob(id: string, name: string, args: Record<string, Value>): Promise<void> {
+    const pending = (tx: Tx) => {
+      const now = committedValue(tx, id);
+      return now !== undefined && (now.value.state as { kind: string }).kind === "pending" ? now : undefined;
+    };
+    try {
+      await deps.runFunction(name, args, {
+        before: (tx) => pending(tx) !== undefined,
+        after: (tx) => setState(tx, pending(tx)!, { kind: "success" }),
+      });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      log?.warn("a scheduled function failed", { function: name, error });
+      await deps.transact((tx) => {
+        const now = pending(tx);
+        if (now) setState(tx, now, { kind: "failed", error });
+      });
     }
   }
 

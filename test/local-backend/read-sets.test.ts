@@ -58,6 +58,31 @@ describe("read sets", () => {
   });
 });
 
+describe("snapshots", () => {
+  test("a query whose reads a commit changed while it ran runs again: it never mixes two states", async () => {
+    const engine = createEngine({ schema, modules });
+    const caller = { admin: false };
+    for (const name of ["x", "y"]) await engine.call({ udfPath: "workers:add", args: { name }, caller });
+    let moved = false;
+    // The first run reads x, then a move from x to y commits, then it reads y.
+    (globalThis as { betweenReads?: () => Promise<void> }).betweenReads = async () => {
+      if (moved) return;
+      moved = true;
+      const o = await engine.call({ udfPath: "workers:move", args: { from: "x", to: "y" }, caller });
+      expect(o.success).toBe(true);
+    };
+    try {
+      const runs = engine.stats.queryExecutions;
+      const o = await engine.call({ udfPath: "workers:sum", args: { a: "x", b: "y" }, caller });
+      expect(moved).toBe(true);
+      expect(o.success && o.value).toBe(0);
+      expect(engine.stats.queryExecutions - runs).toBe(2);
+    } finally {
+      delete (globalThis as { betweenReads?: unknown }).betweenReads;
+    }
+  });
+});
+
 describe("transaction limits", () => {
   test("a query that reads more documents than Convex allows fails like on Convex; the data stays usable", async () => {
     const engine = createEngine({ schema, modules });

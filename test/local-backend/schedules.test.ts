@@ -10,6 +10,8 @@ import { tempDir } from "../support/tmp.ts";
 
 const byName = makeFunctionReference<"query", { name: string }, { name: string; beats: number } | null>("workers:byName");
 const addLater = makeFunctionReference<"mutation", { name: string; delayMs: number }, string>("workers:addLater");
+const addLaterBroken = makeFunctionReference<"mutation", Record<string, never>, string>("workers:addLaterBroken");
+const jobs = makeFunctionReference<"query", Record<string, never>, { name: string; state: string }[]>("workers:jobs");
 
 const withCrons: ModuleMap = { ...modules, "./crons.ts": () => import("./fixtures/crons.ts") };
 
@@ -32,6 +34,24 @@ describe("scheduled functions", () => {
     const second = await fixtureBackend({ dataDir: dir });
     const w = watch(wsClient(second.url), byName, { name: "after-restart" });
     await eventually(() => (w.state.value as { beats: number } | null)?.beats === 0, "the job to run after the restart");
+  });
+});
+
+describe("job records", () => {
+  test("a job that ran is recorded as success, one whose function failed as failed (having written nothing)", async () => {
+    const b = await fixtureBackend();
+    const http = httpClient(b.url);
+    await http.mutation(addLater, { name: "ok", delayMs: 0 });
+    await http.mutation(addLaterBroken, {});
+    const states = await eventually(async () => {
+      const all = await http.query(jobs, {});
+      return all.every((j) => j.state !== "pending" && j.state !== "inProgress") && all;
+    }, "both jobs to finish");
+    expect(states).toEqual([
+      { name: "workers:add", state: "success" },
+      { name: "workers:add", state: "failed" },
+    ]);
+    expect(await http.query(byName, { name: "ok" })).toEqual({ name: "ok", beats: 0 });
   });
 });
 
