@@ -89,6 +89,9 @@ export async function run(ctx: UpContext): Promise<number> {
     return EXIT.ok;
   }
   const folders = projectFolders(ctx.positionals);
+  if (readConfigEnv().convexUrl !== undefined) {
+    ctx.log.warn("CONVEX_URL is set, but up always uses the local backend; for a Convex deployment run workers with dev or orchestrate (README).");
+  }
 
   const opencode = checkOpencode(folders);
   for (const line of opencode.lines) ctx.log.warn(line);

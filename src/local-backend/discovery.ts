@@ -1,14 +1,15 @@
 // Finding the user's persistent embedded backend, and starting it when none runs. It runs as
 // its own detached process (`backend --data <folder>`), so every `up` (and `chat`, `admin`)
 // shares one backend and stopping one `up` never takes the data away from the others. Its
-// address is recorded in a runtime file next to its data; the lock on the data folder (see
-// persistence.ts) guarantees at most one backend per folder even when two `up`s race.
+// address is recorded in a runtime file next to its data. Starts are taken in turn (a lock
+// file), and the data folder's own lock (persistence.ts) never lets two backends open it.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { z } from "zod";
 import { connectAdmin } from "../backend/admin-client.ts";
+import { ENV_NAMES } from "../config/env.ts";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { pidAlive } from "../util/process-group.ts";
@@ -20,7 +21,7 @@ export const RUNTIME_FILE = "runtime.json";
 export const LOG_FILE = "backend.log";
 /** Both files are a few hundred bytes; anything larger is not ours. */
 const MAX_SMALL_FILE = 64 * 1024;
-/** How long a starting backend may take to print its address (opening a large data file included). */
+/** How long a starting backend may take to answer (opening a large data file included). */
 const START_TIMEOUT_MS = 60_000;
 /** How long a running backend may take to answer the "is it ours?" call. */
 const PROBE_TIMEOUT_MS = 5_000;
@@ -105,13 +106,24 @@ export function selfCommand(): [string, string[]] {
 /** The environment of the backend process: never a key it would take instead of its folder's. */
 function backendEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ["CONVEX_ADMIN_KEY", "CONVEX_DEPLOY_KEY", "WORKER_TOKEN"]) delete env[name];
+  for (const name of [ENV_NAMES.adminKey, ENV_NAMES.deployKey, ENV_NAMES.workerToken]) delete env[name];
   return env;
 }
 
-function tail(path: string, lines = 8): string {
-  const text = readSmall(path) ?? "";
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
+/** The last lines of the log, read from its end (it may be megabytes). */
+function tail(path: string, lines = 8, bytes = 8 * 1024): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, bytes));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString("utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Each start, a log past this size is moved to backend.log.1, so weeks of running stay bounded. */
@@ -305,13 +317,14 @@ export async function ensureLocalBackend(dataDir: string, log: Logger): Promise<
  * waits for it to exit. Returns false when none was running.
  */
 export async function stopLocalBackend(dataDir: string, timeoutMs = 15_000): Promise<boolean> {
-  const running = await findLocalBackend(dataDir);
-  if (!running) return false;
-  process.kill(running.pid, "SIGTERM");
+  // By its record and command line, not by an answer: a backend that hangs must be stoppable too.
+  const info = readRuntimeFile(dataDir);
+  if (!info || !isBackendProcess(info.pid, dataDir)) return false;
+  process.kill(info.pid, "SIGTERM");
   const deadline = Date.now() + timeoutMs;
-  while (pidAlive(running.pid)) {
+  while (pidAlive(info.pid)) {
     if (Date.now() > deadline) {
-      process.kill(running.pid, "SIGKILL");
+      process.kill(info.pid, "SIGKILL");
       break;
     }
     await sleep(100);
