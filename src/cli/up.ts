@@ -6,7 +6,7 @@ import { realpathSync, statSync } from "node:fs";
 import { basename, delimiter, isAbsolute, join, relative, resolve } from "node:path";
 import { connectAdmin } from "../backend/admin-client.ts";
 import { readConfigEnv } from "../config/env.ts";
-import { localWorkersPath } from "../config/local-workers.ts";
+import { localWorkersPath, readLocalWorkers } from "../config/local-workers.ts";
 import { backendDataDir } from "../config/paths.ts";
 import { statusAddressForClient } from "../config/status-address.ts";
 import { WorkerToken } from "../config/token.ts";
@@ -93,6 +93,8 @@ export async function run(ctx: UpContext): Promise<number> {
     ctx.log.warn("CONVEX_URL is set, but up always uses the local backend; for a Convex deployment run workers with dev or orchestrate (README).");
   }
 
+  // A damaged record file stops up before anything starts.
+  await readLocalWorkers();
   const opencode = checkOpencode(folders);
   for (const line of opencode.lines) ctx.log.warn(line);
 
