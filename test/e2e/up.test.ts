@@ -69,9 +69,10 @@ describe("up", () => {
       if (f.isFile()) expect(readFileSync(join(f.parentPath, f.name), "utf8")).not.toContain(secret);
     }
 
-    // No admin key or token in the environment or command line of up, OpenCode and its children.
+    // No admin key or token in the environment or command line of up, OpenCode and its children,
+    // or the backend (it reads its key from its folder).
     const ocPid = await opencodePid(up);
-    const pids = [...tree(up.child.pid!), ...tree(ocPid)];
+    const pids = [...tree(up.child.pid!), ...tree(ocPid), home.runtime().pid];
     for (const pid of new Set(pids)) {
       let text: string;
       try {
