@@ -19,7 +19,7 @@ const logFlags = {
 export const DEFAULT_ADMIN_TIMEOUT_MS = 30_000;
 
 const adminConnectionFlags = {
-  url: { type: "string", value: "URL", description: "Backend URL (env CONVEX_URL)" },
+  url: { type: "string", value: "URL", description: "Backend URL (env CONVEX_URL; with neither this nor a key given: the local backend of `up`)" },
   "admin-key": { type: "string", value: "KEY", description: "Admin key (env CONVEX_ADMIN_KEY or CONVEX_DEPLOY_KEY)" },
   timeout: {
     type: "number",
