@@ -110,16 +110,30 @@ describe("up", () => {
     again.kill("SIGINT");
     expect((await again.exited).code).toBe(0);
 
-    // Stopping the backend leaves nothing of this HOME running.
-    const stop = await home.cli("binary", ["up", "--stop-backend"]);
-    expect(stop.code).toBe(0);
+    // Stop everything: a person's command then says there is no backend and how to start one.
+    expect((await home.cli("binary", ["up", "--stop-backend"])).code).toBe(0);
     expect(await waitGone(backend.pid)).toBe(true);
     expect(processesWithEnv("XDG_STATE_HOME", home.env.XDG_STATE_HOME!)).toEqual([]);
-    // With the backend stopped, a person's command says so and how to start it.
     const after = await home.cli("binary", ["chat", "--worker", "my-app", "anyone?"]);
     expect(after.code).toBe(78);
     expect(after.stderr).toContain("has stopped");
     expect(after.stderr).toContain("opencode-orchestrator up");
+
+    // up again: a new backend on the same address with the same data; the session continues.
+    const third = await home.startUp("binary", [], project);
+    await third.waitFor(READY, { stream: "stderr", timeoutMs: 90_000 });
+    expect(third.stderr).toContain(`started the local backend at ${backend.url}`);
+    const resumed = await home.cli("binary", ["chat", "--worker", "my-app", "still the same session?"]);
+    expect(resumed.code).toBe(0);
+    expect(sessionOf(resumed.stderr)).toBe(sessionId);
+    third.kill("SIGINT");
+    expect((await third.exited).code).toBe(0);
+
+    // Stopping the backend leaves nothing of this HOME running.
+    const restarted = home.runtime().pid;
+    expect((await home.cli("binary", ["up", "--stop-backend"])).code).toBe(0);
+    expect(await waitGone(restarted)).toBe(true);
+    expect(processesWithEnv("XDG_STATE_HOME", home.env.XDG_STATE_HOME!)).toEqual([]);
   }, 240_000);
 
   test("two ups in two folders share one backend; stopping the first leaves the second working", async () => {
