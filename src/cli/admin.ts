@@ -2,11 +2,11 @@
 // against the embedded backend or a real Convex deployment (admin key required).
 import { connectAdmin } from "../backend/admin-client.ts";
 import type { WorkerSummary } from "../backend/api.ts";
-import { resolveAdminTarget } from "../config/admin-env.ts";
 import { stdoutColors, stderrColors } from "../util/colors.ts";
 import { EXIT, UsageError } from "../util/errors.ts";
 import { safeJson, safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
+import { resolvePersonTarget } from "./up-target.ts";
 import { DEFAULT_ADMIN_TIMEOUT_MS, type adminOptions } from "./command-table.ts";
 import { formatAge, renderTable } from "./table.ts";
 
@@ -36,7 +36,7 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
   if (!(ADMIN_SUBCOMMANDS as readonly string[]).includes(sub)) {
     throw new UsageError(`unknown admin command "${sub}" (expected one of: ${ADMIN_SUBCOMMANDS.join(", ")})`, { command: "admin" });
   }
-  const target = resolveAdminTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] });
+  const target = resolvePersonTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] }, ctx.stderr);
   const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
   const err = stderrColors();
   try {

@@ -30,13 +30,17 @@ function dataDirFrom(ctx: BackendContext): string | undefined {
     if (flag !== undefined) throw new UsageError("--data and --in-memory exclude each other", { command: "backend" });
     return undefined;
   }
-  if (flag !== undefined) return resolve(flag);
+  if (flag !== undefined) {
+    if (flag.trim() === "") throw new UsageError("--data must name a folder", { command: "backend" });
+    return resolve(flag);
+  }
   return backendDataDir();
 }
 
 export async function run(ctx: BackendContext): Promise<number> {
   const port = ctx.flags.port ?? DEFAULT_PORT;
   const host = ctx.flags.host ?? DEFAULT_HOST;
+  if (host.trim() === "") throw new UsageError("--host must not be empty", { command: "backend" });
   const adminKey = adminKeyFrom(ctx);
   const dataDir = dataDirFrom(ctx);
 

@@ -2,12 +2,12 @@
 // answer to stdout as it arrives (only the answer: it pipes), the session id to stderr.
 import { BackendRefused, connectAdmin, type AdminClient } from "../backend/admin-client.ts";
 import type { WorkerSummary } from "../backend/api.ts";
-import { resolveAdminTarget } from "../config/admin-env.ts";
 import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { safeLine } from "../util/terminal-text.ts";
 import { followAnswer } from "./chat-follow.ts";
 import { rememberedSession, rememberSession } from "./chat-sessions.ts";
 import type { CommandContext } from "./command-spec.ts";
+import { resolvePersonTarget } from "./up-target.ts";
 import { DEFAULT_ADMIN_TIMEOUT_MS, type chatOptions } from "./command-table.ts";
 
 type ChatContext = CommandContext<typeof chatOptions>;
@@ -84,7 +84,7 @@ export async function run(ctx: ChatContext): Promise<number> {
   const ref = ctx.flags.worker;
   if (!ref) throw new UsageError("chat needs --worker <worker id or name>", { command: "chat" });
   const prompt = await readPrompt(ctx);
-  const target = resolveAdminTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] });
+  const target = resolvePersonTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] }, ctx.stderr);
   const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
   // Ctrl+C while the prompt is being sent must not kill chat and leave the prompt queued: it is
   // remembered, and the answer cancelled as soon as it exists.

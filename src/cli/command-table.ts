@@ -19,7 +19,7 @@ const logFlags = {
 export const DEFAULT_ADMIN_TIMEOUT_MS = 30_000;
 
 const adminConnectionFlags = {
-  url: { type: "string", value: "URL", description: "Backend URL (env CONVEX_URL)" },
+  url: { type: "string", value: "URL", description: "Backend URL (env CONVEX_URL; with neither this nor a key given: the local backend of `up`)" },
   "admin-key": { type: "string", value: "KEY", description: "Admin key (env CONVEX_ADMIN_KEY or CONVEX_DEPLOY_KEY)" },
   timeout: {
     type: "number",
@@ -77,12 +77,30 @@ export const backendOptions = {
   ...logFlags,
 } as const satisfies Record<string, OptionSpec>;
 
+export const upOptions = {
+  "stop-backend": { type: "boolean", description: "Stop the local backend that up started (running ups lose their backend) and exit" },
+  ...logFlags,
+} as const satisfies Record<string, OptionSpec>;
+
 export const statusOptions = {
   json: { type: "boolean", description: "Print the status document as JSON" },
   address: { type: "string", value: "HOST:PORT", description: "Status address (default: as orchestrate uses it, see above)" },
 } as const satisfies Record<string, OptionSpec>;
 
 export const COMMANDS: CommandSpec<any>[] = [
+  defineCommand({
+    name: "up",
+    summary: "The main job on this machine: the local backend and a worker for each folder, in one command",
+    usage: "up [FOLDER…] [--log-level LEVEL] [--log-format text|json] | up --stop-backend",
+    details:
+      "Uses the local embedded backend (data in $XDG_DATA_HOME/opencode-orchestrator/backend) or starts it as a process of its\n" +
+      "own that keeps running for other ups. Each folder (default: the current one) gets a worker named after it, created and\n" +
+      "approved on the first run and reused afterwards (tokens in $XDG_CONFIG_HOME/opencode-orchestrator/local-workers.json).\n" +
+      "Then `chat --worker NAME` in another terminal needs no setup. Ctrl+C drains like orchestrate. See docs/up.md.",
+    positionals: [0, 1000],
+    options: upOptions,
+    load: () => import("./up.ts"),
+  }),
   defineCommand({
     name: "dev",
     summary: "Run one worker in the current folder, from .env (asks on first run)",
