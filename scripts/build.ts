@@ -2,7 +2,10 @@
 //   dist/opencode-orchestrator  standalone executable (bun build --compile)
 //   dist/cli.mjs                self-contained Node ESM bundle (node >= 20)
 // Run with `npm run build` (bun is a devDependency, so npm/pnpm users have it too).
-import { chmodSync, mkdirSync, renameSync, rmSync } from "node:fs";
+// The web page (src/web/page) is bundled first and carried inside both, as strings in
+// place of src/web/embedded-assets.ts: nothing next to the executable, nothing fetched.
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import type { BunPlugin } from "bun";
 
 const entry = "src/index.ts";
 // Build into a scratch folder and move the results into dist/ at the end, so a test run
@@ -20,8 +23,32 @@ function check(result: Awaited<ReturnType<typeof Bun.build>>, what: string) {
   }
 }
 
+const page = await Bun.build({
+  entrypoints: ["src/web/page/main.ts"],
+  target: "browser",
+  format: "esm",
+  minify: true,
+  sourcemap: "none",
+});
+check(page, "web page (src/web/page)");
+const pageAssets = {
+  "/": { type: "text/html; charset=utf-8", body: readFileSync("src/web/page/index.html", "utf8") },
+  "/app.js": { type: "text/javascript; charset=utf-8", body: await page.outputs[0]!.text() },
+  "/app.css": { type: "text/css; charset=utf-8", body: readFileSync("src/web/page/style.css", "utf8") },
+};
+const embedPage: BunPlugin = {
+  name: "embed-web-page",
+  setup(build) {
+    build.onLoad({ filter: /src[\\/]web[\\/]embedded-assets\.ts$/ }, () => ({
+      contents: `export const EMBEDDED_ASSETS = ${JSON.stringify(pageAssets)};`,
+      loader: "ts",
+    }));
+  },
+};
+
 const binary = await Bun.build({
   entrypoints: [entry],
+  plugins: [embedPage],
   minify: true,
   sourcemap: "none",
   bytecode: true,
@@ -37,6 +64,7 @@ check(binary, "dist/opencode-orchestrator");
 
 const node = await Bun.build({
   entrypoints: [entry],
+  plugins: [embedPage],
   target: "node",
   format: "esm",
   minify: false,
@@ -48,4 +76,4 @@ chmodSync(`${out}/cli.mjs`, 0o755);
 renameSync(`${out}/opencode-orchestrator`, "dist/opencode-orchestrator");
 renameSync(`${out}/cli.mjs`, "dist/cli.mjs");
 rmSync(out, { recursive: true, force: true });
-console.error("built dist/opencode-orchestrator and dist/cli.mjs");
+console.error(`built dist/opencode-orchestrator and dist/cli.mjs (web page: ${Math.round(pageAssets["/app.js"].body.length / 1024)} KiB script)`);

@@ -102,6 +102,20 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./chat.ts"),
   },
   {
+    name: "web",
+    summary: "Serve the web page: workers, sessions and live answers in a browser",
+    usage: "web [--address HOST:PORT] [--url URL] [--admin-key KEY]",
+    details:
+      "Serves the page on 127.0.0.1:7421 (port 0 picks a free one) and prints its login URL once on stdout. The admin key stays in\n" +
+      "this process; the browser logs in with the token in that URL. Backend URL and admin key are found as for `admin`. Ctrl+C stops it.",
+    options: {
+      address: { type: "string", value: "HOST:PORT", description: "Address to serve on (default 127.0.0.1:7421)" },
+      ...adminConnectionFlags,
+      ...logFlags,
+    },
+    load: () => import("./web.ts"),
+  },
+  {
     name: "backend",
     summary: "Run the embedded Convex backend (in memory) for this machine",
     usage: "backend [--port N] [--host HOST] [--admin-key KEY]",
