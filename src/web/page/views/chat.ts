@@ -24,7 +24,7 @@ function Message({ m, worker, onError }: { m: ChatMessageView; worker: string; o
     "div",
     { class: `msg assistant ${status}`, "data-message": m.messageId, "data-status": status },
     answerParts(m).map((p, i) => h(PartView, { key: i, part: p })),
-    note ? h("div", { class: "status-line" }, note, m.reason ? `: ${m.reason}` : "") : null,
+    note ? h("div", { class: "status-line" }, m.reason && !m.reason.startsWith(note) ? `${note}: ${m.reason}` : (m.reason ?? note)) : null,
     isRunning(m)
       ? h("button", { class: "cancel", onClick: () => api.cancel(m.messageId, worker).catch((e: Error) => onError(e.message)) }, "Cancel")
       : null,
