@@ -50,3 +50,41 @@ export function outputPath(name: string): string {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   return join(OUTPUT_DIR, name);
 }
+
+export type SseEvent = { event: string; id: string | undefined; data: any };
+
+/** Reads server-sent events from a fetch response, one at a time. */
+export function sseReader(res: Response): { next(timeoutMs?: number): Promise<SseEvent> } {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  return {
+    async next(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const end = buffer.indexOf("\n\n");
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields: Record<string, string> = {};
+          for (const line of block.split("\n")) {
+            if (line.startsWith(":")) continue;
+            const i = line.indexOf(":");
+            if (i > 0) fields[line.slice(0, i)] = line.slice(i + 1).replace(/^ /, "");
+          }
+          if (!fields.event) continue; // retry: and keepalive blocks
+          return { event: fields.event, id: fields.id, data: JSON.parse(fields.data ?? "null") };
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no server-sent event within ${timeoutMs}ms (buffer: ${buffer.slice(0, 200)})`);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const chunk = await Promise.race([
+          reader.read(),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no server-sent event within ${timeoutMs}ms`)), left))),
+        ]).finally(() => clearTimeout(timer));
+        if (chunk.done) throw new Error("the event stream ended");
+        buffer += decoder.decode(chunk.value, { stream: true });
+      }
+    },
+  };
+}
