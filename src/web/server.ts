@@ -22,6 +22,9 @@ export type WebServer = {
   stop(): Promise<void>;
 };
 
+/** Live streams served at once (a few per open tab); beyond this a new one gets 503, so memory stays bounded. */
+export const MAX_STREAMS = 100;
+
 const LoginBody = z.object({ token: z.string().max(200).describe("The login token from the printed URL") });
 
 /** State-changing calls must come from our own page: same Origin, and a JSON body (not a form). */
@@ -68,6 +71,7 @@ export async function startWebServer(o: { admin: AdminClient; address: WebAddres
     }
     if (url.pathname === "/api/session" && method === "GET") return sendJson(res, 200, { ok: true });
     if (url.pathname === "/api/events" && method === "GET") {
+      if (streams.size >= MAX_STREAMS) return sendError(res, 503, `too many live connections (limit ${MAX_STREAMS}); close some tabs`);
       const close = serveEvents(req, res, o.admin, url);
       streams.add(close);
       res.on("close", () => streams.delete(close));

@@ -102,8 +102,10 @@ describe("web page in Chromium", () => {
     await answers().first().locator(".md").waitFor({ timeout: 15_000 });
     expect(page.url()).toBe(before);
     expect(await answers().first().locator(".md").innerText()).toBe(shown);
-    await send("ECHO:second **turn** here");
-    await page.locator('.msg.assistant[data-status="completed"] strong', { hasText: "turn" }).waitFor({ timeout: 60_000 });
+    await send("ECHO:The **second turn** renders markdown:\n\n- a list item\n- `inline code`\n\n```\nnpm run build\n```");
+    await page.locator('.msg.assistant[data-status="completed"] strong', { hasText: "second turn" }).waitFor({ timeout: 60_000 });
+    expect(await page.locator(".msg.assistant li code", { hasText: "inline code" }).count()).toBe(1);
+    expect(await page.locator(".msg.assistant pre code", { hasText: "npm run build" }).count()).toBe(1);
     expect(await page.locator(".session.current").innerText()).toBe("SLOW streamed from the page");
   }, T);
 
@@ -149,6 +151,13 @@ describe("web page in Chromium", () => {
     await page.locator(".session", { hasText: "SLOW streamed" }).click();
     await answers().first().waitFor();
     await page.screenshot({ path: outputPath("chat-desktop.png") });
+    // Light and dark follow the system.
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await background();
+    await page.emulateMedia({ colorScheme: "dark" });
+    expect(await background()).not.toBe(light);
+    await page.screenshot({ path: outputPath("chat-desktop-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: outputPath("chat-phone.png") });
     // On a phone the chat takes the screen; the list is one tap away.

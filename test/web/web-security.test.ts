@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { request } from "node:http";
 import { runCli } from "../support/cli.ts";
 import { adminEnv, useWorld } from "../e2e/dev-support.ts";
-import { loginCookie, startWeb, stopWeb, type Web } from "./web-support.ts";
+import { loginCookie, sseReader, startWeb, stopWeb, type Web } from "./web-support.ts";
 
 let web: Web;
 let cookie: string;
@@ -190,6 +190,13 @@ describe("web command", () => {
       expect(js.status).toBe(200);
       expect(js.headers.get("content-type")).toContain("javascript");
       expect((await js.text()).length).toBeGreaterThan(10_000);
+      // Live updates stream under Node as well.
+      const ac = new AbortController();
+      const res = await fetch(`${node.base}/api/events`, { headers: { Cookie: await loginCookie(node) }, signal: ac.signal });
+      const first = await sseReader(res).next(15_000);
+      ac.abort();
+      expect(first.event).toBe("workers");
+      expect(Array.isArray(first.data.workers)).toBe(true);
     } finally {
       await stopWeb(node);
     }
