@@ -18,6 +18,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const admin = connectAdmin(target.url, target.adminKey);
   let server;
   try {
+    // Fail now with the reason (unreachable, wrong key, functions missing) rather than on the page.
+    await admin.list();
     server = await startWebServer({ admin, address, log: ctx.log });
   } catch (e) {
     await admin.close();

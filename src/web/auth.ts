@@ -2,7 +2,14 @@
 // a login token printed once in the URL, traded for an HttpOnly, SameSite=Strict cookie.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
-export const SESSION_COOKIE = "oo_session";
+/**
+ * Cookies are shared by every port of a host, so the name carries the port: two `web`
+ * servers on one machine must not log each other out.
+ */
+export function sessionCookieName(port: number): string {
+  return `oo_session_${port}`;
+}
+
 /** How long a browser stays logged in (and the cookie's Max-Age). */
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Logged-in browsers kept at once; the oldest is dropped beyond this so memory stays bounded. */
@@ -14,7 +21,8 @@ function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
 }
 
-export function createWebAuth(o: { loginToken?: string; now?: () => number } = {}) {
+export function createWebAuth(o: { cookieName: string; loginToken?: string; now?: () => number }) {
+  const cookieName = o.cookieName;
   const loginToken = o.loginToken ?? randomBytes(32).toString("base64url");
   const now = o.now ?? Date.now;
   // Keyed by a hash of the cookie value, so a heap dump does not hold live cookies.
@@ -32,7 +40,7 @@ export function createWebAuth(o: { loginToken?: string; now?: () => number } = {
     },
     /** Whether the request's Cookie header carries a live session. */
     check(cookieHeader: string | undefined): boolean {
-      const value = readCookie(cookieHeader, SESSION_COOKIE);
+      const value = readCookie(cookieHeader, cookieName);
       if (!value) return false;
       const key = digest(value).toString("hex");
       const expires = sessions.get(key);
@@ -43,8 +51,13 @@ export function createWebAuth(o: { loginToken?: string; now?: () => number } = {
       }
       return true;
     },
+    /** Set-Cookie value for a new session. */
+    cookie(value: string): string {
+      return `${cookieName}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(SESSION_TTL_MS / 1000)}`;
+    },
+    clearedCookie: `${cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`,
     logout(cookieHeader: string | undefined): void {
-      const value = readCookie(cookieHeader, SESSION_COOKIE);
+      const value = readCookie(cookieHeader, cookieName);
       if (value) sessions.delete(digest(value).toString("hex"));
     },
   };
@@ -57,9 +70,3 @@ export function readCookie(header: string | undefined, name: string): string | u
   }
   return undefined;
 }
-
-export function sessionCookie(value: string): string {
-  return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(SESSION_TTL_MS / 1000)}`;
-}
-
-export const clearedCookie = `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;

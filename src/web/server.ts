@@ -8,7 +8,7 @@ import { OrchestratorError, RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { formatHostPort, hostAllowed, isWildcard, type WebAddress } from "./address.ts";
 import { serveAsset } from "./assets.ts";
-import { clearedCookie, createWebAuth, sessionCookie } from "./auth.ts";
+import { createWebAuth, sessionCookieName, type WebAuth } from "./auth.ts";
 import { serveEvents } from "./events.ts";
 import { HttpError, readJson, securityHeaders, sendError, sendJson } from "./http.ts";
 import { apiRoutes, matchRoute } from "./routes.ts";
@@ -41,7 +41,8 @@ function failureStatus(e: OrchestratorError): number {
 }
 
 export async function startWebServer(o: { admin: AdminClient; address: WebAddress; log: Logger; loginToken?: string }): Promise<WebServer> {
-  const auth = createWebAuth({ loginToken: o.loginToken });
+  // Made once the port is known (the cookie's name carries it); no request arrives before.
+  let auth: WebAuth | undefined;
   const routes = apiRoutes(o.admin);
   const streams = new Set<() => void>();
   let bound: WebAddress = o.address;
@@ -59,15 +60,16 @@ export async function startWebServer(o: { admin: AdminClient; address: WebAddres
       const problem = crossSiteProblem(req);
       if (problem) return sendError(res, 403, problem);
     }
+    if (!auth) return sendError(res, 503, "starting");
     if (url.pathname === "/api/login" && method === "POST") {
       const value = auth.login((await readJson(req, LoginBody)).token);
       if (!value) return sendError(res, 401, "this login link is not valid for this server (it changes each time `web` starts)");
-      return sendJson(res, 200, { ok: true }, { "Set-Cookie": sessionCookie(value) });
+      return sendJson(res, 200, { ok: true }, { "Set-Cookie": auth.cookie(value) });
     }
     if (!auth.check(req.headers.cookie)) return sendError(res, 401, "not logged in: open the URL that `web` printed");
     if (url.pathname === "/api/logout" && method === "POST") {
       auth.logout(req.headers.cookie);
-      return sendJson(res, 200, { ok: true }, { "Set-Cookie": clearedCookie });
+      return sendJson(res, 200, { ok: true }, { "Set-Cookie": auth.clearedCookie });
     }
     if (url.pathname === "/api/session" && method === "GET") return sendJson(res, 200, { ok: true });
     if (url.pathname === "/api/events" && method === "GET") {
@@ -107,6 +109,7 @@ export async function startWebServer(o: { admin: AdminClient; address: WebAddres
   });
   const port = (server.address() as AddressInfo).port;
   bound = { host: o.address.host, port };
+  auth = createWebAuth({ cookieName: sessionCookieName(port), loginToken: o.loginToken });
   // A wildcard bind has no address to print; loopback is the one that surely works here.
   const shown = isWildcard(bound.host) ? "127.0.0.1" : bound.host;
   const base = `http://${formatHostPort(shown, port)}`;

@@ -50,7 +50,7 @@ describe("web page in Chromium", () => {
     await page.goto(web.loginUrl);
     await page.locator(".sidebar-head").waitFor();
     expect(page.url()).not.toContain(web.token);
-    const cookie = (await ctx.cookies()).find((c) => c.name === "oo_session")!;
+    const cookie = (await ctx.cookies()).find((c) => c.name === `oo_session_${web.port}`)!;
     expect(cookie.httpOnly).toBe(true);
     expect(cookie.sameSite).toBe("Strict");
     expect(await page.evaluate(() => document.cookie)).toBe("");

@@ -71,7 +71,7 @@ describe("web security", () => {
       await res.body?.cancel();
     }
     // A forged cookie is no better.
-    const forged = await fetch(`${web.base}/api/workers`, { headers: { Cookie: "oo_session=forged" } });
+    const forged = await fetch(`${web.base}/api/workers`, { headers: { Cookie: `oo_session_${web.port}=forged` } });
     expect(forged.status).toBe(401);
     const w = (await world.admin.list()).find((x) => x.workerId === ids.worker)!;
     expect(w.approval).toBe("pending");
@@ -91,6 +91,8 @@ describe("web security", () => {
       body: JSON.stringify({ token: web.token }),
     });
     const set = good.headers.get("set-cookie")!;
+    // Named after the port: two `web` servers on one host keep separate logins.
+    expect(set.startsWith(`oo_session_${web.port}=`)).toBe(true);
     expect(set).toContain("HttpOnly");
     expect(set).toContain("SameSite=Strict");
     expect(set).not.toContain(web.token);
@@ -214,5 +216,22 @@ describe("web command", () => {
     const taken = await runCli("binary", ["web", "--address", `127.0.0.1:${web.port}`], { env: adminEnv(world) });
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain("already in use");
+  }, 60_000);
+
+  test("Ctrl+C stops it with exit 0, ending open live streams; an unreachable backend is refused at start (exit 1)", async () => {
+    const other = await startWeb("binary", world);
+    const ac = new AbortController();
+    const res = await fetch(`${other.base}/api/events`, { headers: { Cookie: await loginCookie(other) }, signal: ac.signal });
+    const reader = sseReader(res);
+    expect((await reader.next(15_000)).event).toBe("workers");
+    other.proc.kill("SIGINT");
+    expect((await other.proc.exited).code).toBe(0);
+    await expect(reader.next(5_000)).rejects.toThrow("the event stream ended");
+    expect(other.proc.stderr).toContain("web page stopped");
+
+    const down = await runCli("binary", ["web", "--address", "127.0.0.1:0"], { env: adminEnv(world, { CONVEX_URL: "http://127.0.0.1:9" }) });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("cannot reach the backend at http://127.0.0.1:9");
+    expect(down.stdout).toBe("");
   }, 60_000);
 });
