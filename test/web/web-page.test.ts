@@ -61,7 +61,7 @@ describe("web page in Chromium", () => {
     await other.context().close();
   }, T);
 
-  test("a pending worker shows up live, and Approve brings it online", async () => {
+  test("a pending worker shows up live; Approve brings it online; Pause and Resume work", async () => {
     const w = await world.addWorker({ name: "web-worker" });
     workerId = w.workerId;
     await card("web-worker").locator('.badge[data-state="pending approval"]').waitFor({ timeout: 15_000 });
@@ -71,6 +71,12 @@ describe("web page in Chromium", () => {
     await card("web-worker").getByRole("button", { name: "Approve" }).click();
     await card("web-worker").locator('.badge[data-state="online"]').waitFor({ timeout: 60_000 });
     expect((await world.admin.list()).find((x) => x.workerId === workerId)!.approval).toBe("approved");
+    // Pause and resume from the page, seen live.
+    await card("web-worker").getByRole("button", { name: "Pause" }).click();
+    await card("web-worker").locator('.badge[data-state="paused"]').waitFor({ timeout: 15_000 });
+    expect((await world.admin.list()).find((x) => x.workerId === workerId)!.paused).toBe(true);
+    await card("web-worker").getByRole("button", { name: "Resume" }).click();
+    await card("web-worker").locator('.badge[data-state="online"]').waitFor({ timeout: 15_000 });
   }, T);
 
   test("a prompt sent with Enter streams its answer before it completes; Cancel stops it", async () => {

@@ -12,7 +12,8 @@ export function formatAge(ms: number): string {
 export function workerState(w: WorkerSummary): { label: string; tone: "ok" | "warn" | "bad" | "idle" } {
   if (w.approval === "revoked") return { label: "revoked", tone: "bad" };
   if (w.approval === "pending") return { label: "pending approval", tone: "warn" };
-  if (w.paused) return { label: w.status === "online" ? "paused" : `paused, ${w.status}`, tone: "warn" };
+  // A paused worker reports itself draining (finishing what runs); to a person it is paused.
+  if (w.paused) return { label: w.status === "offline" ? "paused, offline" : "paused", tone: "warn" };
   if (w.status === "online") return { label: "online", tone: "ok" };
   if (w.status === "draining") return { label: "draining", tone: "warn" };
   return { label: "offline", tone: "idle" };
