@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startCli } from "../support/cli.ts";
 import type { Running } from "../support/proc.ts";
 import { stopAll, useWorld } from "../e2e/dev-support.ts";
-import { launchBrowser, outputPath, startWeb, stopWeb, type Web } from "./web-support.ts";
+import { launchBrowser, outputPath, startCuttableRelay, startWeb, stopWeb, type Web } from "./web-support.ts";
 
 const T = 120_000;
 let web: Web;
@@ -136,6 +136,40 @@ describe("web page in Chromium", () => {
     // The prompt, shown as the person typed it, is text and not markup either.
     expect(await page.locator(".msg.user .prompt").last().innerText()).toContain("<script>");
     expect(pageErrors).toEqual([]);
+  }, T);
+
+  test("a dropped connection reconnects by itself with Last-Event-ID; the answer shows exactly once, nothing missing", async () => {
+    const relay = await startCuttableRelay(web.port);
+    const cut = await (await browser.newContext()).newPage();
+    try {
+      await cut.goto(`${relay.base}/#token=${web.token}`);
+      await cut.locator(".sidebar-head").waitFor();
+      await cut.evaluate((w) => (location.hash = `#/w/${w}`), workerId);
+      const box = cut.locator('textarea[name="prompt"]');
+      await box.fill("SLOW answer across a dropped connection");
+      await box.press("Enter");
+      const running = cut.locator('.msg.assistant[data-status="running"]');
+      await running.locator(".md", { hasText: "slow 2." }).waitFor({ timeout: 60_000 });
+      const messageId = (await running.getAttribute("data-message"))!;
+      const before = relay.requests.length;
+      relay.cut();
+      // EventSource comes back by itself, saying what it already has.
+      const deadline = Date.now() + 15_000;
+      while (!relay.requests.slice(before).some((r) => r.startsWith("GET /api/events") && /\r\nlast-event-id: \S+/i.test(r))) {
+        if (Date.now() > deadline) throw new Error(`no reconnect with Last-Event-ID:\n${relay.requests.slice(before).join("\n---\n")}`);
+        await Bun.sleep(50);
+      }
+      const later = await world.waitForMessage(messageId, (m) => m.text.includes("slow 6."), 60_000);
+      await running.locator(".md", { hasText: later.text.trim().split(" ").slice(-2).join(" ") }).waitFor({ timeout: 15_000 });
+      await running.getByRole("button", { name: "Cancel" }).click();
+      const done = cut.locator(`.msg.assistant[data-message="${messageId}"][data-status="cancelled"]`);
+      await done.waitFor({ timeout: 30_000 });
+      const final = await world.waitForMessage(messageId);
+      expect((await done.locator(".md").innerText()).trim()).toBe(final.text.trim());
+    } finally {
+      await cut.context().close();
+      await relay.stop();
+    }
   }, T);
 
   test("Add worker shows the token once with the .env line; the worker appears pending", async () => {

@@ -88,3 +88,41 @@ export function sseReader(res: Response): { next(timeoutMs?: number): Promise<Ss
     },
   };
 }
+
+/**
+ * A TCP relay on another loopback address with the same port, so the page's Host check
+ * accepts it; `cut()` drops every connection through it, as a flaky network would.
+ */
+export async function startCuttableRelay(port: number, host = "127.0.0.2") {
+  const { createServer, connect } = await import("node:net");
+  const sockets = new Set<import("node:net").Socket>();
+  const requests: string[] = [];
+  const server = createServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    client.once("data", (d) => requests.push(d.toString("latin1")));
+    client.pipe(upstream).pipe(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+  });
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, host, () => resolve()));
+  return {
+    base: `http://${host}:${port}`,
+    /** First bytes of each connection (request lines and headers). */
+    requests,
+    cut() {
+      for (const s of [...sockets]) s.destroy();
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of [...sockets]) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
