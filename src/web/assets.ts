@@ -9,10 +9,6 @@ const NOT_BUILT: Record<string, { type: string; body: string }> = {
   },
 };
 
-export function assetPaths(): string[] {
-  return Object.keys(EMBEDDED_ASSETS ?? NOT_BUILT);
-}
-
 /** Sends the asset at `path` ("/" is the page); false when there is none. */
 export function serveAsset(res: ServerResponse, path: string): boolean {
   const asset = (EMBEDDED_ASSETS ?? NOT_BUILT)[path === "/index.html" ? "/" : path];

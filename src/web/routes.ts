@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { AdminClient } from "../backend/admin-client.ts";
-import { HttpError, readJson, sendJson } from "./http.ts";
+import { readJson, sendJson } from "./http.ts";
 import { workersPayload } from "./events.ts";
 
 /** Longest session title taken from a first prompt. */
@@ -97,4 +97,3 @@ export function matchRoute(routes: Route[], method: string, path: string): { han
   return pathMatched ? "wrong-method" : null;
 }
 
-export { HttpError };

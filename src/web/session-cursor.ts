@@ -42,11 +42,9 @@ export function decodeCursor(text: string | undefined): SessionCursor {
   }
 }
 
-function knownAfter(views: ChatMessageView[], c: SessionCursor): ChatMessageView[] {
-  const openIds = Object.keys(c.open);
-  // Each answer's progress, and the whole list when the known newest left the window.
-  if (openIds.length === 0) return [];
-  return views.filter((v) => openIds.includes(v.messageId));
+/** The messages the browser holds as still running (their text and status may move on). */
+function openViews(views: ChatMessageView[], c: SessionCursor): ChatMessageView[] {
+  return views.filter((v) => Object.hasOwn(c.open, v.messageId));
 }
 
 /**
@@ -56,13 +54,13 @@ function knownAfter(views: ChatMessageView[], c: SessionCursor): ChatMessageView
 export function diffSession(views: ChatMessageView[], cursor: SessionCursor): { events: SessionEvent[]; cursor: SessionCursor } {
   const lastIndex = cursor.last === "" ? -1 : views.findIndex((v) => v.messageId === cursor.last);
   const lost = cursor.last !== "" && lastIndex < 0;
-  const shrunk = knownAfter(views, cursor).some((v) => v.text.length < cursor.open[v.messageId]!.len);
+  const shrunk = openViews(views, cursor).some((v) => v.text.length < cursor.open[v.messageId]!.len);
   if (lost || shrunk) {
     return { events: [{ type: "reset", views }], cursor: cursorOf(views) };
   }
   const events: SessionEvent[] = [];
   const open: Record<string, OpenMessage> = {};
-  for (const v of knownAfter(views, cursor)) {
+  for (const v of openViews(views, cursor)) {
     const had = cursor.open[v.messageId]!;
     if (v.text.length > had.len) events.push({ type: "delta", messageId: v.messageId, offset: had.len, text: v.text.slice(had.len) });
     if (v.status !== had.status) events.push({ type: "status", messageId: v.messageId, status: v.status, reason: v.reason, finishedAt: v.finishedAt });
