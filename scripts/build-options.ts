@@ -1,6 +1,7 @@
 // What every build of src/index.ts shares: the host build (scripts/build.ts) and the release
 // builds (scripts/release.ts) must embed the same facts and exclude the same things.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { BunPlugin } from "bun";
 
 export const ENTRY = "src/index.ts";
@@ -26,7 +27,7 @@ export function defines(commit: string): Record<string, string> {
  * Options for one standalone executable. Bytecode only when building for this machine:
  * Bun cannot produce it for another target.
  */
-export function executableBuild(opts: { outfile: string; commit: string; target?: Bun.Build.CompileTarget }): Bun.BuildConfig {
+export function executableBuild(opts: { outfile: string; commit: string; page: BunPlugin; target?: Bun.Build.CompileTarget }): Bun.BuildConfig {
   return {
     entrypoints: [ENTRY],
     minify: true,
@@ -34,7 +35,7 @@ export function executableBuild(opts: { outfile: string; commit: string; target?
     bytecode: opts.target === undefined,
     format: "esm",
     define: defines(opts.commit),
-    plugins: [noNativeAddons],
+    plugins: [noNativeAddons, opts.page],
     compile: {
       outfile: opts.outfile,
       ...(opts.target ? { target: opts.target } : {}),
@@ -70,4 +71,33 @@ export async function assertNoBuildPath(file: string): Promise<void> {
   if (Buffer.from(bytes).indexOf(needle) !== -1) {
     throw new Error(`${file} embeds the build folder ${root}; find the module that inlines a path and exclude it`);
   }
+}
+
+/**
+ * The web page (src/web/page), bundled for the browser and carried inside every build as
+ * strings in place of src/web/embedded-assets.ts: nothing next to the executable, nothing
+ * fetched at run time. Returns the plugin that does the swap and the script's size.
+ */
+export async function embedWebPage(): Promise<{ plugin: BunPlugin; scriptBytes: number }> {
+  const page = await Bun.build({ entrypoints: ["src/web/page/main.ts"], target: "browser", format: "esm", minify: true, sourcemap: "none" });
+  if (!page.success) {
+    for (const log of page.logs) console.error(log);
+    throw new Error("the web page (src/web/page) did not build");
+  }
+  const script = await page.outputs[0]!.text();
+  const assets = {
+    "/": { type: "text/html; charset=utf-8", body: readFileSync("src/web/page/index.html", "utf8") },
+    "/app.js": { type: "text/javascript; charset=utf-8", body: script },
+    "/app.css": { type: "text/css; charset=utf-8", body: readFileSync("src/web/page/style.css", "utf8") },
+  };
+  const plugin: BunPlugin = {
+    name: "embed-web-page",
+    setup(build) {
+      build.onLoad({ filter: /src[\\/]web[\\/]embedded-assets\.ts$/ }, () => ({
+        contents: `export const EMBEDDED_ASSETS = ${JSON.stringify(assets)};`,
+        loader: "ts",
+      }));
+    },
+  };
+  return { plugin, scriptBytes: script.length };
 }

@@ -2,10 +2,9 @@
 //   dist/opencode-orchestrator  standalone executable (bun build --compile)
 //   dist/cli.mjs                self-contained Node ESM bundle (what the npm package ships)
 // Run with `npm run build` (bun is a devDependency, so npm/pnpm users have it too).
-// `npm run release` (scripts/release.ts) builds the executables for every platform.
-// `--node-only` builds just dist/cli.mjs: `npm pack` (prepack) ships nothing else.
+// The web page (src/web/page) is bundled first and carried inside both (build-options.ts).
 import { chmodSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { assertNoBuildPath, buildCommit, defines, ENTRY, executableBuild, noNativeAddons } from "./build-options.ts";
+import { assertNoBuildPath, buildCommit, defines, embedWebPage, ENTRY, executableBuild, noNativeAddons } from "./build-options.ts";
 
 // Build into a scratch folder and move the results into dist/ at the end, so a test run
 // that uses dist/ while someone rebuilds never sees a missing or half-written file.
@@ -24,7 +23,16 @@ function check(result: Awaited<ReturnType<typeof Bun.build>>, what: string) {
   }
 }
 
-const binary = nodeOnly ? undefined : await Bun.build(executableBuild({ outfile: `${out}/opencode-orchestrator`, commit }));
+let page: Awaited<ReturnType<typeof embedWebPage>>;
+try {
+  page = await embedWebPage();
+} catch (e) {
+  console.error(`build failed: ${(e as Error).message}`);
+  rmSync(out, { recursive: true, force: true });
+  process.exit(1);
+}
+
+const binary = nodeOnly ? undefined : await Bun.build(executableBuild({ outfile: `${out}/opencode-orchestrator`, commit, page: page.plugin }));
 if (binary) check(binary, "dist/opencode-orchestrator");
 
 const node = await Bun.build({
@@ -33,7 +41,7 @@ const node = await Bun.build({
   format: "esm",
   minify: false,
   define: defines(commit),
-  plugins: [noNativeAddons],
+  plugins: [noNativeAddons, page.plugin],
   outdir: out,
   naming: "cli.mjs",
 });
@@ -50,4 +58,5 @@ chmodSync(`${out}/cli.mjs`, 0o755);
 if (binary) renameSync(`${out}/opencode-orchestrator`, "dist/opencode-orchestrator");
 renameSync(`${out}/cli.mjs`, "dist/cli.mjs");
 rmSync(out, { recursive: true, force: true });
-console.error(binary ? "built dist/opencode-orchestrator and dist/cli.mjs" : "built dist/cli.mjs");
+const built = binary ? "dist/opencode-orchestrator and dist/cli.mjs" : "dist/cli.mjs";
+console.error(`built ${built} (web page: ${Math.round(page.scriptBytes / 1024)} KiB script)`);

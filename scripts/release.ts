@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { arch, platform } from "node:os";
 import { join } from "node:path";
-import { assertNoBuildPath, buildCommit, executableBuild } from "./build-options.ts";
+import { assertNoBuildPath, buildCommit, embedWebPage, executableBuild } from "./build-options.ts";
 import { CHECKSUMS_FILE, checksumLine, RELEASE_TARGETS } from "./release-targets.ts";
 
 const dest = "dist/release";
@@ -24,12 +24,13 @@ function fail(message: string): never {
 }
 
 const hostTarget = `bun-${platform()}-${arch()}`;
+const page = await embedWebPage().catch((e: Error) => fail(e.message));
 let sums = "";
 for (const { file, target } of RELEASE_TARGETS) {
   const outfile = join(scratch, file);
   console.error(`building ${file} (${target})`);
   // The host's own runtime needs no download and can carry bytecode (faster start).
-  const result = await Bun.build(executableBuild({ outfile, commit, target: target === hostTarget ? undefined : target }));
+  const result = await Bun.build(executableBuild({ outfile, commit, page: page.plugin, target: target === hostTarget ? undefined : target }));
   if (!result.success || !existsSync(outfile)) {
     for (const log of result.logs) console.error(log);
     fail(

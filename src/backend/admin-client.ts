@@ -3,7 +3,7 @@
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
-import { adminApi, chatApi, type ChatMessageView } from "./api.ts";
+import { adminApi, chatApi, type ChatMessageView, type WorkerSummary } from "./api.ts";
 import { convexLogger } from "./convex-logger.ts";
 import { backendErrorCode, backendErrorMessage } from "./errors.ts";
 
@@ -140,7 +140,7 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     send: (sessionId: string, text: string, worker?: string) => call(chatApi.send, { sessionId, text, ...(worker ? { worker } : {}) }),
     cancel: (messageId: string, worker?: string) => call(chatApi.cancel, { messageId, ...(worker ? { worker } : {}) }),
     message: (messageId: string) => call(chatApi.message, { messageId }),
-    messages: (sessionId: string) => call(chatApi.messages, { sessionId }),
+    messages: (sessionId: string, worker?: string) => call(chatApi.messages, { sessionId, ...(worker ? { worker } : {}) }),
     /** Live updates of one message over the WebSocket (for streaming an answer). */
     watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void, worker?: string): () => void {
       const unsub = socket().onUpdate(chatApi.message, { messageId, ...(worker ? { worker } : {}) }, onView, (e) => onError(adminFailure(url, e)));
@@ -148,6 +148,17 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     },
     /** The per-call deadline, for callers that wait on the socket themselves. */
     timeoutMs,
+    /** Live updates of the worker list (the web page). */
+    watchWorkers(onList: (v: WorkerSummary[]) => void, onError: (e: Error) => void): () => void {
+      const unsub = socket().onUpdate(adminApi.list, {}, onList, (e) => onError(adminFailure(url, e)));
+      return () => unsub();
+    },
+    /** Live updates of a session's latest messages; `worker`, when given, must own it. */
+    watchSession(sessionId: string, worker: string | undefined, onViews: (v: ChatMessageView[]) => void, onError: (e: Error) => void): () => void {
+      const args = { sessionId, ...(worker ? { worker } : {}) };
+      const unsub = socket().onUpdate(chatApi.messages, args, onViews, (e) => onError(adminFailure(url, e)));
+      return () => unsub();
+    },
     /** Connection changes of the live-update socket: `connected` false while it reconnects. */
     watchConnection(cb: (connected: boolean) => void): () => void {
       let last: boolean | undefined;

@@ -82,6 +82,12 @@ export const upOptions = {
   ...logFlags,
 } as const satisfies Record<string, OptionSpec>;
 
+export const webOptions = {
+  address: { type: "string", value: "HOST:PORT", description: "Address to serve on (default 127.0.0.1:7421; port 0 picks a free one)" },
+  ...adminConnectionFlags,
+  ...logFlags,
+} as const satisfies Record<string, OptionSpec>;
+
 export const statusOptions = {
   json: { type: "boolean", description: "Print the status document as JSON" },
   address: { type: "string", value: "HOST:PORT", description: "Status address (default: as orchestrate uses it, see above)" },
@@ -163,6 +169,16 @@ export const COMMANDS: CommandSpec<any>[] = [
     positionals: [0, 1000],
     options: chatOptions,
     load: () => import("./chat.ts"),
+  }),
+  defineCommand({
+    name: "web",
+    summary: "Serve the web page: workers, sessions and live answers in a browser",
+    usage: "web [--address HOST:PORT] [--url URL] [--admin-key KEY]",
+    details:
+      "Serves the page on 127.0.0.1:7421 (port 0 picks a free one) and prints its login URL once on stdout. The admin key stays in\n" +
+      "this process; the browser logs in with the token in that URL. Backend URL and admin key are found as for `admin`. Ctrl+C stops it.",
+    options: webOptions,
+    load: () => import("./web.ts"),
   }),
   defineCommand({
     name: "backend",
