@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 // Entry point: argv → command. The only place that touches process signals, process.exit
 // and the formatting of errors for people.
-import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
-import type { CommandContext, CommandSpec, ShutdownSignal, SignalName } from "./cli/command.ts";
-import { findCommand } from "./cli/commands.ts";
+import { parseCommandArgs, type CommandContext, type Flags, type ShutdownSignal, type SignalName } from "./cli/command-spec.ts";
+import { findCommand } from "./cli/command-table.ts";
 import { readConfigEnv } from "./config/env.ts";
 import { commandHelp, overviewHelp, usageLine } from "./cli/help.ts";
 import { stderrColors } from "./util/colors.ts";
-import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled } from "./util/errors.ts";
+import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled, errorMessage } from "./util/errors.ts";
 import { killAllChildrenNow } from "./util/children.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from "./util/log.ts";
 import { redact } from "./util/redact.ts";
+import { safeText as t } from "./util/terminal-text.ts";
 
 const VERSION: string = pkg.version;
 // A reader that goes away (`status | head`) ends our output quietly, as pipes do, instead of
@@ -43,31 +43,16 @@ const write = (text: string): boolean => {
 const out = (text: string) => void write(text.endsWith("\n") ? text : text + "\n");
 const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
 
-function parseCommandArgs(spec: CommandSpec, argv: string[]) {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
-    help: { type: "boolean", short: "h" },
-  };
-  for (const [name, o] of Object.entries(spec.options)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
-  }
-  try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { flags: parsed.values as CommandContext["flags"], positionals: parsed.positionals };
-  } catch (e) {
-    // node:util's messages are precise ("Unknown option '--x'"); keep them, add usage.
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ""), { command: spec.name });
-  }
-}
-
-function logSettings(flags: CommandContext["flags"]): { level: LogLevel; format: LogFormat } {
+/** Log level and format: flags (checked where they are declared) win over the environment. */
+function logSettings(flags: Flags): { level: LogLevel; format: LogFormat } {
   const env = readConfigEnv();
-  const level = (flags["log-level"] ?? env.logLevel ?? "info") as string;
-  const format = (flags["log-format"] ?? env.logFormat ?? "text") as string;
+  const level = (flags["log-level"] as LogLevel | undefined) ?? env.logLevel ?? "info";
+  const format = (flags["log-format"] as LogFormat | undefined) ?? env.logFormat ?? "text";
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
+    throw new UsageError(`OPENCODE_ORCHESTRATOR_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
   }
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
+    throw new UsageError(`OPENCODE_ORCHESTRATOR_LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
   }
   return { level: level as LogLevel, format: format as LogFormat };
 }
@@ -125,33 +110,35 @@ function subscribeSignals(handler: (s: ShutdownSignal) => void): () => void {
 }
 
 // ---- errors --------------------------------------------------------------------------
+// Messages may quote what the other side sent (a backend's refusal, a file's content): each
+// piece goes through safeText before the palette adds its own colors.
 function formatError(e: unknown): { text: string; code: number } {
   const c = stderrColors();
   if (e instanceof Cancelled) return { text: c.dim("Cancelled. Nothing was written."), code: e.exitCode };
   if (e instanceof UsageError) {
     const spec = e.command ? findCommand(e.command) : undefined;
-    return { text: `${c.error("error:")} ${e.message}\n${usageLine(spec)}`, code: e.exitCode };
+    return { text: `${c.error("error:")} ${t(e.message)}\n${usageLine(spec)}`, code: e.exitCode };
   }
   if (e instanceof ConfigError) {
-    const lines = [`${c.error("error:")} ${e.message}`];
+    const lines = [`${c.error("error:")} ${t(e.message)}`];
     for (const i of e.issues) {
       // `file:line:column` for syntax errors; the field path alone when the headline already names the file.
       const lineCol = /^\d+:\d+$/.test(i.path);
       const file = i.file && (lineCol || i.file !== e.file || !i.path) ? i.file : "";
       const where = lineCol && file ? `${file}:${i.path}` : [file, i.path].filter(Boolean).join(": ");
-      lines.push(`  ${where ? `${c.bold(where)}: ` : ""}${i.message}`);
-      if (i.fix) lines.push(`    ${c.dim("fix:")} ${i.fix}`);
+      lines.push(`  ${where ? `${c.bold(t(where))}: ` : ""}${t(i.message)}`);
+      if (i.fix) lines.push(`    ${c.dim("fix:")} ${t(i.fix)}`);
     }
-    if (e.hint) lines.push(e.hint);
+    if (e.hint) lines.push(t(e.hint));
     return { text: lines.join("\n"), code: e.exitCode };
   }
   if (e instanceof OrchestratorError) {
-    return { text: `${c.error("error:")} ${e.message}${e.hint ? `\n${e.hint}` : ""}`, code: e.exitCode };
+    return { text: `${c.error("error:")} ${t(e.message)}${e.hint ? `\n${t(e.hint)}` : ""}`, code: e.exitCode };
   }
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorMessage(e);
   const debug = readConfigEnv().debug ? `\n${(e as Error)?.stack ?? ""}` : "";
   return {
-    text: `${c.error("error:")} unexpected failure: ${msg}${debug}\nSet OPENCODE_ORCHESTRATOR_DEBUG=1 for details, and please report it.`,
+    text: `${c.error("error:")} unexpected failure: ${t(msg)}${t(debug)}\nSet OPENCODE_ORCHESTRATOR_DEBUG=1 for details, and please report it.`,
     code: EXIT.failure,
   };
 }

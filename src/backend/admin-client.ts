@@ -2,10 +2,72 @@
 // way `npx convex run` does, so it works against the embedded backend and real Convex alike.
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
-import { RuntimeFailure } from "../util/errors.ts";
+import { errorMessage, RuntimeFailure } from "../util/errors.ts";
 import { adminApi, chatApi, type ChatMessageView } from "./api.ts";
 import { convexLogger } from "./convex-logger.ts";
 import { backendErrorCode, backendErrorMessage } from "./errors.ts";
+
+/** The backend answered and refused (a ConvexError with a code: NOT_FOUND, INVALID, …). */
+export class BackendRefused extends RuntimeFailure {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The backend did not connect or answer within the person's timeout. */
+export class BackendNoAnswer extends RuntimeFailure {
+  constructor(url: string, ms: number) {
+    super(`the backend at ${url} did not answer within ${formatSeconds(ms)}`, {
+      hint: "Is the URL right and the backend running? A slow link may need a longer --timeout SECONDS.",
+    });
+  }
+}
+
+const formatSeconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+
+/** No answer of a person-side function comes near this; a bigger one is not our backend's. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+async function readCapped(res: Response, url: string): Promise<ArrayBuffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return new ArrayBuffer(0);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw new RuntimeFailure(`the backend at ${url} sent an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB`, {
+        hint: "Is --url / CONVEX_URL the orchestrator's backend?",
+      });
+    }
+    chunks.push(value);
+  }
+  const all = Buffer.concat(chunks);
+  return all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+}
+
+/** fetch with a deadline covering connect and the whole answer, so no call waits for ever. */
+function fetchWithDeadline(url: string, ms: number): typeof globalThis.fetch {
+  const timed = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const signal = AbortSignal.timeout(ms);
+    try {
+      const res = await fetch(input, { ...init, signal });
+      // The body is read by the caller; read it here so a server that sends headers and then
+      // stalls is cut off by the same deadline, and one that sends without end by a size cap.
+      const body = await readCapped(res, url);
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    } catch (e) {
+      if (signal.aborted) throw new BackendNoAnswer(url, ms);
+      throw e;
+    }
+  };
+  return timed as typeof globalThis.fetch;
+}
 
 type AnyRef = FunctionReference<"query" | "mutation" | "action", "public" | "internal">;
 type Args<F> = F extends FunctionReference<any, any, infer A, any> ? A : never;
@@ -13,7 +75,8 @@ type Result<F> = F extends FunctionReference<any, any, any, infer R> ? R : never
 
 /** Turns transport and key failures into messages a person can act on. */
 export function adminFailure(url: string, e: unknown): RuntimeFailure {
-  const text = e instanceof Error ? e.message : String(e);
+  if (e instanceof RuntimeFailure) return e;
+  const text = errorMessage(e);
   if (/ECONNREFUSED|fetch failed|Unable to connect|ENOTFOUND|EAI_AGAIN|ConnectionRefused|socket/i.test(text)) {
     return new RuntimeFailure(`cannot reach the backend at ${url}`, {
       hint: "Is it running? Start the embedded one with `opencode-orchestrator backend`, or check --url / CONVEX_URL.",
@@ -29,15 +92,22 @@ export function adminFailure(url: string, e: unknown): RuntimeFailure {
       hint: "Deploy them with `npx convex deploy` from this project (see README).",
     });
   }
-  return new RuntimeFailure(backendErrorMessage(e));
+  const code = backendErrorCode(e);
+  return code ? new BackendRefused(backendErrorMessage(e), code) : new RuntimeFailure(backendErrorMessage(e));
 }
 
 export type AdminClient = ReturnType<typeof connectAdmin>;
 
-export function connectAdmin(url: string, adminKey: string) {
+export type AdminClientOptions = {
+  /** Deadline for each call to connect and answer; none when absent (the CLI always sets one). */
+  timeoutMs?: number;
+};
+
+export function connectAdmin(url: string, adminKey: string, opts: AdminClientOptions = {}) {
+  const timeoutMs = opts.timeoutMs;
   // setAdminAuth and `function` are how admin tools (npx convex run) reach internal
   // functions; they are marked internal in the typings, so they are reached through a cast.
-  const callAny = new ConvexHttpClient(url, { logger: convexLogger() }) as unknown as {
+  const callAny = new ConvexHttpClient(url, { logger: convexLogger(), ...(timeoutMs ? { fetch: fetchWithDeadline(url, timeoutMs) } : {}) }) as unknown as {
     setAdminAuth(key: string): void;
     function(name: string, componentPath: string | undefined, args: unknown): Promise<unknown>;
   };
@@ -75,6 +145,8 @@ export function connectAdmin(url: string, adminKey: string) {
       const unsub = socket().onUpdate(chatApi.message, { messageId }, onView, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },
+    /** The per-call deadline, for callers that wait on the socket themselves. */
+    timeoutMs,
     /** Connection changes of the live-update socket: `connected` false while it reconnects. */
     watchConnection(cb: (connected: boolean) => void): () => void {
       let last: boolean | undefined;

@@ -5,14 +5,12 @@ import type { WorkerSummary } from "../backend/api.ts";
 import { resolveAdminTarget } from "../config/admin-env.ts";
 import { stdoutColors, stderrColors } from "../util/colors.ts";
 import { EXIT, UsageError } from "../util/errors.ts";
-import type { CommandContext } from "./command.ts";
+import { safeJson, safeLine } from "../util/terminal-text.ts";
+import type { CommandContext } from "./command-spec.ts";
+import { DEFAULT_ADMIN_TIMEOUT_MS, type adminOptions } from "./command-table.ts";
 import { formatAge, renderTable } from "./table.ts";
 
 export const ADMIN_SUBCOMMANDS = ["add-worker", "approve", "revoke", "pause", "resume", "list"] as const;
-
-function str(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
 
 function summaryJson(w: WorkerSummary) {
   return {
@@ -33,25 +31,25 @@ function summaryJson(w: WorkerSummary) {
   };
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
+export async function run(ctx: CommandContext<typeof adminOptions>): Promise<number> {
   const [sub, arg] = ctx.positionals as [string, string | undefined];
   if (!(ADMIN_SUBCOMMANDS as readonly string[]).includes(sub)) {
     throw new UsageError(`unknown admin command "${sub}" (expected one of: ${ADMIN_SUBCOMMANDS.join(", ")})`, { command: "admin" });
   }
-  const target = resolveAdminTarget({ url: str(ctx.flags.url), adminKey: str(ctx.flags["admin-key"]) });
-  const admin = connectAdmin(target.url, target.adminKey);
+  const target = resolveAdminTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] });
+  const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
   const err = stderrColors();
   try {
     switch (sub) {
       case "add-worker": {
-        const machine = str(ctx.flags.machine);
+        const machine = ctx.flags.machine;
         if (!machine) throw new UsageError("add-worker needs --machine <machine name>", { command: "admin" });
-        const r = await admin.addWorker(machine, str(ctx.flags.name));
+        const r = await admin.addWorker(machine, ctx.flags.name);
         ctx.stdout(r.token);
         ctx.stderr(
-          `${err.ok("Created")} worker "${r.name}" (id ${r.workerId}) on machine "${r.machineName}", awaiting approval.\n` +
+          `${err.ok("Created")} worker "${safeLine(r.name)}" (id ${safeLine(r.workerId)}) on machine "${safeLine(r.machineName)}", awaiting approval.\n` +
             `The token above is shown only now: put it in your .env (WORKER_TOKEN=…) or workers.json.\n` +
-            `Approve it with: opencode-orchestrator admin approve ${r.workerId}`,
+            `Approve it with: opencode-orchestrator admin approve ${safeLine(r.name)}`,
         );
         return EXIT.ok;
       }
@@ -59,7 +57,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       case "revoke": {
         if (!arg) throw new UsageError(`${sub} needs a worker id or name`, { command: "admin" });
         const w = sub === "approve" ? await admin.approve(arg) : await admin.revoke(arg);
-        ctx.stderr(`${sub === "approve" ? err.ok("Approved") : err.warn("Revoked")} worker "${w.name}" (id ${w.workerId}) on machine "${w.machineName}".`);
+        ctx.stderr(`${sub === "approve" ? err.ok("Approved") : err.warn("Revoked")} worker "${safeLine(w.name)}" (id ${safeLine(w.workerId)}) on machine "${safeLine(w.machineName)}".`);
         return EXIT.ok;
       }
       case "pause":
@@ -68,15 +66,15 @@ export async function run(ctx: CommandContext): Promise<number> {
         const w = await admin.setPaused(arg, sub === "pause");
         ctx.stderr(
           sub === "pause"
-            ? `${err.warn("Paused")} worker "${w.name}" (id ${w.workerId}): it finishes the answers it is running and takes no new prompts (they wait queued) until \`admin resume ${w.name}\`.`
-            : `${err.ok("Resumed")} worker "${w.name}" (id ${w.workerId}): it takes prompts again.`,
+            ? `${err.warn("Paused")} worker "${safeLine(w.name)}" (id ${safeLine(w.workerId)}): it finishes the answers it is running and takes no new prompts (they wait queued) until \`admin resume ${safeLine(w.name)}\`.`
+            : `${err.ok("Resumed")} worker "${safeLine(w.name)}" (id ${safeLine(w.workerId)}): it takes prompts again.`,
         );
         return EXIT.ok;
       }
       case "list": {
         const workers = await admin.list();
         if (ctx.flags.json) {
-          ctx.stdout(JSON.stringify({ workers: workers.map(summaryJson) }, null, 2));
+          ctx.stdout(safeJson({ workers: workers.map(summaryJson) }, 2));
           return EXIT.ok;
         }
         if (workers.length === 0) {
@@ -85,14 +83,15 @@ export async function run(ctx: CommandContext): Promise<number> {
         }
         const c = stdoutColors();
         const now = Date.now();
+        // Names, ids and folders come from the backend and the workers' own registration.
         const rows = workers.map((w) => [
-          w.machineName,
-          w.name,
-          w.workerId,
-          w.approval === "approved" ? c.ok(w.approval) : w.approval === "revoked" ? c.error(w.approval) : c.warn(w.approval),
-          w.paused ? c.warn(`${w.status}, paused`) : w.status,
+          safeLine(w.machineName),
+          safeLine(w.name),
+          safeLine(w.workerId),
+          w.approval === "approved" ? c.ok(w.approval) : w.approval === "revoked" ? c.error(w.approval) : c.warn(safeLine(w.approval)),
+          w.paused ? c.warn(`${safeLine(w.status)}, paused`) : safeLine(w.status),
           w.lastHeartbeatAt === null ? "never" : `${formatAge(now - w.lastHeartbeatAt)} ago`,
-          w.directory ?? "",
+          safeLine(w.directory ?? ""),
         ]);
         ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "FOLDER"], rows, { headerStyle: c.bold }));
         return EXIT.ok;

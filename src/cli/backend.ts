@@ -3,36 +3,28 @@
 // works; everything else goes to stderr.
 import { readConfigEnv } from "../config/env.ts";
 import { isLoopbackHost } from "../config/rules.ts";
-import type { CommandContext } from "./command.ts";
-import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
+import type { CommandContext } from "./command-spec.ts";
+import type { backendOptions } from "./command-table.ts";
+import { errorMessage, EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { DEFAULT_HOST, startLocalBackend, validateAdminKey } from "../local-backend/backend.ts";
 import { AddressInUseError } from "../local-backend/network.ts";
 
 export const DEFAULT_PORT = 3210;
 
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_PORT;
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
-    throw new UsageError(`--port must be a whole number from 0 to 65535 (got "${raw}")`, { command: "backend" });
-  }
-  return Number(raw);
-}
+type BackendContext = CommandContext<typeof backendOptions>;
 
-
-function adminKeyFrom(ctx: CommandContext): string | undefined {
+function adminKeyFrom(ctx: BackendContext): string | undefined {
   const flag = ctx.flags["admin-key"];
-  const env = readConfigEnv().adminKey;
-  const key = typeof flag === "string" ? flag : env ? env : undefined;
+  const key = flag ?? readConfigEnv().adminKey;
   if (key === undefined) return undefined;
   const problem = validateAdminKey(key);
-  if (problem) throw new UsageError(`${problem} (${typeof flag === "string" ? "--admin-key" : "CONVEX_ADMIN_KEY"})`, { command: "backend" });
+  if (problem) throw new UsageError(`${problem} (${flag !== undefined ? "--admin-key" : "CONVEX_ADMIN_KEY"})`, { command: "backend" });
   return key;
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const port = parsePort(ctx.flags.port as string | undefined);
-  const host = (ctx.flags.host as string | undefined) ?? DEFAULT_HOST;
-  if (host.trim() === "") throw new UsageError("--host must not be empty", { command: "backend" });
+export async function run(ctx: BackendContext): Promise<number> {
+  const port = ctx.flags.port ?? DEFAULT_PORT;
+  const host = ctx.flags.host ?? DEFAULT_HOST;
   const adminKey = adminKeyFrom(ctx);
 
   let backend;
@@ -69,7 +61,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             resolve();
           },
           (e) => {
-            ctx.log.error("stopping the backend failed", { error: e instanceof Error ? e.message : String(e) });
+            ctx.log.error("stopping the backend failed", { error: errorMessage(e) });
             off();
             resolve();
           },

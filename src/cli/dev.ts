@@ -1,12 +1,13 @@
 // `dev`: one worker from .env / the environment, working in the current folder — run by
 // the same manager as `orchestrate`, not a second code path.
 import { loadDevConfig } from "../config/dev-config.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "./command-spec.ts";
+import type { devOptions } from "./command-table.ts";
 import { runWorkers } from "./run-workers.ts";
 
-export async function run(ctx: CommandContext): Promise<number> {
+export async function run(ctx: CommandContext<typeof devOptions>): Promise<number> {
   const config = await loadDevConfig({
-    envFile: typeof ctx.flags["env-file"] === "string" ? ctx.flags["env-file"] : undefined,
+    envFile: ctx.flags["env-file"],
     cwd: process.cwd(),
     env: process.env,
     interactive: ctx.interactive,

@@ -1,6 +1,6 @@
 // Help text is built from the command table so it cannot drift from what is accepted.
-import type { CommandSpec } from "./command.ts";
-import { COMMANDS } from "./commands.ts";
+import { valueLabel, type CommandSpec } from "./command-spec.ts";
+import { COMMANDS } from "./command-table.ts";
 
 export const PROGRAM = "opencode-orchestrator";
 
@@ -32,7 +32,10 @@ export function overviewHelp(version: string): string {
 
 export function commandHelp(spec: CommandSpec): string {
   const opts = Object.entries(spec.options);
-  const labels = opts.map(([name, o]) => `${o.short ? `-${o.short}, ` : ""}--${name}${o.value ? ` ${o.value}` : ""}`);
+  const labels = opts.map(([name, o]) => {
+    const value = valueLabel(o);
+    return `${o.short ? `-${o.short}, ` : ""}--${name}${value ? ` ${value}` : ""}`;
+  });
   const width = Math.max(10, ...labels.map((l) => l.length));
   const lines = [`Usage: ${PROGRAM} ${spec.usage}`, "", spec.summary + "."];
   if (spec.details) lines.push("", spec.details);

@@ -4,7 +4,7 @@ import { checkStatusAddress } from "../config/rules.ts";
 import { resolveConfigPath } from "../config/paths.ts";
 import { loadWorkersConfig } from "../config/workers-file.ts";
 import { ConfigError, UsageError } from "../util/errors.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "./command-spec.ts";
 import { runWorkers } from "./run-workers.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {

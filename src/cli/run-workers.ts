@@ -2,21 +2,28 @@
 // leftover reaper and the status server, handed to the one foreground runner.
 import { readConfigEnv } from "../config/env.ts";
 import type { OrchestratorConfig } from "../config/types.ts";
-import { runForeground } from "../manager/run.ts";
-import type { CommandContext } from "./command.ts";
+import { runForeground, type ForegroundHost } from "../manager/run.ts";
+import { dropAdminKeys } from "./admin-key-env.ts";
+import { withOpencodeFound } from "./opencode-lookup.ts";
 
-export async function runWorkers(ctx: CommandContext, config: OrchestratorConfig, reloadConfig?: () => Promise<OrchestratorConfig>): Promise<number> {
+export async function runWorkers(
+  ctx: ForegroundHost,
+  loaded: OrchestratorConfig,
+  reloadConfig?: () => Promise<OrchestratorConfig>,
+): Promise<number> {
+  dropAdminKeys(ctx.log);
   const [{ startAgent, reapLeftoverAgents }, { startStatusServer }] = await Promise.all([
     import("../agent/index.ts"),
     import("../manager/status-server.ts"),
   ]);
+  const config = withOpencodeFound(loaded, ctx.log);
   for (const w of config.warnings) ctx.log.warn(`${w.file ? `${w.file}: ` : ""}${w.path}: ${w.message}${w.fix ? ` (${w.fix})` : ""}`);
   return runForeground({
     config,
     ctx,
     startAgent,
     reapLeftovers: async (log) => (await reapLeftoverAgents(log)).stopped.length,
-    reloadConfig,
+    reloadConfig: reloadConfig && (async () => withOpencodeFound(await reloadConfig(), ctx.log)),
     startStatusServer,
     relayWindowMs: readConfigEnv().relayWindowMs,
   });

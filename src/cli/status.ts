@@ -1,9 +1,20 @@
 // `status`: reads a running orchestrator's /status endpoint and prints a table (or the JSON).
+<<<<<<< HEAD
 import { statusAddressForClient } from "../config/status-address.ts";
+=======
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { readConfigEnv } from "../config/env.ts";
+import { parse } from "jsonc-parser/lib/esm/main.js";
+import { resolveConfigPath } from "../config/paths.ts";
+import { checkStatusAddress } from "../config/rules.ts";
+import { DEFAULTS } from "../config/types.ts";
+>>>>>>> cli
 import type { StatusDoc } from "../manager/status.ts";
 import { stdoutColors } from "../util/colors.ts";
 import { EXIT, RuntimeFailure } from "../util/errors.ts";
-import type { CommandContext } from "./command.ts";
+import { safeJson, safeLine } from "../util/terminal-text.ts";
+import type { CommandContext } from "./command-spec.ts";
 import { formatAge, renderTable } from "./table.ts";
 
 /** Where to look, in the precedence orchestrate uses (config/status-address.ts). */
@@ -37,26 +48,28 @@ export async function run(ctx: CommandContext): Promise<number> {
       hint: "Is `opencode-orchestrator orchestrate` running? Pass --address host:port if it uses another status_address.",
     });
   }
+  if (typeof ctx.flags.address !== "string") warnIfAnotherInstance(ctx, doc, address);
   if (ctx.flags.json) {
-    ctx.stdout(JSON.stringify(doc, null, 2));
+    ctx.stdout(safeJson(doc, 2));
     return EXIT.ok;
   }
   const c = stdoutColors();
   const now = Date.now();
   const stateColor = (s: string) =>
-    s === "ready" || s === "busy" ? c.ok(s) : s === "errored" || s === "needs_reauth" ? c.error(s) : s === "awaiting_approval" || s === "draining" || s === "paused" ? c.warn(s) : s;
+    s === "ready" || s === "busy" ? c.ok(s) : s === "errored" || s === "needs_reauth" ? c.error(s) : s === "awaiting_approval" || s === "draining" || s === "paused" ? c.warn(s) : safeLine(s);
   ctx.stdout(
-    `orchestrator ${doc.version} (pid ${doc.pid}), up ${formatAge(doc.uptimeSeconds * 1000)}, config ${doc.config}` +
+    // Whatever answers on the status address wrote this document: every string in it is foreign text.
+    `orchestrator ${safeLine(String(doc.version))} (pid ${safeLine(String(doc.pid))}), up ${formatAge(doc.uptimeSeconds * 1000)}, config ${safeLine(String(doc.config))}` +
       (doc.shuttingDown ? c.warn(" — shutting down") : ""),
   );
   if (doc.lastReload) {
     ctx.stdout(
-      `last reload ${doc.lastReload.at}: ${doc.lastReload.ok ? c.ok("applied") : c.error("rejected")}` +
-        (doc.lastReload.errors?.length ? ` — ${doc.lastReload.errors.join("; ")}` : ""),
+      `last reload ${safeLine(String(doc.lastReload.at))}: ${doc.lastReload.ok ? c.ok("applied") : c.error("rejected")}` +
+        (doc.lastReload.errors?.length ? ` — ${safeLine(doc.lastReload.errors.join("; "))}` : ""),
     );
   }
   const rows = doc.workers.map((w) => [
-    w.name,
+    safeLine(String(w.name)),
     stateColor(w.state),
     formatAge(now - Date.parse(w.since)),
     w.backendConnected ? "yes" : "no",
@@ -65,8 +78,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     String(w.turnsQueued),
     `${w.turns.completed}/${w.turns.failed}/${w.turns.cancelled}/${w.turns.interrupted}`,
     w.nextRestartAt === null ? String(w.restarts) : `${w.restarts} (next in ${formatAge(Math.max(0, Date.parse(w.nextRestartAt) - now))})`,
-    w.opencodePid === null ? "-" : String(w.opencodePid),
-    detail(w),
+    w.opencodePid === null ? "-" : safeLine(String(w.opencodePid)),
+    safeLine(detail(w)),
   ]);
   ctx.stdout(
     renderTable(
@@ -76,6 +89,21 @@ export async function run(ctx: CommandContext): Promise<number> {
     ),
   );
   return EXIT.ok;
+}
+
+/**
+ * The address came from the config (or its default), so the orchestrator of that config is the
+ * one meant. One that started while the address was taken runs without a status endpoint, and
+ * what answers is another instance: say so instead of passing its workers off as these.
+ */
+function warnIfAnotherInstance(ctx: CommandContext, doc: StatusDoc, address: string): void {
+  const expected = resolveConfigPath({}).path;
+  if (typeof doc.config !== "string" || resolve(doc.config) === resolve(expected)) return;
+  ctx.stderr(
+    `warning: the orchestrator at ${address} runs ${safeLine(doc.config)}, not ${expected}. ` +
+      `If an orchestrator of ${expected} is running, its status_address was taken when it started, so it serves no status ` +
+      "(its log says so): give it another status_address, or pass --address to read this one on purpose.",
+  );
 }
 
 /** The last error; for a worker waiting for approval, the command that approves it. */

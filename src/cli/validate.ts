@@ -6,7 +6,7 @@ import { loadWorkersConfig } from "../config/workers-file.ts";
 import { stderrColors, stdoutColors } from "../util/colors.ts";
 import { ConfigError, EXIT, type ConfigIssue } from "../util/errors.ts";
 import { redact } from "../util/redact.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "./command-spec.ts";
 import { renderTable } from "./table.ts";
 
 type JsonIssue = { path: string; message: string; fix?: string; file?: string };

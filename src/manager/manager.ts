@@ -6,6 +6,7 @@ import type { Logger } from "../util/log.ts";
 import type { StartAgent } from "../worker/agent-types.ts";
 import { createSlot, workerKey, type Slot, type SlotSnapshot } from "./slot.ts";
 import type { RejectedWorker } from "../config/types.ts";
+import { emptyStats } from "./worker-stats.ts";
 
 /** A config entry that was left out: shown as errored (config) with its problems. */
 function rejectedSnapshot(r: RejectedWorker, since: number): SlotSnapshot {
@@ -22,7 +23,7 @@ function rejectedSnapshot(r: RejectedWorker, since: number): SlotSnapshot {
     errorClass: "config",
     opencodePid: null,
     approval: null,
-    stats: { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 },
+    stats: emptyStats(),
     restarts: 0,
     nextRestartAt: null,
     workingDirectory: "",

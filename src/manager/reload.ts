@@ -3,6 +3,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Logger } from "../util/log.ts";
+import { errorMessage } from "../util/errors.ts";
 
 export const RELOAD_DEBOUNCE_MS = 300;
 
@@ -18,7 +19,7 @@ export function watchConfigFile(path: string, onChange: () => void, log: Logger)
     });
     watcher.on("error", (e) => log.warn("config watcher failed; use SIGHUP to reload", { error: e.message }));
   } catch (e) {
-    log.warn("cannot watch the config file; use SIGHUP to reload", { error: e instanceof Error ? e.message : String(e) });
+    log.warn("cannot watch the config file; use SIGHUP to reload", { error: errorMessage(e) });
   }
   return () => {
     if (timer) clearTimeout(timer);

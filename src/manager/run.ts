@@ -1,9 +1,8 @@
 // Runs a manager in the foreground until it is told to stop: the shared body of `dev` and
 // `orchestrate`. Signals arrive counted from src/index.ts: 1st drains under one deadline,
 // 2nd cancels running turns (they end `interrupted`), 3rd is handled there (exit now).
-import type { CommandContext, ShutdownSignal } from "../cli/command.ts";
 import type { OrchestratorConfig } from "../config/types.ts";
-import { ConfigError, EXIT } from "../util/errors.ts";
+import { ConfigError, errorMessage, EXIT, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { resourceStack } from "../util/resources.ts";
 import type { StartAgent } from "../worker/agent-types.ts";
@@ -17,9 +16,20 @@ export type StatusServerStarter = (o: {
   log: Logger;
 }) => Promise<{ address: string; stop(): Promise<void> }>;
 
+/** A shutdown request as counted by the entry point (repeats within ~500 ms count once). */
+export type ShutdownSignal = { signal: "SIGINT" | "SIGTERM" | "SIGHUP"; count: number };
+
+/** What the runner needs from whoever runs it in the foreground (the CLI's command context fits). */
+export type ForegroundHost = {
+  log: Logger;
+  version: string;
+  /** Subscribe to counted SIGINT/SIGTERM and to SIGHUP; returns the unsubscribe function. */
+  onSignal: (handler: (s: ShutdownSignal) => void) => () => void;
+};
+
 export type RunOptions = {
   config: OrchestratorConfig;
-  ctx: CommandContext;
+  ctx: ForegroundHost;
   startAgent: StartAgent;
   /** Stops OpenCode servers left behind by an earlier run that was killed. */
   reapLeftovers?: (log: Logger) => Promise<number>;
@@ -36,6 +46,23 @@ function describeUnrecoverable(m: Manager): string[] {
   return m.snapshots().map((s) => `${s.name}: ${s.state}${s.lastError ? ` — ${s.lastError}` : ""}`);
 }
 
+/**
+ * When no worker can run, only a config change (a new token, a fixed folder) helps, so exiting
+ * for a service manager to restart would only loop. With hot reload the runner stays up and
+ * waits for that change while /status and /healthz say why; without it (dev) it exits 78,
+ * the code service managers are told not to restart on (docs/service.md).
+ */
+function onAllUnrecoverable(o: RunOptions, m: Manager, stop: (code: number, why: string) => void): void {
+  const log = o.ctx.log;
+  log.error("no worker can run: every one needs a new token or a config fix");
+  for (const r of describeUnrecoverable(m)) log.error(`  ${r}`);
+  if (o.reloadConfig) {
+    log.error("waiting for a config change: fix the config (it is reloaded when saved, or on SIGHUP); the status endpoint shows each reason");
+    return;
+  }
+  stop(EXIT.config, "no worker can run");
+}
+
 export async function runForeground(o: RunOptions): Promise<number> {
   const { ctx, config } = o;
   const log = ctx.log;
@@ -44,10 +71,12 @@ export async function runForeground(o: RunOptions): Promise<number> {
   let resolveExit!: (code: number) => void;
   const exit = new Promise<number>((r) => (resolveExit = r));
   let summaryPrinted = false;
+  // Reported once per spell: a reload that brings a worker back re-arms it.
+  let stuckReported = false;
 
   if (o.reapLeftovers) {
     const n = await o.reapLeftovers(log).catch((e) => {
-      log.warn("could not check for leftover OpenCode servers", { error: e instanceof Error ? e.message : String(e) });
+      log.warn("could not check for leftover OpenCode servers", { error: errorMessage(e) });
       return 0;
     });
     if (n > 0) log.info(`stopped ${n} OpenCode server(s) left behind by an earlier run`);
@@ -61,12 +90,9 @@ export async function runForeground(o: RunOptions): Promise<number> {
     relayWindowMs: o.relayWindowMs,
     onChange: () => {
       maybeSummary();
-      if (!shuttingDown && manager.allUnrecoverable()) {
-        const reasons = describeUnrecoverable(manager);
-        log.error("no worker can run: every one needs a new token or a config fix");
-        for (const r of reasons) log.error(`  ${r}`);
-        void shutdown(1, "no worker can run");
-      }
+      const stuck = !shuttingDown && manager.allUnrecoverable();
+      if (stuck && !stuckReported) onAllUnrecoverable(o, manager, (code, why) => void shutdown(code, why));
+      stuckReported = stuck;
     },
   });
 
@@ -109,7 +135,7 @@ export async function runForeground(o: RunOptions): Promise<number> {
       await manager.drain();
       clearTimeout(deadline);
     }
-    await resources.releaseAll().catch((e) => log.warn("cleanup failed", { error: e instanceof Error ? e.message : String(e) }));
+    await resources.releaseAll().catch((e) => log.warn("cleanup failed", { error: errorMessage(e) }));
     resolveExit(code);
   }
 
@@ -146,7 +172,7 @@ export async function runForeground(o: RunOptions): Promise<number> {
       });
     } catch (e) {
       const errors =
-        e instanceof ConfigError ? e.issues.map((i) => `${i.path}: ${i.message}`) : [e instanceof Error ? e.message : String(e)];
+        e instanceof ConfigError ? e.issues.map((i) => `${i.path}: ${i.message}`) : [errorMessage(e)];
       manager.recordFailedReload(errors);
       log.error(`config change rejected (${trigger}); still running on the last good config`);
       for (const line of errors) log.error(`  ${line}`);
@@ -171,7 +197,8 @@ export async function runForeground(o: RunOptions): Promise<number> {
       resources.add("status server", () => server.stop());
     } catch (e) {
       // The workers matter more than the status page: run on, loudly.
-      log.error(`status server not started: ${e instanceof Error ? e.message : String(e)}`);
+      // `status` then reaches whatever holds the address; it says so when that is another instance.
+      log.error(`status server not started: ${errorMessage(e)}`, e instanceof OrchestratorError && e.hint ? { fix: e.hint } : undefined);
     }
   }
   return exit;

@@ -5,6 +5,7 @@ import { backoffDelay, RESTART_BACKOFF, type BackoffPolicy } from "../util/backo
 import type { Logger } from "../util/log.ts";
 import type { StartAgent } from "../worker/agent-types.ts";
 import type { ErrorClass, WorkerState } from "../worker/state.ts";
+import { addStats, emptyStats } from "./worker-stats.ts";
 import { startWorker, type Worker, type WorkerEnd, type WorkerSnapshot, type WorkerStats } from "../worker/worker.ts";
 
 /** A worker that stayed ready this long has its failure count reset. */
@@ -49,7 +50,8 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
   let lastEnd: WorkerEnd | null = null;
   let endedAt = Date.now();
   let retired = false;
-  const totals: WorkerStats = { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 };
+  // Counts of the Worker objects that ended (restarts, a replaced slot); the live one adds its own.
+  let totals: WorkerStats = emptyStats();
   const log = deps.log.child(initial.name);
 
   function launch(): void {
@@ -73,13 +75,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
     });
     worker = w;
     void w.done.then((end) => {
-      const s = w.snapshot().stats;
-      totals.turns.completed += s.turns.completed;
-      totals.turns.failed += s.turns.failed;
-      totals.turns.cancelled += s.turns.cancelled;
-      totals.turns.interrupted += s.turns.interrupted;
-      totals.relayBatches += s.relayBatches;
-      totals.heartbeatsFailed += s.heartbeatsFailed;
+      totals = addStats(totals, w.snapshot().stats);
       lastEnd = end;
       endedAt = Date.now();
       worker = null;
@@ -140,9 +136,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
      * counters in /status and /metrics carry on instead of dropping back to zero.
      */
     absorb(prev: { stats: WorkerStats; restarts: number }): void {
-      for (const k of ["completed", "failed", "cancelled", "interrupted"] as const) totals.turns[k] += prev.stats.turns[k];
-      totals.relayBatches += prev.stats.relayBatches;
-      totals.heartbeatsFailed += prev.stats.heartbeatsFailed;
+      totals = addStats(totals, prev.stats);
       restarts += prev.restarts;
     },
     /** Cannot recover without a config change (revoked token, config problem). */
@@ -178,7 +172,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
         errorClass: visibleState().errorClass,
         opencodePid: null,
         approval: null,
-        stats: { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 },
+        stats: emptyStats(),
       };
       const live = base.stats;
       return {
@@ -186,16 +180,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
         ...(worker && retrying() && visibleState().state === "errored" ? { since: endedAt } : {}),
         state: visibleState().state,
         lastError: base.lastError ?? lastEnd?.error ?? null,
-        stats: {
-          turns: {
-            completed: totals.turns.completed + live.turns.completed,
-            failed: totals.turns.failed + live.turns.failed,
-            cancelled: totals.turns.cancelled + live.turns.cancelled,
-            interrupted: totals.turns.interrupted + live.turns.interrupted,
-          },
-          relayBatches: totals.relayBatches + live.relayBatches,
-          heartbeatsFailed: totals.heartbeatsFailed + live.heartbeatsFailed,
-        },
+        stats: addStats(totals, live),
         key: workerKey(config),
         restarts,
         nextRestartAt,

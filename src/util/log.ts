@@ -2,6 +2,7 @@
 // worker's name — and is redacted before it is written.
 import { makePalette, colorEnabled, type Palette } from "./colors.ts";
 import { redact } from "./redact.ts";
+import { safeJson, safeText } from "./terminal-text.ts";
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -51,20 +52,22 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       record.msg = msg;
       // A field never replaces time, level, worker or msg: "worker" must stay the scope's name.
       if (fields) for (const [k, v] of Object.entries(fields)) record[RESERVED.has(k) ? `${k}_` : k] = v instanceof Error ? v.message : v;
-      sink(redact(JSON.stringify(record)));
+      sink(redact(safeJson(record)));
       return;
     }
     const parts: string[] = [];
     if (timestamps) parts.push(colors.dim(new Date().toISOString()));
     const tag = lvl === "error" ? colors.error("error") : lvl === "warn" ? colors.warn("warn ") : lvl === "debug" ? colors.dim("debug") : colors.info("info ");
     parts.push(tag);
-    if (opts.scope) parts.push(colors.name(`[${opts.scope}]`));
-    parts.push(msg);
+    // Messages carry text from the other side (backend errors, OpenCode output): no control
+    // sequence reaches the terminal, only the palette's own colors.
+    if (opts.scope) parts.push(colors.name(`[${safeText(opts.scope)}]`));
+    parts.push(safeText(msg));
     if (fields) {
       for (const [k, v] of Object.entries(fields)) {
         if (v === undefined) continue;
         const s = v instanceof Error ? v.message : typeof v === "string" ? v : JSON.stringify(v);
-        parts.push(colors.dim(`${k}=`) + (/\s/.test(s) ? JSON.stringify(s) : s));
+        parts.push(colors.dim(`${k}=`) + (/\s/.test(s) ? safeJson(s) : safeText(s)));
       }
     }
     sink(redact(parts.join(" ")));

@@ -52,7 +52,7 @@ for (const target of CLI_TARGETS) {
       expect(m).not.toBeNull();
       workerId = m![2]!;
       expect(r.stderr).toContain(`Created worker "${name}" (id ${workerId}) on machine "laptop-${target}", awaiting approval.`);
-      expect(r.stderr).toContain(`opencode-orchestrator admin approve ${workerId}`);
+      expect(r.stderr).toContain(`opencode-orchestrator admin approve ${name}`);
       // Shown once, on stdout only.
       expect(r.stderr).not.toContain(m![3]!);
       const row = (await world.admin.list()).find((w) => w.workerId === workerId);

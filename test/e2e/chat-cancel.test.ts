@@ -66,7 +66,8 @@ describe("chat Ctrl+C", () => {
   test("a prompt for a worker that is not running says so, waits, and Ctrl+C cancels it before it starts", async () => {
     const pending = await world.addWorker({ name: "not-approved-yet" });
     const c = startChat("binary", world, ["--worker", pending.name, "--new", "Say hello"]);
-    await c.waitFor(new RegExp(`worker "not-approved-yet" is not approved yet: .*admin approve ${pending.workerId}`), { stream: "stderr" });
+    // The hint names the worker as the README does, with the id beside it (issue 8, item 17).
+    await c.waitFor(new RegExp(`worker "not-approved-yet" is not approved yet: .*admin approve not-approved-yet; its id is ${pending.workerId}`), { stream: "stderr" });
     await Bun.sleep(300);
     expect(c.child.exitCode).toBeNull();
     c.kill("SIGINT");

@@ -58,12 +58,13 @@ for (const target of CLI_TARGETS) {
       expect((await workerRow(w.workerId)).status).toBe("offline");
     }, T);
 
-    test("revoked while online → needs_reauth with the fix, dev exits 1", async () => {
+    // 78, not 1: only a new token helps, so a service manager must not restart it (issue 8, item 4).
+    test("revoked while online → needs_reauth with the fix, dev exits 78", async () => {
       const { worker, dev } = await startOnlineDev(target, world);
       const revoked = await admin(target, world, ["revoke", worker.workerId]);
       expect(revoked.code).toBe(0);
       const exit = await dev.exited;
-      expect(exit.code).toBe(1);
+      expect(exit.code).toBe(78);
       expect(dev.stderr).toMatch(/needs_reauth/);
       expect(dev.stderr).toContain("this worker was revoked");
       // The fix: a new token, then approval.
@@ -111,12 +112,12 @@ for (const target of CLI_TARGETS) {
   });
 }
 
-test("a token the backend rejects (wrong secret) → needs_reauth with the fix, exit 1, the secret never printed", async () => {
+test("a token the backend rejects (wrong secret) → needs_reauth with the fix, exit 78, the secret never printed", async () => {
   const w = await world.addWorker({ approve: true });
   const wrong = w.token.replace(/secret_.*/, "secret_thisIsNotTheRightSecret0123456789abcd");
   const dev = startDev("binary", world, { cwd: world.project(), token: wrong });
   const exit = await dev.exited;
-  expect(exit.code).toBe(1);
+  expect(exit.code).toBe(78);
   expect(dev.stderr).toMatch(/needs_reauth/);
   expect(dev.stderr).toContain("rejected this worker's token");
   expect(dev.stderr).toContain("opencode-orchestrator admin add-worker");

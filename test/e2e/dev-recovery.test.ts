@@ -3,6 +3,9 @@
 // state with the right text (never stuck `running`, never doubled) and the worker must keep
 // serving afterwards — without restarting `dev`.
 import { describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { BINARY } from "../support/cli.ts";
 import { CANNED_ANSWER, slowAnswerChunks } from "../support/stub-model.ts";
 import { alive, childrenOf, opencodePid, startDev, startOnlineDev, waitForText, waitGone, useWorld } from "./dev-support.ts";
 
@@ -66,11 +69,29 @@ describe("dev recovers", () => {
     expect(dev.child.exitCode).toBeNull();
   }, T);
 
+  test("OpenCode not on PATH but installed with this project (node_modules/.bin beside dist/): dev uses that copy", async () => {
+    const w = await world.addWorker({ approve: true });
+    const dev = startDev("binary", world, { cwd: world.project(), token: w.token, env: { PATH: world.project("empty-path-2") } });
+    await dev.waitFor(/\bonline\b/, { stream: "stderr" });
+    expect(dev.stderr).not.toContain("OpenCode was not found");
+    const { sessionId } = await world.admin.createSession(w.workerId, "bundled opencode");
+    const { messageId } = await world.admin.send(sessionId, "Say hello");
+    expect(await world.waitForMessage(messageId)).toMatchObject({ status: "completed", text: CANNED_ANSWER });
+    dev.kill("SIGTERM");
+    expect((await dev.exited).code).toBe(0);
+  }, T);
+
   test("OpenCode missing → the answer fails naming how to install it; dev keeps serving", async () => {
     const w = await world.addWorker({ approve: true });
-    // An empty PATH: no `opencode` anywhere (the compiled binary needs nothing else).
-    const dev = startDev("binary", world, { cwd: world.project(), token: w.token, env: { PATH: world.project("empty-path") } });
+    // An empty PATH, and a copy of the binary with no node_modules/.bin beside it: no `opencode`
+    // anywhere (the compiled binary needs nothing else).
+    const program = join(world.project("bare-install"), "opencode-orchestrator");
+    copyFileSync(BINARY, program);
+    chmodSync(program, 0o755);
+    const dev = startDev("binary", world, { cwd: world.project(), token: w.token, env: { PATH: world.project("empty-path") }, program });
     await dev.waitFor(/\bonline\b/, { stream: "stderr" });
+    // Said at start, before any prompt (issue 8, item 16).
+    expect(dev.stderr).toMatch(/warn .*OpenCode was not found \(not on PATH, not in node_modules\/\.bin next to this program\).*npm i -g opencode-ai/);
     const { sessionId } = await world.admin.createSession(w.workerId, "no opencode");
     for (const prompt of ["first", "second"]) {
       const { messageId } = await world.admin.send(sessionId, prompt);

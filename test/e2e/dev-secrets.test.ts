@@ -84,6 +84,8 @@ describe("dev keeps its secrets", () => {
     dev.kill("SIGTERM");
     expect((await dev.exited).code).toBe(0);
     expect(await waitGone(pid)).toBe(true);
+    // The admin key was dropped from dev's environment at start, with a warning saying so (issue 8, item 21).
+    expect(dev.stderr).toContain("CONVEX_ADMIN_KEY is set in this worker's environment: removed it");
     // Debug logs are on, so there was plenty of output to leak into.
     expect(dev.stderr).toMatch(/OpenCode started pid=/);
     for (const out of [dev.stdout, dev.stderr]) {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { afterAll, afterEach, beforeAll } from "bun:test";
 import { runCli, startCli, type CliTarget } from "../support/cli.ts";
 import { startWorld, type World } from "../support/e2e.ts";
-import type { RunResult, Running } from "../support/proc.ts";
+import { start, type RunResult, type Running } from "../support/proc.ts";
 
 const started: Running[] = [];
 const opencodePids = new Set<number>();
@@ -22,12 +22,14 @@ export type DevOptions = {
   token?: string;
   env?: Record<string, string | undefined>;
   args?: string[];
+  /** Run this copy of the compiled binary instead of dist/'s (e.g. one with no node_modules beside it). */
+  program?: string;
 };
 
 /** `dev` in `cwd`, talking to the world's backend and stub. No admin key in its environment. */
 export function startDev(target: CliTarget, world: World, o: DevOptions): Running {
   const env: Record<string, string | undefined> = { ...world.env, ...(o.token ? { WORKER_TOKEN: o.token } : {}), ...o.env };
-  const dev = startCli(target, ["dev", ...(o.args ?? [])], { cwd: o.cwd, env });
+  const dev = o.program ? start(o.program, ["dev", ...(o.args ?? [])], { cwd: o.cwd, env }) : startCli(target, ["dev", ...(o.args ?? [])], { cwd: o.cwd, env });
   started.push(dev);
   return dev;
 }

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { runCli, type CliTarget } from "../support/cli.ts";
+import { runCli, startCli, type CliTarget } from "../support/cli.ts";
 import { startWorld, type World } from "../support/e2e.ts";
 import {
   assertNoSecrets,
@@ -14,6 +14,7 @@ import {
   parseLogLines,
   parsePrometheus,
   pidAlive,
+  sleep,
   startOrchestrate,
   waitUntil,
   writeConfig,
@@ -23,7 +24,12 @@ let world: World;
 beforeAll(async () => {
   world = await startWorld();
 });
-afterEach(cleanupProcesses);
+// Processes a test started itself (not through startOrchestrate), killed if the test failed early.
+const afterThis: (() => void)[] = [];
+afterEach(async () => {
+  for (const kill of afterThis.splice(0)) kill();
+  await cleanupProcesses();
+});
 afterAll(async () => {
   await cleanupProcesses();
   await world?.stop();
@@ -230,7 +236,7 @@ describe("orchestrate start", () => {
   }, 90_000);
 
   for (const target of ["binary", "node"] as CliTarget[]) {
-    test(`every worker unrecoverable → exit 1 naming each reason (${target})`, async () => {
+    test(`every worker unrecoverable → each reason logged, and it waits for a config fix instead of exiting (${target})`, async () => {
       // Backend names are unique per deployment; the config names are what the logs show.
       const stolen = await world.addWorker({ name: `stolen-${target}`, approve: true });
       const revoked = await world.addWorker({ name: `revoked-${target}`, approve: true });
@@ -246,12 +252,19 @@ describe("orchestrate start", () => {
         ],
       });
       // warn level: the reasons are errors and must show; info lines must not.
-      const r = await runCli(
+      // Exiting would only make a service manager restart it into the same state (issue 8, item 4).
+      const proc = startCli(
         target,
         ["orchestrate", "--config", cfg, "--log-format", "json", "--log-level", "warn", "--status-address", "127.0.0.1:0"],
-        { env: world.env, timeoutMs: 60_000 },
+        { env: world.env },
       );
-      expect(r.code).toBe(1);
+      afterThis.push(() => proc.kill("SIGKILL"));
+      await proc.waitFor(/"msg":"waiting for a config change/, { stream: "stderr", timeoutMs: 60_000 });
+      await sleep(500);
+      expect(proc.child.exitCode).toBeNull();
+      proc.kill("SIGTERM");
+      expect((await proc.exited).code).toBe(0);
+      const r = { stderr: proc.stderr };
       const lines = parseLogLines(r.stderr);
       expect(lines.filter((l) => l.level === "info" || l.level === "debug")).toEqual([]);
       const errors = lines.filter((l) => l.level === "error").map((l) => l.msg);

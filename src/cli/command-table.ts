@@ -1,39 +1,94 @@
 // Command table. Only metadata lives here; each command's module is imported lazily so
 // `--help` and small commands don't pay for the backend, the agent or the prompts.
-import type { CommandSpec } from "./command.ts";
+import { DEFAULTS } from "../config/types.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../util/log.ts";
+import { defineCommand, type CommandSpec, type OptionSpec } from "./command-spec.ts";
 
-const configFlag = {
+const configFlag: OptionSpec = {
   type: "string",
   value: "PATH",
   description: "workers.json to use (default: $XDG_CONFIG_HOME/opencode-orchestrator/workers.json; env OPENCODE_ORCHESTRATOR_CONFIG)",
-} as const;
+};
 
 const logFlags = {
-  "log-level": { type: "string", value: "LEVEL", description: "error, warn, info or debug (env OPENCODE_ORCHESTRATOR_LOG_LEVEL)" },
-  "log-format": { type: "string", value: "FORMAT", description: "text or json (env OPENCODE_ORCHESTRATOR_LOG_FORMAT)" },
-} as const;
+  "log-level": { type: "choice", choices: LOG_LEVELS, value: "LEVEL", description: `${LOG_LEVELS.join(", ")} (env OPENCODE_ORCHESTRATOR_LOG_LEVEL)` },
+  "log-format": { type: "choice", choices: LOG_FORMATS, value: "FORMAT", description: `${LOG_FORMATS.join(" or ")} (env OPENCODE_ORCHESTRATOR_LOG_FORMAT)` },
+} as const satisfies Record<string, OptionSpec>;
+
+/** How long `admin` and `chat` wait for the backend to connect and answer a call, unless --timeout says otherwise. */
+export const DEFAULT_ADMIN_TIMEOUT_MS = 30_000;
 
 const adminConnectionFlags = {
   url: { type: "string", value: "URL", description: "Backend URL (env CONVEX_URL)" },
   "admin-key": { type: "string", value: "KEY", description: "Admin key (env CONVEX_ADMIN_KEY or CONVEX_DEPLOY_KEY)" },
-} as const;
+  timeout: {
+    type: "number",
+    min: 0.1,
+    max: 3600,
+    value: "SECONDS",
+    description: `Give up when the backend does not connect or answer a call within this time (default ${DEFAULT_ADMIN_TIMEOUT_MS / 1000})`,
+  },
+} as const satisfies Record<string, OptionSpec>;
 
-export const COMMANDS: CommandSpec[] = [
-  {
+// Each command's flags, declared once: src/index.ts parses them into typed values, help.ts
+// prints them, and the command's module types its context with them.
+export const devOptions = {
+  "env-file": { type: "string", value: "PATH", description: "The .env file to read and save (default ./.env)" },
+  ...logFlags,
+} as const satisfies Record<string, OptionSpec>;
+
+export const orchestrateOptions = {
+  config: configFlag,
+  "status-address": { type: "string", value: "HOST:PORT", description: 'Serve /healthz, /status, /metrics here (default 127.0.0.1:7420; "off" disables)' },
+  ...logFlags,
+} as const satisfies Record<string, OptionSpec>;
+
+export const validateOptions = {
+  config: configFlag,
+  json: { type: "boolean", description: "Print one JSON object on stdout instead of a table" },
+} as const satisfies Record<string, OptionSpec>;
+
+export const adminOptions = {
+  machine: { type: "string", value: "NAME", description: "Machine name for add-worker (created if new)" },
+  name: { type: "string", value: "NAME", description: "Worker name for add-worker (default: generated)" },
+  json: { type: "boolean", description: "list: print JSON on stdout" },
+  ...adminConnectionFlags,
+} as const satisfies Record<string, OptionSpec>;
+
+export const chatOptions = {
+  worker: { type: "string", value: "WORKER", description: "Worker id or name" },
+  session: { type: "string", value: "ID", description: "Continue this chat session (it must belong to --worker)" },
+  new: { type: "boolean", description: "Start a new session" },
+  title: { type: "string", value: "TITLE", description: "Title of a new session (default: the prompt's start)" },
+  ...adminConnectionFlags,
+} as const satisfies Record<string, OptionSpec>;
+
+export const backendOptions = {
+  port: { type: "number", integer: true, min: 0, max: 65535, value: "N", description: "Port to listen on (default 3210; 0 picks a free port)" },
+  host: { type: "string", value: "HOST", description: "Address to bind (default 127.0.0.1)" },
+  "admin-key": { type: "string", value: "KEY", description: "Admin key to accept (env CONVEX_ADMIN_KEY; default: random, printed)" },
+  ...logFlags,
+} as const satisfies Record<string, OptionSpec>;
+
+export const statusOptions = {
+  json: { type: "boolean", description: "Print the status document as JSON" },
+  address: { type: "string", value: "HOST:PORT", description: "Status address (default: as orchestrate uses it, see above)" },
+} as const satisfies Record<string, OptionSpec>;
+
+export const COMMANDS: CommandSpec<any>[] = [
+  defineCommand({
     name: "dev",
     summary: "Run one worker in the current folder, from .env (asks on first run)",
     usage: "dev [--env-file PATH] [--log-level LEVEL] [--log-format text|json]",
     details:
       "Reads WORKER_TOKEN and CONVEX_URL from the environment or .env (the environment wins). On a terminal, missing values\n" +
-      "are asked for and saved to .env (mode 0600). Ctrl+C drains (the running answer finishes), a second Ctrl+C interrupts it,\n" +
-      "a third exits at once.",
-    options: {
-      "env-file": { type: "string", value: "PATH", description: "The .env file to read and save (default ./.env)" },
-      ...logFlags,
-    },
+      "are asked for and saved to .env (mode 0600). Ctrl+C drains: no new answer starts and running ones get WORKER_SHUTDOWN_TIMEOUT\n" +
+      `seconds (environment or .env; default ${DEFAULTS.devShutdownTimeoutMs / 1000}) to finish before they are interrupted. A second Ctrl+C\n` +
+      "interrupts them at once, a third exits at once. Exit 78 when the worker cannot run without a new token.",
+    options: devOptions,
     load: () => import("./dev.ts"),
-  },
-  {
+  }),
+  defineCommand({
     name: "orchestrate",
     summary: "Run every worker of workers.json, supervised, with hot reload and a status endpoint",
     usage: "orchestrate [--config PATH] [--status-address HOST:PORT|off] [--log-level LEVEL] [--log-format text|json]",
@@ -41,25 +96,18 @@ export const COMMANDS: CommandSpec[] = [
       "Writes a commented template when workers.json is missing (exit 78). Edits to the file are applied without a restart\n" +
       "(also on SIGHUP); an invalid edit is rejected and the last good config keeps running. Ctrl+C drains all workers under\n" +
       "one deadline (shutdown_timeout), a second Ctrl+C interrupts running answers, a third exits at once.",
-    options: {
-      config: configFlag,
-      "status-address": { type: "string", value: "HOST:PORT", description: 'Serve /healthz, /status, /metrics here (default 127.0.0.1:7420; "off" disables)' },
-      ...logFlags,
-    },
+    options: orchestrateOptions,
     load: () => import("./orchestrate.ts"),
-  },
-  {
+  }),
+  defineCommand({
     name: "validate",
     summary: "Check workers.json and show the workers it defines",
     usage: "validate [--config PATH] [--json]",
     details: "Loads workers.json exactly as `orchestrate` does. Exit 0 when valid, 78 when not. Never writes a file.",
-    options: {
-      config: configFlag,
-      json: { type: "boolean", description: "Print one JSON object on stdout instead of a table" },
-    },
+    options: validateOptions,
     load: () => import("./validate.ts"),
-  },
-  {
+  }),
+  defineCommand({
     name: "admin",
     summary: "Add, approve, revoke, pause, resume and list workers (needs the backend's admin key)",
     usage: "admin <add-worker|approve|revoke|pause|resume|list> [WORKER] [flags]",
@@ -75,33 +123,23 @@ export const COMMANDS: CommandSpec[] = [
       "Works the same against the embedded backend and a Convex deployment.",
     ].join("\n"),
     positionals: [1, 2],
-    options: {
-      machine: { type: "string", value: "NAME", description: "Machine name for add-worker (created if new)" },
-      name: { type: "string", value: "NAME", description: "Worker name for add-worker (default: generated)" },
-      json: { type: "boolean", description: "list: print JSON on stdout" },
-      ...adminConnectionFlags,
-    },
+    options: adminOptions,
     load: () => import("./admin.ts"),
-  },
-  {
+  }),
+  defineCommand({
     name: "chat",
     summary: "Send a prompt to a worker and stream the answer to stdout",
     usage: 'chat --worker WORKER [--session ID | --new] ["prompt"]',
     details:
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +
-      "Exit 0 when the answer completes, 1 when it fails or is cancelled (reason on stderr).",
+      "Exit 0 when the answer completes, 1 when it fails, is cancelled or is lost (reason on stderr), or when the backend does not\n" +
+      "answer within --timeout.",
     positionals: [0, 1000],
-    options: {
-      worker: { type: "string", value: "WORKER", description: "Worker id or name" },
-      session: { type: "string", value: "ID", description: "Continue this chat session" },
-      new: { type: "boolean", description: "Start a new session" },
-      title: { type: "string", value: "TITLE", description: "Title of a new session (default: the prompt's start)" },
-      ...adminConnectionFlags,
-    },
+    options: chatOptions,
     load: () => import("./chat.ts"),
-  },
-  {
+  }),
+  defineCommand({
     name: "backend",
     summary: "Run the embedded Convex backend (in memory) for this machine",
     usage: "backend [--port N] [--host HOST] [--admin-key KEY]",
@@ -109,31 +147,19 @@ export const COMMANDS: CommandSpec[] = [
       "Serves the functions of convex/ on 127.0.0.1:3210 to the Convex clients (WebSocket sync and HTTP API). Prints exactly two\n" +
       "lines on stdout, CONVEX_URL=… and CONVEX_ADMIN_KEY=…, then logs to stderr. Data lives in memory. Ctrl+C (SIGINT/SIGTERM) stops it.\n" +
       "A --host other than loopback makes it reachable from other machines (a warning says so).",
-    options: {
-      port: { type: "string", value: "N", description: "Port to listen on (default 3210; 0 picks a free port)" },
-      host: { type: "string", value: "HOST", description: "Address to bind (default 127.0.0.1)" },
-      "admin-key": { type: "string", value: "KEY", description: "Admin key to accept (env CONVEX_ADMIN_KEY; default: random, printed)" },
-      ...logFlags,
-    },
+    options: backendOptions,
     load: () => import("./backend.ts"),
-  },
-  {
+  }),
+  defineCommand({
     name: "status",
     summary: "Show the workers of a running orchestrator",
     usage: "status [--json] [--address HOST:PORT]",
     details:
       "Reads the orchestrator's local status endpoint: --address, else OPENCODE_ORCHESTRATOR_STATUS_ADDRESS, else status_address\n" +
       "of workers.json (OPENCODE_ORCHESTRATOR_CONFIG or the default location), else 127.0.0.1:7420. Exit 1 when nothing answers.",
-    options: {
-      json: { type: "boolean", description: "Print the status document as JSON" },
-      address: {
-        type: "string",
-        value: "HOST:PORT",
-        description: "Status address (default: as orchestrate uses it, see above)",
-      },
-    },
+    options: statusOptions,
     load: () => import("./status.ts"),
-  },
+  }),
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

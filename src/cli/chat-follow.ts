@@ -1,0 +1,117 @@
+// Follows one answer as it streams: prints its new text, says when the connection to the
+// backend drops and comes back, cancels on the first Ctrl+C. It follows only its own message:
+// a message that vanishes (the backend restarted without its data) or a view of another
+// message ends the chat with an error instead of printing someone else's answer.
+import { BackendRefused, type AdminClient } from "../backend/admin-client.ts";
+import type { ChatMessageView } from "../backend/api.ts";
+import { errorMessage, RuntimeFailure } from "../util/errors.ts";
+import { safeLine, safeText } from "../util/terminal-text.ts";
+import type { CommandContext } from "./command-spec.ts";
+
+const FINAL = new Set(["completed", "failed", "cancelled", "interrupted"]);
+/** A connection that stays lost this long is reported (shorter drops are routine reconnects). */
+const LOST_NOTICE_MS = 5_000;
+
+export type Followed = { messageId: string; sessionId: string; url: string };
+
+export class AnswerVanished extends RuntimeFailure {
+  constructor(f: Followed, what: string) {
+    super(`the answer you are waiting for is gone: ${what}`, {
+      hint: `The backend at ${f.url} no longer has message ${f.messageId} of session ${f.sessionId} (restarted without its data?). Send the prompt again.`,
+    });
+  }
+}
+
+/** Why a view cannot be this chat's answer, or undefined when it is. */
+function notOurs(f: Followed, view: ChatMessageView | null): string | undefined {
+  if (view === null) return "the backend no longer has it";
+  if (view.messageId !== f.messageId || view.sessionId !== f.sessionId) {
+    return `the backend answered with message ${view.messageId} of session ${view.sessionId}`;
+  }
+  return undefined;
+}
+
+/** Resolves with the final view, or null when the reader of stdout went away. */
+export function followAnswer(admin: AdminClient, ctx: CommandContext, f: Followed): Promise<{ view: ChatMessageView | null; printed: number }> {
+  let printed = 0;
+  const releases: (() => void)[] = [];
+  const release = () => {
+    for (const r of releases.splice(0).reverse()) r();
+  };
+  return new Promise<{ view: ChatMessageView | null; printed: number }>((resolve, reject) => {
+    let settled = false;
+    const finish = (view: ChatMessageView | null) => {
+      if (settled) return;
+      settled = true;
+      resolve({ view, printed });
+    };
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    };
+    // The reader may go away (`chat … | head`): stop quietly, as pipes do, and leave the
+    // answer to finish on the worker.
+    void ctx.stdoutClosed.then(() => finish(null));
+    const onView = (view: ChatMessageView | null) => {
+      if (settled) return;
+      const wrong = notOurs(f, view);
+      if (wrong || !view) return fail(new AnswerVanished(f, wrong ?? "the backend no longer has it"));
+      const final = view.status !== null && FINAL.has(view.status);
+      // A trailing CR may be the first half of a CRLF: hold it back until the rest arrives.
+      const text = safeText(final || !view.text.endsWith("\r") ? view.text : view.text.slice(0, -1));
+      if (text.length > printed) {
+        const fresh = text.slice(printed);
+        printed = text.length;
+        if (!ctx.write(fresh)) return finish(null);
+      }
+      if (final) finish(view);
+    };
+    releases.push(admin.watchMessage(f.messageId, onView, fail));
+    releases.push(watchConnection(admin, ctx, f.url));
+    releases.push(onCancelSignals(admin, ctx, f, fail));
+  }).finally(release);
+}
+
+function watchConnection(admin: AdminClient, ctx: CommandContext, url: string): () => void {
+  let lostTimer: ReturnType<typeof setTimeout> | undefined;
+  let saidLost = false;
+  const stop = admin.watchConnection((connected) => {
+    if (!connected) {
+      lostTimer ??= setTimeout(() => {
+        saidLost = true;
+        ctx.stderr(`lost the connection to ${url}; reconnecting… (Ctrl+C cancels)`);
+      }, LOST_NOTICE_MS);
+      return;
+    }
+    if (lostTimer) clearTimeout(lostTimer);
+    lostTimer = undefined;
+    if (saidLost) ctx.stderr("reconnected");
+    saidLost = false;
+  });
+  return () => {
+    if (lostTimer) clearTimeout(lostTimer);
+    stop();
+  };
+}
+
+/** 1st Ctrl+C asks the backend to cancel; if it cannot, or on a 2nd, the chat stops waiting. */
+function onCancelSignals(admin: AdminClient, ctx: CommandContext, f: Followed, fail: (e: Error) => void): () => void {
+  let cancelling = false;
+  const stopWaiting = (why: string) =>
+    fail(new RuntimeFailure(why, { hint: `message ${f.messageId} of session ${f.sessionId}` }));
+  return ctx.onSignal((s) => {
+    if (s.signal === "SIGHUP") return;
+    if (s.count === 1 && !cancelling) {
+      cancelling = true;
+      ctx.stderr("cancelling the answer… (Ctrl+C again to stop waiting)");
+      admin.cancel(f.messageId).catch((e) => {
+        if (e instanceof BackendRefused && e.code === "NOT_FOUND") return fail(new AnswerVanished(f, "the backend no longer has it"));
+        // Waiting on cannot end well: the cancel request never reached the backend.
+        stopWaiting(`could not cancel the answer: ${safeLine(errorMessage(e))}; stopped waiting, it may still be running`);
+      });
+    } else if (s.count >= 2) {
+      stopWaiting("stopped waiting; the answer may still be running");
+    }
+  });
+}
