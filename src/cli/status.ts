@@ -1,15 +1,5 @@
 // `status`: reads a running orchestrator's /status endpoint and prints a table (or the JSON).
-<<<<<<< HEAD
 import { statusAddressForClient } from "../config/status-address.ts";
-=======
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { readConfigEnv } from "../config/env.ts";
-import { parse } from "jsonc-parser/lib/esm/main.js";
-import { resolveConfigPath } from "../config/paths.ts";
-import { checkStatusAddress } from "../config/rules.ts";
-import { DEFAULTS } from "../config/types.ts";
->>>>>>> cli
 import type { StatusDoc } from "../manager/status.ts";
 import { stdoutColors } from "../util/colors.ts";
 import { EXIT, RuntimeFailure } from "../util/errors.ts";
