@@ -1,4 +1,6 @@
 // `status`: reads a running orchestrator's /status endpoint and prints a table (or the JSON).
+import { resolve } from "node:path";
+import { resolveConfigPath } from "../config/paths.ts";
 import { statusAddressForClient } from "../config/status-address.ts";
 import type { StatusDoc } from "../manager/status.ts";
 import { stdoutColors } from "../util/colors.ts";
