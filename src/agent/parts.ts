@@ -34,6 +34,19 @@ export function toolUpdate(part: ToolPart): AgentPart {
   return { key: part.id, kind: "tool", tool: { name: part.tool, callId: part.callID, status: st.status, title, input, output, error, truncated } };
 }
 
+/**
+ * The file an edit-style tool changed, from its completed state: OpenCode puts the change
+ * (`metadata.filediff`: file, patch, additions, deletions) there whether or not the folder is
+ * a git repository, which its session-wide `session.diff` needs.
+ */
+export function toolFileUpdates(part: ToolPart): AgentPart[] {
+  if (part.state.status !== "completed") return [];
+  const d = (part.state.metadata as { filediff?: unknown } | undefined)?.filediff as Partial<SnapshotFileDiff> | undefined;
+  if (!d || typeof d.file !== "string" || typeof d.additions !== "number" || typeof d.deletions !== "number") return [];
+  const status = d.status ?? (typeof part.state.input.oldString === "string" && part.state.input.oldString === "" ? "added" : "modified");
+  return fileUpdates([{ file: d.file, patch: typeof d.patch === "string" ? d.patch : "", additions: d.additions, deletions: d.deletions, status }]);
+}
+
 export function fileUpdates(diff: SnapshotFileDiff[]): AgentPart[] {
   return diff
     .filter((d) => typeof d.file === "string" && d.file !== "")

@@ -4,7 +4,7 @@
 import type { Message, Part } from "@opencode-ai/sdk/v2/client";
 import type { Logger } from "../util/log.ts";
 import type { AgentEvent } from "./events.ts";
-import { fileUpdates, messageUsage, stepUsage, todoUpdate, toolUpdate, type AgentPart } from "./parts.ts";
+import { fileUpdates, messageUsage, stepUsage, todoUpdate, toolFileUpdates, toolUpdate, type AgentPart } from "./parts.ts";
 import { createTurnText } from "./turn-text.ts";
 import { REASONING_CHARS } from "../../convex/lib/constants.ts";
 
@@ -81,7 +81,10 @@ export function createTranscript(o: TranscriptOptions): Transcript {
   /** Parts other than the answer's text: relayed once the prompt is admitted, for assistant messages. */
   function onOtherPart(part: Part): void {
     if (!ofAssistant(part.messageID)) return;
-    if (part.type === "tool") emitPart(toolUpdate(part));
+    if (part.type === "tool") {
+      emitPart(toolUpdate(part));
+      for (const u of toolFileUpdates(part)) emitPart(u);
+    }
     else if (part.type === "step-finish") emitPart(stepUsage(part));
     else if (part.type === "reasoning" && part.time?.end) {
       reasoning.recordFinal(part.id, part.text);

@@ -140,6 +140,7 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     cancel: (messageId: string) => call(chatApi.cancel, { messageId }),
     message: (messageId: string) => call(chatApi.message, { messageId }),
     messages: (sessionId: string) => call(chatApi.messages, { sessionId }),
+    parts: (messageId: string, afterSeq: number) => call(chatApi.parts, { messageId, afterSeq }),
     /** Live updates of one message over the WebSocket (for streaming an answer). */
     watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void): () => void {
       const unsub = socket().onUpdate(chatApi.message, { messageId }, onView, (e) => onError(adminFailure(url, e)));

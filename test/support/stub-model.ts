@@ -6,6 +6,7 @@
 //   HANG         sends headers, then nothing until the client goes away
 //   TOOL         a `bash` tool call, then a final answer once a tool message is in the history
 //   TOOLCMD:<c>  the same with the shell command <c> (rest of the line)
+//   TOOLJSON:<tool> <json>  the same with any tool and its JSON arguments (rest of the line)
 //   SLOW         many chunks, slowly (for cancel tests)
 // Standalone: `bun test/support/stub-model.ts [port]` prints its URL.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -191,13 +192,15 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
       return; // never answers; closed by the client or by stop()
     }
     const toolCmd = /TOOLCMD:([^\n]*)/.exec(text);
-    if (toolCmd || /\bTOOL\b/.test(text)) {
+    const toolJson = /TOOLJSON:(\S+) ([^\n]*)/.exec(text);
+    if (toolCmd || toolJson || /\bTOOL\b/.test(text)) {
       const toolDone = messages.some((m) => m?.role === "tool");
       if (toolDone) {
         mark(record, "tool-final");
         return answer(res, record, id, chunkText(TOOL_FINAL_ANSWER, 3), chunkDelayMs);
       }
       mark(record, "tool-call");
+      if (toolJson) return toolCall(res, record, id, "", { name: toolJson[1]!, args: toolJson[2]!.trim() });
       return toolCall(res, record, id, toolCmd ? toolCmd[1]!.trim() : TOOL_COMMAND);
     }
     if (/\bSLOW\b/.test(text)) {
@@ -268,9 +271,9 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     notify();
   }
 
-  async function toolCall(res: ServerResponse, record: StubRequest, id: string, command: string): Promise<void> {
-    const args = JSON.stringify({ command, description: "Run the stub's test command" });
-    const call = { index: 0, id: `call_stub_${counter}`, type: "function", function: { name: "bash", arguments: args } };
+  async function toolCall(res: ServerResponse, record: StubRequest, id: string, command: string, other?: { name: string; args: string }): Promise<void> {
+    const args = other ? other.args : JSON.stringify({ command, description: "Run the stub's test command" });
+    const call = { index: 0, id: `call_stub_${counter}`, type: "function", function: { name: other ? other.name : "bash", arguments: args } };
     if (!record.stream) {
       finish(record);
       return json(res, 200, completion(id, { role: "assistant", content: null, tool_calls: [call] }, "tool_calls"));
