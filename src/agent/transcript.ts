@@ -47,7 +47,16 @@ export function createTranscript(o: TranscriptOptions): Transcript {
   /** What went out last per part key: an update that changes nothing is not relayed again. */
   const sent = new Map<string, string>();
 
+  /** How far each tool call got: an older state replayed after a snapshot must not undo a newer one. */
+  const toolRank = new Map<string, number>();
+  const RANK = { pending: 0, running: 1, completed: 2, error: 2 } as const;
+
   function emitPart(u: AgentPart): void {
+    if (u.kind === "tool") {
+      const rank = RANK[u.tool.status];
+      if (rank < (toolRank.get(u.key) ?? -1)) return;
+      toolRank.set(u.key, rank);
+    }
     if (u.kind !== "reasoning") {
       const json = JSON.stringify(u);
       if (sent.get(u.key) === json) return;
