@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
-import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
+import { CANNED_ANSWER, REASONING_TEXT, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import { answers, chat, closeDevWorld, sessionOf, startOnlineDev } from "./dev-support.ts";
 import { startWorld } from "../support/e2e.ts";
 
@@ -103,5 +103,19 @@ describe("turn parts through chat --json (binary)", () => {
     expect(r.stdout).toBe(`${TOOL_FINAL_ANSWER}\n`);
     const plain = await chat("binary", world, ["--worker", workerId, "--new", "--json", "Say hello"]);
     expect(events(plain.stdout).filter((e) => e.type === "text").map((e) => e.text).join("")).toBe(CANNED_ANSWER);
+  }, TEST_TIMEOUT);
+
+  test("reasoning streams as reasoning events before the answer's text, and stays out of the answer", async () => {
+    const r = await chat("binary", world, ["--worker", workerId, "--new", "--json", "THINK then say hello"]);
+    expect(r.code).toBe(0);
+    const evs = events(r.stdout);
+    const thoughts = evs.filter((e) => e.type === "reasoning");
+    expect(thoughts.map((e) => e.text).join("")).toBe(REASONING_TEXT);
+    expect(thoughts.every((e) => e.truncated === false)).toBe(true);
+    const text = evs.filter((e) => e.type === "text");
+    expect(text.map((e) => e.text).join("")).toBe(CANNED_ANSWER);
+    expect(evs.indexOf(thoughts[0]!)).toBeLessThan(evs.indexOf(text[0]!));
+    const [answer] = await answers(world, sessionOf(r.stderr));
+    expect(answer!.text).toBe(CANNED_ANSWER);
   }, TEST_TIMEOUT);
 });
