@@ -94,15 +94,33 @@ export function followAnswer(
         .catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
     };
     releases.push(admin.watchMessage(f.messageId, onView, fail));
-    releases.push(watchConnection(admin, ctx, f.url));
+    releases.push(watchConnection(admin, ctx, f.url, fail));
     releases.push(onCancelSignals(admin, ctx, f, fail));
   }).finally(release);
 }
 
-function watchConnection(admin: AdminClient, ctx: CommandContext, url: string): () => void {
+function watchConnection(admin: AdminClient, ctx: CommandContext, url: string, fail: (e: Error) => void): () => void {
   let lostTimer: ReturnType<typeof setTimeout> | undefined;
   let saidLost = false;
+  // The calls before answered, but the live updates come over a socket of their own (a proxy
+  // may pass one and not the other): one that never opens is the same silence as no answer.
+  let neverOpened: ReturnType<typeof setTimeout> | undefined;
+  if (admin.timeoutMs) {
+    neverOpened = setTimeout(
+      () =>
+        fail(
+          new RuntimeFailure(`the backend at ${url} answered calls but did not open the live-update connection within ${admin.timeoutMs! / 1000} s`, {
+            hint: "A proxy in between must pass WebSocket upgrades (the /api/…/sync path). The prompt was sent; it may still be answered.",
+          }),
+        ),
+      admin.timeoutMs,
+    );
+  }
   const stop = admin.watchConnection((connected) => {
+    if (connected && neverOpened) {
+      clearTimeout(neverOpened);
+      neverOpened = undefined;
+    }
     if (!connected) {
       lostTimer ??= setTimeout(() => {
         saidLost = true;
@@ -117,6 +135,7 @@ function watchConnection(admin: AdminClient, ctx: CommandContext, url: string): 
   });
   return () => {
     if (lostTimer) clearTimeout(lostTimer);
+    if (neverOpened) clearTimeout(neverOpened);
     stop();
   };
 }
