@@ -35,16 +35,29 @@ export function toolUpdate(part: ToolPart): AgentPart {
 }
 
 /**
- * The file an edit-style tool changed, from its completed state: OpenCode puts the change
- * (`metadata.filediff`: file, patch, additions, deletions) there whether or not the folder is
- * a git repository, which its session-wide `session.diff` needs.
+ * The file an edit or write changed, from the tool's completed state. `edit` reports the change
+ * itself (`metadata.filediff`: file, patch, additions, deletions); `write` reports only whether
+ * the file existed, so a new file is shown whole and an overwritten one only by its path.
+ * (OpenCode's `session.diff` is not used: it covers the whole session, not the turn, and needs
+ * the folder to be a git repository.)
  */
 export function toolFileUpdates(part: ToolPart): AgentPart[] {
-  if (part.state.status !== "completed") return [];
-  const d = (part.state.metadata as { filediff?: unknown } | undefined)?.filediff as Partial<SnapshotFileDiff> | undefined;
-  if (!d || typeof d.file !== "string" || typeof d.additions !== "number" || typeof d.deletions !== "number") return [];
-  const status = d.status ?? (typeof part.state.input.oldString === "string" && part.state.input.oldString === "" ? "added" : "modified");
-  return fileUpdates([{ file: d.file, patch: typeof d.patch === "string" ? d.patch : "", additions: d.additions, deletions: d.deletions, status }]);
+  const st = part.state;
+  if (st.status !== "completed") return [];
+  const meta = (st.metadata ?? {}) as { filediff?: Partial<SnapshotFileDiff>; exists?: unknown };
+  const d = meta.filediff;
+  if (d && typeof d.file === "string" && typeof d.additions === "number" && typeof d.deletions === "number") {
+    const status = d.status ?? (st.input.oldString === "" ? "added" : "modified");
+    return fileUpdates([{ file: d.file, patch: typeof d.patch === "string" ? d.patch : "", additions: d.additions, deletions: d.deletions, status }]);
+  }
+  if (part.tool === "write" && typeof st.input.filePath === "string" && typeof st.input.content === "string") {
+    if (meta.exists === true) return fileUpdates([{ file: st.input.filePath, patch: "", additions: 0, deletions: 0, status: "modified" }]);
+    const lines = st.input.content.split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    const patch = `--- /dev/null\n+++ ${st.input.filePath}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}\n`).join("")}`;
+    return fileUpdates([{ file: st.input.filePath, patch, additions: lines.length, deletions: 0, status: "added" }]);
+  }
+  return [];
 }
 
 export function fileUpdates(diff: SnapshotFileDiff[]): AgentPart[] {

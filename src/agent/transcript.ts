@@ -4,7 +4,7 @@
 import type { Message, Part } from "@opencode-ai/sdk/v2/client";
 import type { Logger } from "../util/log.ts";
 import type { AgentEvent } from "./events.ts";
-import { fileUpdates, messageUsage, stepUsage, todoUpdate, toolFileUpdates, toolUpdate, type AgentPart } from "./parts.ts";
+import { messageUsage, stepUsage, todoUpdate, toolFileUpdates, toolUpdate, type AgentPart } from "./parts.ts";
 import { createTurnText } from "./turn-text.ts";
 import { REASONING_CHARS } from "../../convex/lib/constants.ts";
 
@@ -138,9 +138,6 @@ export function createTranscript(o: TranscriptOptions): Transcript {
           if (thought) emitReasoning(p.partID, thought);
           return;
         }
-        case "session.diff":
-          if (userMessageId) for (const u of fileUpdates(ev.properties.diff)) emitPart(u);
-          return;
         case "todo.updated":
           if (userMessageId) emitPart(todoUpdate(ev.properties.todos));
           return;

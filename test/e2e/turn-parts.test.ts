@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
-import { CANNED_ANSWER, REASONING_TEXT, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
+import { CANNED_ANSWER, REASONING_TEXT, stubFailureMessage, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import { answers, chat, closeDevWorld, sessionOf, startOnlineDev } from "./dev-support.ts";
 import { startWorld } from "../support/e2e.ts";
 
@@ -79,6 +79,19 @@ describe("turn parts through chat --json (binary)", () => {
     expect(f.patch).toContain("+second line");
     expect(f.patchTruncated).toBe(false);
     expect(evs.at(-1)).toMatchObject({ type: "end", status: "completed" });
+
+    // A new file written whole is listed with its lines as added.
+    const w = JSON.stringify({ filePath: join(cwd, "new.txt"), content: "one\ntwo\nthree\n" });
+    const written = events((await chat("binary", world, ["--worker", workerId, "--new", "--json", `TOOLJSON:write ${w}`])).stdout);
+    expect(written.filter((e) => e.type === "file").at(-1)).toMatchObject({ status: "added", additions: 3, deletions: 0, patch: expect.stringContaining("+three") });
+  }, TEST_TIMEOUT);
+
+  test("a failed answer ends with an end event carrying the reason; exit 1", async () => {
+    const r = await chat("binary", world, ["--worker", workerId, "--new", "--json", "please FAIL400 now"]);
+    expect(r.code).toBe(1);
+    const evs = events(r.stdout);
+    expect(evs.at(-1)).toMatchObject({ type: "end", status: "failed", reason: expect.stringContaining(stubFailureMessage(400)) });
+    expect(r.stderr).toContain("answer failed");
   }, TEST_TIMEOUT);
 
   test("a todo list as the agent writes it", async () => {
