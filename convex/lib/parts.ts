@@ -127,8 +127,6 @@ export async function storeParts(ctx: MutationCtx, message: Doc<"messages">, seq
   return count;
 }
 
-export type TurnPartView = Record<string, unknown> & { key: string; kind: Doc<"turnParts">["kind"]; order: number; seq: number };
-
 function view(p: Doc<"turnParts">) {
   const base = { key: p.key, order: p.order, seq: p.seq };
   switch (p.kind) {

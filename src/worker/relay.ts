@@ -54,11 +54,13 @@ function createPending() {
       chars += size(next) - (prev ? size(prev) : 0);
       parts.set(slot, next);
     },
-    take(): PartUpdate[] {
-      const out = [...parts.values()];
-      parts = new Map();
-      chars = 0;
-      return out;
+    /** The oldest `max` changes (a batch may carry only so many); the rest wait for the next. */
+    take(max = Number.POSITIVE_INFINITY): PartUpdate[] {
+      const all = [...parts.entries()];
+      const out = all.slice(0, max);
+      parts = new Map(all.slice(max));
+      chars = [...parts.values()].reduce((n, u) => n + size(u), 0);
+      return out.map(([, u]) => u);
     },
   };
 }
@@ -102,7 +104,7 @@ export function createRelay(opts: RelayOptions): Relay {
     }
     const text = buffer;
     buffer = "";
-    const parts = pending.take();
+    const parts = pending.take(MAX_PART_UPDATES);
     const s = seq++;
     writing = writeWithRetry(s, text, parts).then(
       () => {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { ConvexError } from "convex/values";
 import type { PartUpdate } from "../../src/backend/api.ts";
 import { createRelay } from "../../src/worker/relay.ts";
+import { MAX_PART_UPDATES } from "../../convex/lib/constants.ts";
 
 describe("relay", () => {
   test("coalesces many deltas into few ordered batches, nothing lost", async () => {
@@ -105,5 +106,26 @@ describe("relay", () => {
     relay.pushPart({ key: "todo", kind: "todo", todos: [{ content: "x", status: "pending", priority: "low" }] });
     await relay.flush();
     expect(writes).toEqual([[0, "", 1]]);
+  });
+
+  test("part changes that piled up during a slow write go out in batches the backend accepts, in order", async () => {
+    const batches: string[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const relay = createRelay({
+      windowMs: 1,
+      write: async (_seq, _text, parts) => {
+        if (batches.length === 0) await gate;
+        batches.push(parts.map((p) => p.key));
+      },
+    });
+    relay.pushPart({ key: "first", kind: "todo", todos: [] });
+    await new Promise((r) => setTimeout(r, 10)); // the first write is now in flight
+    const keys = Array.from({ length: MAX_PART_UPDATES + 50 }, (_, i) => `k${i}`);
+    for (const key of keys) relay.pushPart({ key, kind: "reasoning", append: "x" });
+    release();
+    await relay.flush();
+    expect(batches.every((b) => b.length <= MAX_PART_UPDATES)).toBe(true);
+    expect(batches.flat()).toEqual(["first", ...keys]);
   });
 });
