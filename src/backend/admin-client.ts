@@ -140,7 +140,12 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     cancel: (messageId: string) => call(chatApi.cancel, { messageId }),
     message: (messageId: string) => call(chatApi.message, { messageId }),
     messages: (sessionId: string) => call(chatApi.messages, { sessionId }),
-    parts: (messageId: string, afterSeq: number) => call(chatApi.parts, { messageId, afterSeq }),
+    /**
+     * Over the live-update socket, like watchMessage: a reader following an answer waits
+     * through a dropped connection instead of failing its call.
+     */
+    parts: (messageId: string, afterSeq: number) => socket().query(chatApi.parts, { messageId, afterSeq }).catch((e: unknown) => Promise.reject(adminFailure(url, e))),
+    messageLive: (messageId: string) => socket().query(chatApi.message, { messageId }).catch((e: unknown) => Promise.reject(adminFailure(url, e))),
     /** Live updates of one message over the WebSocket (for streaming an answer). */
     watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void): () => void {
       const unsub = socket().onUpdate(chatApi.message, { messageId }, onView, (e) => onError(adminFailure(url, e)));

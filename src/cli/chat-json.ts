@@ -79,7 +79,7 @@ export function jsonRenderer(admin: AdminClient, messageId: string, write: Write
     text = view.text;
     const parts = await readParts(view.outputBatches - 1);
     // Parts read after the view may point at text the view does not have yet.
-    if (parts.some((p) => p.kind === "text" && p.end > text.length)) text = (await admin.message(messageId))?.text ?? text;
+    if (parts.some((p) => p.kind === "text" && p.end > text.length)) text = (await admin.messageLive(messageId))?.text ?? text;
     for (const p of parts) {
       for (const ev of eventsOf(p)) {
         const line = JSON.stringify(ev);
