@@ -132,3 +132,28 @@ describe("turn parts through chat --json (binary)", () => {
     expect(answer!.text).toBe(CANNED_ANSWER);
   }, TEST_TIMEOUT);
 });
+
+describe("turn parts through chat --json (node bundle)", () => {
+  let world: World;
+  let dev: Running;
+  let workerId: string;
+
+  beforeAll(async () => {
+    world = await startWorld();
+    const d = await startOnlineDev("node", world);
+    dev = d.dev;
+    workerId = d.worker.workerId;
+  }, 60_000);
+
+  afterAll(() => closeDevWorld({ world, dev }), 30_000);
+
+  test("the same events under Node: a tool call's states, the text, usage, end", async () => {
+    const r = await chat("node", world, ["--worker", workerId, "--new", "--json", "TOOL please"]);
+    expect(r.code).toBe(0);
+    const evs = events(r.stdout);
+    expect(evs.filter((e) => e.type === "tool").map((e) => e.status)).toEqual(["pending", "running", "completed"]);
+    expect(evs.filter((e) => e.type === "text").map((e) => e.text).join("")).toBe(TOOL_FINAL_ANSWER);
+    expect(evs.some((e) => e.type === "usage")).toBe(true);
+    expect(evs.at(-1)).toMatchObject({ type: "end", status: "completed" });
+  }, TEST_TIMEOUT);
+});
