@@ -4,6 +4,7 @@ import { v } from "convex/values";
 import { MAX_PROMPT_CHARS, MAX_SESSION_MESSAGES, MAX_TITLE_CHARS } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
 import { messageView } from "./lib/messages";
+import { partsSince } from "./lib/parts";
 import { resolveWorker } from "./lib/people";
 import { findWorker } from "./lib/auth";
 import { internalMutation, internalQuery, type Doc, type QueryCtx } from "./lib/server";
@@ -120,5 +121,16 @@ export const messages = internalQuery({
       .order("desc")
       .take(MAX_SESSION_MESSAGES);
     return await Promise.all(rows.reverse().map((m) => messageView(ctx, m)));
+  },
+});
+
+export const parts = internalQuery({
+  args: { messageId: v.string(), afterSeq: v.number(), worker: workerArg },
+  handler: async (ctx, { messageId, afterSeq, worker }) => {
+    const found = await getMessage(ctx, messageId);
+    if (!found) fail("NOT_FOUND", `No message ${messageId}.`);
+    await requireOwner(ctx, worker, found.workerId, `Message ${messageId}`);
+    if (!Number.isInteger(afterSeq) || afterSeq < -1) fail("INVALID", `afterSeq must be a whole number ≥ -1, got ${afterSeq}.`);
+    return await partsSince(ctx, found, afterSeq);
   },
 });

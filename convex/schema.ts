@@ -3,6 +3,7 @@
 // Every lookup a function makes has an index; the only full scans are person-side listings.
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { fileValidator, partKindValidator, todoValidator, toolValidator, usageValidator } from "./lib/parts";
 
 export const approvalValidator = v.union(v.literal("pending"), v.literal("approved"), v.literal("revoked"));
 export const workerStatusValidator = v.union(v.literal("offline"), v.literal("online"), v.literal("draining"));
@@ -99,6 +100,8 @@ export default defineSchema({
     cancelRequested: v.boolean(),
     /** Sequence number the next output batch must carry; equals the number of stored batches. */
     nextSeq: v.number(),
+    /** Typed parts stored so far (turnParts); missing on older rows and before the first. */
+    partCount: v.optional(v.number()),
     createdAt: v.number(),
     startedAt: v.optional(v.number()),
     finishedAt: v.optional(v.number()),
@@ -124,4 +127,25 @@ export default defineSchema({
     seq: v.number(),
     text: v.string(),
   }).index("by_message_seq", ["messageId", "seq"]),
+
+  // An answer's typed parts (lib/parts.ts): one row per part, changed in place as it evolves;
+  // `seq` is the output batch that changed it last, so readers fetch only what is new.
+  turnParts: defineTable({
+    messageId: v.id("messages"),
+    key: v.string(),
+    kind: partKindValidator,
+    /** Position among the message's parts: the order they first appeared in. */
+    order: v.number(),
+    seq: v.number(),
+    start: v.optional(v.number()),
+    end: v.optional(v.number()),
+    text: v.optional(v.string()),
+    truncated: v.optional(v.boolean()),
+    tool: v.optional(toolValidator),
+    file: v.optional(fileValidator),
+    todos: v.optional(v.array(todoValidator)),
+    usage: v.optional(usageValidator),
+  })
+    .index("by_message_key", ["messageId", "key"])
+    .index("by_message_seq", ["messageId", "seq"]),
 });

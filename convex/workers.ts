@@ -15,6 +15,7 @@ import {
 } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
 import { isFinal, recoverMessage, runningMessages, storeOutput, type Recovered } from "./lib/messages";
+import { checkUpdates, partUpdateValidator, storeParts } from "./lib/parts";
 import { setStatus } from "./lib/liveness";
 import { machineName } from "./lib/people";
 import { finalOutcomeValidator, modelValidator } from "./schema";
@@ -225,8 +226,15 @@ export const claim = mutation({
 });
 
 export const appendOutput = mutation({
-  args: { auth: workerAuthValidator, instanceId: v.string(), messageId: v.string(), seq: v.number(), text: v.string() },
-  handler: async (ctx, { auth, instanceId, messageId, seq, text }) => {
+  args: {
+    auth: workerAuthValidator,
+    instanceId: v.string(),
+    messageId: v.string(),
+    seq: v.number(),
+    text: v.string(),
+    parts: v.optional(v.array(partUpdateValidator)),
+  },
+  handler: async (ctx, { auth, instanceId, messageId, seq, text, parts }) => {
     const worker = await requireActiveWorker(ctx, auth);
     const message = await ownMessage(ctx, worker, messageId);
     requireLease(message, instanceId);
@@ -241,10 +249,12 @@ export const appendOutput = mutation({
         nextSeq: message.nextSeq,
       });
     }
-    await storeOutput(ctx, message, seq, text);
+    if (parts) checkUpdates(parts);
+    if (text !== "") await storeOutput(ctx, message, seq, text);
+    const partCount = parts?.length ? await storeParts(ctx, message, seq, parts) : message.partCount;
     const nextSeq = seq + 1;
     // Output is proof of life too, so it extends the lease like a heartbeat does.
-    await ctx.db.patch(message._id, { nextSeq, leaseExpiresAt: Date.now() + LEASE_MS });
+    await ctx.db.patch(message._id, { nextSeq, partCount, leaseExpiresAt: Date.now() + LEASE_MS });
     return { nextSeq };
   },
 });

@@ -68,3 +68,18 @@ export const MAX_TITLE_CHARS = 200;
 export const MAX_REASON_CHARS = 2_000;
 export const MAX_MODELS = 1_000;
 export const MAX_INFO_CHARS = 1_000;
+
+/** A tool call's input, as one short line for people. */
+export const TOOL_INPUT_CHARS = 300;
+/** The start of a tool's output or error kept with the call. */
+export const TOOL_OUTPUT_CHARS = 4_000;
+/** A changed file's patch kept with the turn. */
+export const FILE_PATCH_CHARS = 16_000;
+/** Reasoning text kept per part (the rest is dropped and the part marked truncated). */
+export const REASONING_CHARS = 32_000;
+/** Items of a todo list kept. */
+export const MAX_TODOS = 100;
+/** Part changes one output batch may carry. */
+export const MAX_PART_UPDATES = 200;
+/** Parts one chat:parts answer returns; a reader asks again from `throughSeq` for the rest. */
+export const MAX_PARTS_PER_READ = 500;

@@ -15,7 +15,7 @@ export async function retentionDays(ctx: QueryCtx): Promise<number | null> {
   return row ? row.retentionDays : RETENTION_DAYS_DEFAULT;
 }
 
-export type Deleted = { sessions: number; messages: number; outputChunks: number; workers: number; more: boolean };
+export type Deleted = { sessions: number; messages: number; outputChunks: number; turnParts: number; workers: number; more: boolean };
 
 type Run = { ctx: MutationCtx; docs: number; chars: number; deleted: Deleted };
 
@@ -28,6 +28,10 @@ async function remove(run: Run, id: Parameters<MutationCtx["db"]["delete"]>[0], 
   run.deleted[what]++;
 }
 
+function partChars(p: Doc<"turnParts">): number {
+  return (p.text?.length ?? 0) + (p.file?.patch.length ?? 0) + (p.tool ? p.tool.input.length + (p.tool.output?.length ?? 0) : 0);
+}
+
 /** A message's output, then the message; false when the run's budget ran out first. */
 async function deleteMessage(run: Run, message: Doc<"messages">): Promise<boolean> {
   while (!spent(run)) {
@@ -38,7 +42,14 @@ async function deleteMessage(run: Run, message: Doc<"messages">): Promise<boolea
       .withIndex("by_message_seq", (q) => q.eq("messageId", message._id))
       .take(page);
     for (const chunk of chunks) await remove(run, chunk._id, chunk.text.length, "outputChunks");
-    if (chunks.length < page) {
+    if (chunks.length === page) continue;
+    // Parts are small next to a batch (their texts are capped well below it).
+    const parts = await run.ctx.db
+      .query("turnParts")
+      .withIndex("by_message_seq", (q) => q.eq("messageId", message._id))
+      .take(page);
+    for (const part of parts) await remove(run, part._id, partChars(part), "turnParts");
+    if (parts.length < page) {
       if (spent(run)) return false;
       await remove(run, message._id, message.text.length, "messages");
       return true;
@@ -149,7 +160,7 @@ async function deleteRevokedWorkers(run: Run, cutoff: number): Promise<void> {
  * workers. `more` says that the budget ran out, so the caller should run again.
  */
 export async function deleteExpired(ctx: MutationCtx, maxDocs = RETENTION_BATCH_DOCS): Promise<Deleted> {
-  const deleted: Deleted = { sessions: 0, messages: 0, outputChunks: 0, workers: 0, more: false };
+  const deleted: Deleted = { sessions: 0, messages: 0, outputChunks: 0, turnParts: 0, workers: 0, more: false };
   const days = await retentionDays(ctx);
   if (days === null) return deleted;
   const run: Run = { ctx, docs: Math.min(maxDocs, RETENTION_BATCH_DOCS), chars: RETENTION_BATCH_CHARS, deleted };

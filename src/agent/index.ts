@@ -4,3 +4,4 @@ export type { TurnRequest, TurnResult } from "./turn.ts";
 export { describeAgentError } from "./turn.ts";
 export { reapLeftoverAgents, agentsDir, type ReapResult } from "./leftovers.ts";
 export { agentEnv, isSecretVar, AGENT_MARKER_VAR } from "./env.ts";
+export type { AgentPart } from "./parts.ts";

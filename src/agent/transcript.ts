@@ -4,7 +4,9 @@
 import type { Message, Part } from "@opencode-ai/sdk/v2/client";
 import type { Logger } from "../util/log.ts";
 import type { AgentEvent } from "./events.ts";
+import { messageUsage, stepUsage, todoUpdate, toolFileUpdates, toolUpdate, type AgentPart } from "./parts.ts";
 import { createTurnText } from "./turn-text.ts";
+import { REASONING_CHARS } from "../../convex/lib/constants.ts";
 
 /** One message of a session snapshot, as `session.messages` lists it. */
 export type SnapshotMessage = { info: Message; parts: Part[] };
@@ -23,14 +25,48 @@ export type Transcript = {
   applySnapshot(list: SnapshotMessage[], sessionIdle: boolean): boolean | null;
 };
 
-export function createTranscript(o: { log: Logger; emit: (text: string) => void; onAdmit: () => void; describeError: (e: unknown) => string }): Transcript {
+export type TranscriptOptions = {
+  log: Logger;
+  /** New answer text of a text part. */
+  emit: (text: string, partId: string) => void;
+  /** A change to any other part (reasoning text, tool call, file, todo list, usage). */
+  emitPart: (u: AgentPart) => void;
+  onAdmit: () => void;
+  describeError: (e: unknown) => string;
+};
+
+export function createTranscript(o: TranscriptOptions): Transcript {
   const { log, emit } = o;
   let sentAt = Number.POSITIVE_INFINITY;
   let userMessageId: string | null = null;
   let agentError: unknown = null;
   const userIds = new Set<string>();
   const assistantIds = new Set<string>();
-  const text = createTurnText();
+  const text = createTurnText("text");
+  const reasoning = createTurnText("reasoning");
+  /** What went out last per part key: an update that changes nothing is not relayed again. */
+  const sent = new Map<string, string>();
+
+  /** How far each tool call got: an older state replayed after a snapshot must not undo a newer one. */
+  const toolRank = new Map<string, number>();
+  const RANK = { pending: 0, running: 1, completed: 2, error: 2 } as const;
+
+  function emitPart(u: AgentPart): void {
+    if (u.kind === "tool") {
+      const rank = RANK[u.tool.status];
+      if (rank < (toolRank.get(u.key) ?? -1)) return;
+      toolRank.set(u.key, rank);
+    }
+    if (u.kind !== "reasoning") {
+      const json = JSON.stringify(u);
+      if (sent.get(u.key) === json) return;
+      sent.set(u.key, json);
+    } else if (u.append === "") return;
+    o.emitPart(u);
+  }
+  // The backend keeps REASONING_CHARS of a part; one more tells it that some was cut.
+  const emitReasoning = (partId: string, s: string) => emitPart({ key: partId, kind: "reasoning", append: s.slice(0, REASONING_CHARS + 1) });
+  const ofAssistant = (messageId: string) => userMessageId !== null && !userIds.has(messageId);
 
   function admit(id: string): void {
     if (userMessageId) return;
@@ -47,17 +83,34 @@ export function createTranscript(o: { log: Logger; emit: (text: string) => void;
     } else {
       assistantIds.add(info.id);
       if (userMessageId && info.error) agentError = info.error;
+      if (userMessageId && info.time.completed) emitPart(messageUsage(info));
+    }
+  }
+
+  /** Parts other than the answer's text: relayed once the prompt is admitted, for assistant messages. */
+  function onOtherPart(part: Part): void {
+    if (!ofAssistant(part.messageID)) return;
+    if (part.type === "tool") {
+      emitPart(toolUpdate(part));
+      for (const u of toolFileUpdates(part)) emitPart(u);
+    }
+    else if (part.type === "step-finish") emitPart(stepUsage(part));
+    else if (part.type === "reasoning" && part.time?.end) {
+      reasoning.recordFinal(part.id, part.text);
+      if (!reasoning.isClosed(part.id)) emitReasoning(part.id, reasoning.close(part.id, part.text));
     }
   }
 
   function onPart(part: Part): void {
     text.noteType(part.id, part.type);
-    if (part.type !== "text" || !part.time?.end) return;
+    reasoning.noteType(part.id, part.type);
+    if (part.type !== "text") return onOtherPart(part);
+    if (!part.time?.end) return;
     text.recordFinal(part.id, part.text);
     if (!userMessageId || text.isClosed(part.id) || part.ignored) return;
     if (text.isResyncing(part.id) || (assistantIds.has(part.messageID) && !userIds.has(part.messageID))) {
       const missing = text.close(part.id, part.text);
-      emit(missing);
+      if (missing) emit(missing, part.id);
       if (missing) log.debug("relayed text missing from the deltas", { chars: missing.length });
     }
   }
@@ -79,8 +132,15 @@ export function createTranscript(o: { log: Logger; emit: (text: string) => void;
         case "message.part.delta": {
           const p = ev.properties;
           if (!userMessageId || p.field !== "text" || userIds.has(p.messageID)) return;
-          return void emit(text.delta(p.partID, p.delta));
+          const answer = text.delta(p.partID, p.delta);
+          if (answer) emit(answer, p.partID);
+          const thought = reasoning.delta(p.partID, p.delta);
+          if (thought) emitReasoning(p.partID, thought);
+          return;
         }
+        case "todo.updated":
+          if (userMessageId) emitPart(todoUpdate(ev.properties.todos));
+          return;
         case "session.error":
           if (ev.properties.error) agentError = ev.properties.error;
           return void log.debug("OpenCode reported an error", { error: o.describeError(ev.properties.error) });
@@ -107,11 +167,22 @@ export function createTranscript(o: { log: Logger; emit: (text: string) => void;
         last = m.info;
         assistantIds.add(m.info.id);
         if (m.info.error) agentError = m.info.error;
+        if (m.info.role === "assistant" && m.info.time.completed) emitPart(messageUsage(m.info));
         for (const part of m.parts) {
           text.noteType(part.id, part.type);
-          if (part.type !== "text" || part.ignored) continue;
+          reasoning.noteType(part.id, part.type);
+          if (part.type === "reasoning") {
+            const missed = reasoning.snapshot(part.id, part.text, Boolean(part.time?.end));
+            if (missed) emitReasoning(part.id, missed);
+            continue;
+          }
+          if (part.type !== "text") {
+            onOtherPart(part);
+            continue;
+          }
+          if (part.ignored) continue;
           const missing = text.snapshot(part.id, part.text, Boolean(part.time?.end));
-          emit(missing);
+          if (missing) emit(missing, part.id);
           recovered += missing.length;
         }
       }

@@ -24,7 +24,8 @@ export type TurnText = {
   delivered(partId: string): number;
 };
 
-export function createTurnText(): TurnText {
+/** `kind`: which parts' streams this follows (the answer's `text`, or `reasoning`). */
+export function createTurnText(kind: "text" | "reasoning" = "text"): TurnText {
   const types = new Map<string, string>();
   const delivered = new Map<string, number>();
   const closed = new Set<string>();
@@ -47,7 +48,9 @@ export function createTurnText(): TurnText {
     delta(partId, delta) {
       if (closed.has(partId) || resyncing.has(partId)) return "";
       const type = types.get(partId);
-      if (type !== undefined && type !== "text") return ""; // reasoning and tool input are not the answer
+      // A delta of a part whose type is not known yet counts as the answer's: the answer's
+      // first update may come late, a reasoning part's comes before its deltas.
+      if (kind === "text" ? type !== undefined && type !== "text" : type !== "reasoning") return "";
       delivered.set(partId, (delivered.get(partId) ?? 0) + delta.length);
       return delta;
     },

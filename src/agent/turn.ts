@@ -9,6 +9,7 @@ import type { OpencodeClient } from "@opencode-ai/sdk/v2/client";
 import type { Logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { AgentEvent } from "./events.ts";
+import type { AgentPart } from "./parts.ts";
 import { createTranscript } from "./transcript.ts";
 
 export type TurnResult = { outcome: "completed" } | { outcome: "failed"; reason: string } | { outcome: "cancelled" };
@@ -16,8 +17,10 @@ export type TurnResult = { outcome: "completed" } | { outcome: "failed"; reason:
 export type TurnRequest = {
   sessionId: string;
   prompt: string;
-  /** Answer text as it streams, in order, each piece once. */
-  onText: (delta: string) => void;
+  /** Answer text as it streams, in order, each piece once, with the text part it belongs to. */
+  onText: (delta: string, partId: string) => void;
+  /** Changes to the turn's other parts (reasoning, tool calls, files, todos, usage), in order. */
+  onPart?: (u: AgentPart) => void;
   /** Any sign of life of this session (to extend leases, show progress). */
   onActivity?: () => void;
   /** Abort → OpenCode's turn is aborted and the result is `cancelled`. */
@@ -102,6 +105,7 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
     const transcript = createTranscript({
       log,
       emit,
+      emitPart,
       describeError: describeAgentError,
       // An abort sent before OpenCode admitted the prompt may have missed the run it starts.
       onAdmit: () => {
@@ -157,12 +161,20 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
       });
     }
 
-    function emit(text: string): void {
+    function emit(text: string, partId: string): void {
       if (!text) return;
       try {
-        t.onText(text);
+        t.onText(text, partId);
       } catch (err) {
         log.error("onText callback failed", { error: errorMessage(err) });
+      }
+    }
+
+    function emitPart(u: AgentPart): void {
+      try {
+        t.onPart?.(u);
+      } catch (err) {
+        log.error("onPart callback failed", { error: errorMessage(err) });
       }
     }
 

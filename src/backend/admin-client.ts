@@ -141,6 +141,12 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     cancel: (messageId: string, worker?: string) => call(chatApi.cancel, { messageId, ...(worker ? { worker } : {}) }),
     message: (messageId: string) => call(chatApi.message, { messageId }),
     messages: (sessionId: string, worker?: string) => call(chatApi.messages, { sessionId, ...(worker ? { worker } : {}) }),
+    /**
+     * Over the live-update socket, like watchMessage: a reader following an answer waits
+     * through a dropped connection instead of failing its call.
+     */
+    parts: (messageId: string, afterSeq: number) => socket().query(chatApi.parts, { messageId, afterSeq }).catch((e: unknown) => Promise.reject(adminFailure(url, e))),
+    messageLive: (messageId: string) => socket().query(chatApi.message, { messageId }).catch((e: unknown) => Promise.reject(adminFailure(url, e))),
     /** Live updates of one message over the WebSocket (for streaming an answer). */
     watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void, worker?: string): () => void {
       const unsub = socket().onUpdate(chatApi.message, { messageId, ...(worker ? { worker } : {}) }, onView, (e) => onError(adminFailure(url, e)));

@@ -47,6 +47,78 @@ export type PendingWork = {
   cancelRequested: string[];
 };
 
+// ── A turn's parts ────────────────────────────────────────────────────────────────────────
+// An answer is an ordered list of typed parts. The worker sends changes to them inside the
+// same numbered output batches as the answer's text (appendOutput), so they share its
+// guarantees: in order, once, nothing lost or doubled across retries and restarts.
+
+export type ToolStatus = "pending" | "running" | "completed" | "error";
+
+/** A tool call as the agent runs it; texts are capped where noted (`truncated` says which were cut). */
+export type ToolCall = {
+  /** OpenCode's tool name (`bash`, `read`, `edit`, …). */
+  name: string;
+  callId: string;
+  status: ToolStatus;
+  /** Every status this call has been seen in, in order (a reader that looked late still sees them all). */
+  statuses: ToolStatus[];
+  /** OpenCode's one-line title for the call, once it runs. */
+  title: string | null;
+  /** The input as one short line (at most TOOL_INPUT_CHARS). */
+  input: string;
+  /** The start of the output (at most TOOL_OUTPUT_CHARS), once completed. */
+  output: string | null;
+  /** The error, once failed (at most TOOL_OUTPUT_CHARS). */
+  error: string | null;
+  /** Which fields were cut to their cap. */
+  truncated: ("input" | "output" | "error")[];
+};
+
+/** A file the turn changed: lines added/removed and the unified patch (at most FILE_PATCH_CHARS). */
+export type FileChange = { path: string; status: "added" | "modified" | "deleted"; additions: number; deletions: number; patch: string; patchTruncated: boolean };
+
+export type TodoItem = { content: string; status: string; priority: string };
+
+/** Tokens and cost as OpenCode reports them (cost in USD; 0 for a free or local model). */
+export type Usage = {
+  /** `step`: one model call; `message`: one assistant message of the turn (its steps added up). */
+  scope: "step" | "message";
+  input: number;
+  output: number;
+  reasoning: number;
+  cacheRead: number;
+  cacheWrite: number;
+  cost: number;
+};
+
+/**
+ * A change to one part, as a batch carries it. `key` names the part within its message (OpenCode's
+ * part id, `file:<path>`, `todo`, `usage:<id>`); the first change to a key places the part after
+ * the ones before it.
+ */
+export type PartUpdate =
+  /** The answer text from `start` to `end` (character offsets into the message's text) belongs to this part. */
+  | { key: string; kind: "text"; start: number; end: number }
+  /** More reasoning text, appended (stored up to REASONING_CHARS). */
+  | { key: string; kind: "reasoning"; append: string }
+  | { key: string; kind: "tool"; tool: Omit<ToolCall, "statuses"> }
+  | { key: string; kind: "file"; file: FileChange }
+  | { key: string; kind: "todo"; todos: TodoItem[] }
+  | { key: string; kind: "usage"; usage: Usage };
+
+/** One part as a reader gets it; `seq` is the output batch that last changed it. */
+export type TurnPart = { key: string; order: number; seq: number } & (
+  | { kind: "text"; start: number; end: number }
+  | { kind: "reasoning"; text: string; truncated: boolean }
+  | { kind: "tool"; tool: ToolCall }
+  | { kind: "file"; file: FileChange }
+  | { kind: "todo"; todos: TodoItem[] }
+  | { kind: "usage"; usage: Usage }
+);
+
+/** Parts changed after `afterSeq`, in part order; `throughSeq` is what to pass as `afterSeq` next. */
+export type TurnPartsView = { parts: TurnPart[]; throughSeq: number };
+
 export type ClaimResult = { claimed: true; leaseExpiresAt: number } | { claimed: false; reason: string };
 
 export type ModelInfo = { providerId: string; modelId: string; name: string };
@@ -65,7 +137,7 @@ export const workerApi = {
   claim: makeFunctionReference<"mutation", { auth: WorkerAuth; instanceId: string; messageId: string }, ClaimResult>("workers:claim"),
   appendOutput: makeFunctionReference<
     "mutation",
-    { auth: WorkerAuth; instanceId: string; messageId: string; seq: number; text: string },
+    { auth: WorkerAuth; instanceId: string; messageId: string; seq: number; text: string; parts?: PartUpdate[] },
     { nextSeq: number }
   >("workers:appendOutput"),
   finish: makeFunctionReference<
@@ -126,7 +198,7 @@ export const adminApi = {
   deleteExpired: makeFunctionReference<"mutation", { maxDocs?: number }, RetentionResult>("admin:deleteExpired"),
 };
 
-export type RetentionResult = { sessions: number; messages: number; outputChunks: number; workers: number; more: boolean };
+export type RetentionResult = { sessions: number; messages: number; outputChunks: number; turnParts: number; workers: number; more: boolean };
 
 export const chatApi = {
   createSession: makeFunctionReference<"mutation", { worker: string; title?: string }, { sessionId: string; workerId: string }>(
@@ -140,6 +212,8 @@ export const chatApi = {
   message: makeFunctionReference<"query", { messageId: string; worker?: string }, ChatMessageView | null>("chat:message"),
   /** The session's latest messages (at most 200), oldest first. */
   messages: makeFunctionReference<"query", { sessionId: string; worker?: string }, ChatMessageView[]>("chat:messages"),
+  /** The answer's parts changed after output batch `afterSeq` (-1: all), so a reader fetches only what is new. */
+  parts: makeFunctionReference<"query", { messageId: string; afterSeq: number; worker?: string }, TurnPartsView>("chat:parts"),
 };
 
 /** Error codes carried in ConvexError data, so clients can tell them apart without parsing text. */

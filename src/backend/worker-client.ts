@@ -4,6 +4,7 @@ import { ConvexClient } from "convex/browser";
 import type { WorkerToken } from "../config/token.ts";
 import {
   workerApi,
+  type PartUpdate,
   type ClaimResult,
   type FinalOutcome,
   type ModelInfo,
@@ -37,7 +38,7 @@ export type WorkerBackend = {
   goOffline(instanceId: string): Promise<void>;
   publishModels(models: ModelInfo[]): Promise<void>;
   claim(instanceId: string, messageId: string): Promise<ClaimResult>;
-  appendOutput(instanceId: string, messageId: string, seq: number, text: string): Promise<number>;
+  appendOutput(instanceId: string, messageId: string, seq: number, text: string, parts?: PartUpdate[]): Promise<number>;
   finish(instanceId: string, messageId: string, outcome: FinalOutcome, reason?: string): Promise<void>;
   bindSession(sessionId: string, agentSessionId: string): Promise<void>;
   connection(): ConnectionSnapshot;
@@ -83,8 +84,9 @@ export function connectWorkerBackend(url: string, token: WorkerToken, opts: { ca
       await call(client.mutation(workerApi.publishModels, { auth, models }), "publish models");
     },
     claim: (instanceId, messageId) => call(client.mutation(workerApi.claim, { auth, instanceId, messageId }), "claim"),
-    appendOutput: async (instanceId, messageId, seq, text) =>
-      (await call(client.mutation(workerApi.appendOutput, { auth, instanceId, messageId, seq, text }), "append output")).nextSeq,
+    appendOutput: async (instanceId, messageId, seq, text, parts) =>
+      (await call(client.mutation(workerApi.appendOutput, { auth, instanceId, messageId, seq, text, ...(parts?.length ? { parts } : {}) }), "append output"))
+        .nextSeq,
     finish: async (instanceId, messageId, outcome, reason) => {
       await call(
         client.mutation(workerApi.finish, { auth, instanceId, messageId, outcome, ...(reason !== undefined ? { reason } : {}) }),

@@ -31,19 +31,46 @@ function notOurs(f: Followed, view: ChatMessageView | null): string | undefined 
   return undefined;
 }
 
-/** Resolves with the final view, or null when the reader of stdout went away. */
-export function followAnswer(admin: AdminClient, ctx: CommandContext, f: Followed): Promise<{ view: ChatMessageView | null; printed: number }> {
+/**
+ * Shows one update of the answer; resolves false when the reader of stdout went away. Updates
+ * are rendered one at a time, in order, and the last (final) one before the chat ends.
+ */
+export type Renderer = (view: ChatMessageView, final: boolean) => Promise<boolean>;
+
+/** The answer's text only, as it grows (what a pipe gets). */
+function textRenderer(ctx: CommandContext): Renderer & { printed: () => number } {
   let printed = 0;
+  const render = async (view: ChatMessageView, final: boolean) => {
+    // A trailing CR may be the first half of a CRLF: hold it back until the rest arrives.
+    const text = safeText(final || !view.text.endsWith("\r") ? view.text : view.text.slice(0, -1));
+    if (text.length <= printed) return true;
+    const fresh = text.slice(printed);
+    printed = text.length;
+    return ctx.write(fresh);
+  };
+  return Object.assign(render, { printed: () => printed });
+}
+
+/** Resolves with the final view, or null when the reader of stdout went away. */
+export function followAnswer(
+  admin: AdminClient,
+  ctx: CommandContext,
+  f: Followed,
+  custom?: Renderer,
+): Promise<{ view: ChatMessageView | null; printed: number }> {
+  const text = textRenderer(ctx);
+  const render = custom ?? text;
   const releases: (() => void)[] = [];
   const release = () => {
     for (const r of releases.splice(0).reverse()) r();
   };
   return new Promise<{ view: ChatMessageView | null; printed: number }>((resolve, reject) => {
     let settled = false;
+    let rendering = Promise.resolve();
     const finish = (view: ChatMessageView | null) => {
       if (settled) return;
       settled = true;
-      resolve({ view, printed });
+      resolve({ view, printed: text.printed() });
     };
     const fail = (e: Error) => {
       if (settled) return;
@@ -58,14 +85,13 @@ export function followAnswer(admin: AdminClient, ctx: CommandContext, f: Followe
       const wrong = notOurs(f, view);
       if (wrong || !view) return fail(new AnswerVanished(f, wrong ?? "the backend no longer has it"));
       const final = view.status !== null && FINAL.has(view.status);
-      // A trailing CR may be the first half of a CRLF: hold it back until the rest arrives.
-      const text = safeText(final || !view.text.endsWith("\r") ? view.text : view.text.slice(0, -1));
-      if (text.length > printed) {
-        const fresh = text.slice(printed);
-        printed = text.length;
-        if (!ctx.write(fresh)) return finish(null);
-      }
-      if (final) finish(view);
+      rendering = rendering
+        .then(async () => {
+          if (settled) return;
+          if (!(await render(view, final))) return finish(null);
+          if (final) finish(view);
+        })
+        .catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
     };
     releases.push(admin.watchMessage(f.messageId, onView, fail, f.workerId));
     releases.push(watchConnection(admin, ctx, f.url, fail));

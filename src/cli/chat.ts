@@ -1,10 +1,12 @@
-// `chat`: a first, non-interactive client. Sends one prompt to a worker and streams the
-// answer to stdout as it arrives (only the answer: it pipes), the session id to stderr.
+// `chat`: a non-interactive client. Sends one prompt to a worker and streams the answer to
+// stdout as it arrives (only the answer: it pipes; or with --json the whole turn as NDJSON),
+// the session id to stderr.
 import { BackendRefused, connectAdmin, type AdminClient } from "../backend/admin-client.ts";
 import type { WorkerSummary } from "../backend/api.ts";
 import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { safeLine } from "../util/terminal-text.ts";
 import { followAnswer } from "./chat-follow.ts";
+import { jsonRenderer } from "./chat-json.ts";
 import { rememberedSession, rememberSession } from "./chat-sessions.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { resolvePersonTarget } from "./up-target.ts";
@@ -100,7 +102,9 @@ export async function run(ctx: ChatContext): Promise<number> {
       throw new RuntimeFailure(`interrupted while sending: the answer was ${r.status === "cancelled" ? "cancelled" : `asked to cancel (it is ${r.status})`}`);
     }
     // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
-    const following = followAnswer(admin, ctx, { messageId: sent.messageId, sessionId, url: target.url, workerId: worker.workerId });
+    const followed = { messageId: sent.messageId, sessionId, url: target.url, workerId: worker.workerId };
+    const json = ctx.flags.json ? jsonRenderer(admin, sent.messageId, (line) => ctx.write(line)) : undefined;
+    const following = followAnswer(admin, ctx, followed, json);
     releaseEarly();
     releaseEarly = () => {};
     noteIfNotServing(worker, ctx);

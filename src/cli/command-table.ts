@@ -65,6 +65,7 @@ export const chatOptions = {
   session: { type: "string", value: "ID", description: "Continue this chat session (it must belong to --worker)" },
   new: { type: "boolean", description: "Start a new session" },
   title: { type: "string", value: "TITLE", description: "Title of a new session (default: the prompt's start)" },
+  json: { type: "boolean", description: "Print the turn as NDJSON events on stdout (docs/chat-json.md)" },
   ...adminConnectionFlags,
 } as const satisfies Record<string, OptionSpec>;
 
@@ -160,10 +161,11 @@ export const COMMANDS: CommandSpec<any>[] = [
   defineCommand({
     name: "chat",
     summary: "Send a prompt to a worker and stream the answer to stdout",
-    usage: 'chat --worker WORKER [--session ID | --new] ["prompt"]',
+    usage: 'chat --worker WORKER [--session ID | --new] [--json] ["prompt"]',
     details:
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +
+      "With --json, stdout carries the whole turn as NDJSON instead: text, reasoning, tool, file, todo, usage and a last end event.\n" +
       "Exit 0 when the answer completes, 1 when it fails, is cancelled or is lost (reason on stderr), or when the backend does not\n" +
       "answer within --timeout.",
     positionals: [0, 1000],

@@ -7,6 +7,7 @@ import type { WorkerBackend } from "../backend/worker-client.ts";
 import { sleep } from "../util/backoff.ts";
 import { errorMessage, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
+import type { TurnRequest } from "../agent/index.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { createRelay } from "./relay.ts";
 
@@ -94,7 +95,7 @@ async function runOnAgent(
   deps: AnswerDeps,
   msg: PendingMessage,
   signals: { stop: AbortSignal; lost: AbortSignal },
-  onText: (d: string) => void,
+  stream: Pick<TurnRequest, "onText" | "onPart">,
 ): Promise<{ outcome: FinalOutcome; reason?: string }> {
   let acquired = false;
   try {
@@ -107,7 +108,7 @@ async function runOnAgent(
       prompt: msg.prompt,
       signal: AbortSignal.any([signals.stop, signals.lost]),
       inactivityTimeoutMs: deps.inactivityTimeoutMs,
-      onText,
+      ...stream,
       onActivity: deps.onActivity,
     });
     if (result.outcome === "completed") return { outcome: "completed" };
@@ -132,17 +133,20 @@ export async function answerMessage(deps: AnswerDeps, msg: PendingMessage, stop:
   const relay = createRelay({
     windowMs: deps.relayWindowMs,
     signal: deps.abandon,
-    write: async (seq, text) => {
-      await unlessAbandoned(deps.backend.appendOutput(deps.instanceId, msg.messageId, seq, text), deps.abandon);
+    write: async (seq, text, parts) => {
+      await unlessAbandoned(deps.backend.appendOutput(deps.instanceId, msg.messageId, seq, text, parts), deps.abandon);
     },
     onFatal: (e) => {
       log.warn("answer can no longer be written; aborting the turn", { messageId: msg.messageId, error: backendErrorMessage(e) });
       lost.abort();
     },
   });
-  let { outcome, reason } = await runOnAgent(deps, msg, { stop, lost: lost.signal }, (d) => {
-    deps.onActivity();
-    relay.push(d);
+  let { outcome, reason } = await runOnAgent(deps, msg, { stop, lost: lost.signal }, {
+    onText: (d, partId) => {
+      deps.onActivity();
+      relay.push(d, partId);
+    },
+    onPart: (u) => relay.pushPart(u),
   });
   await relay.flush();
   const unsaved = relay.failed !== undefined ? relay.failed : await finishWithRetry(deps, msg.messageId, outcome, reason);

@@ -2,7 +2,7 @@
 // folder, and a logger whose lines the test can inspect.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startAgent, type AgentServer, type StartAgentOptions, type TurnResult } from "../../src/agent/index.ts";
+import { startAgent, type AgentServer, type StartAgentOptions, type TurnResult, type AgentPart } from "../../src/agent/index.ts";
 import { createLogger, type Logger } from "../../src/util/log.ts";
 import { opencodeTestEnv } from "../support/opencode-env.ts";
 import { startStubModel, type StubModel, type StubModelOptions } from "../support/stub-model.ts";
@@ -62,6 +62,8 @@ export async function harness(stubOpts: StubModelOptions = {}): Promise<Harness>
 export type TurnRun = {
   done: Promise<TurnResult>;
   text(): string;
+  /** The turn's other part changes, as relayed. */
+  parts(): AgentPart[];
   /** Resolves once some answer text arrived. */
   firstText: Promise<void>;
   cancel(): void;
@@ -70,6 +72,7 @@ export type TurnRun = {
 
 export function turn(agent: AgentServer, sessionId: string, prompt: string, inactivityTimeoutMs = 60_000): TurnRun {
   let text = "";
+  const parts: AgentPart[] = [];
   let activity = 0;
   let gotText!: () => void;
   const firstText = new Promise<void>((r) => (gotText = r));
@@ -81,11 +84,12 @@ export function turn(agent: AgentServer, sessionId: string, prompt: string, inac
       text += d;
       gotText();
     },
+    onPart: (u) => void parts.push(u),
     onActivity: () => activity++,
     signal: ac.signal,
     inactivityTimeoutMs,
   });
-  return { done, text: () => text, firstText, cancel: () => ac.abort(), activity: () => activity };
+  return { done, text: () => text, parts: () => parts, firstText, cancel: () => ac.abort(), activity: () => activity };
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -5,7 +5,7 @@
 // relayed twice.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { AgentServer } from "../../src/agent/index.ts";
-import { slowAnswerChunks } from "../support/stub-model.ts";
+import { slowAnswerChunks, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import { harness, turn, type Harness } from "./helpers.ts";
 
 const CHUNKS = 8;
@@ -45,5 +45,23 @@ describe("event stream reconnects", () => {
       expect(await t.done).toEqual({ outcome: "completed" });
       expect(t.text()).toBe(`round ${i} of quick answers`);
     }
+  }, 120_000);
+
+  test("a tool call's parts survive reconnects: it ends completed with its output, no change relayed twice", async () => {
+    const s = await agent.createSession("tool reconnects");
+    const reconnectedBefore = h.lines.filter((l) => l.includes("event stream reconnected")).length;
+    // The command outlives the watchdog several times over, so the stream drops while it runs.
+    const t = turn(agent, s, "TOOLCMD:sleep 2; echo after-the-drops");
+    expect(await t.done).toEqual({ outcome: "completed" });
+    expect(h.lines.filter((l) => l.includes("event stream reconnected")).length - reconnectedBefore).toBeGreaterThan(0);
+    expect(t.text()).toBe(TOOL_FINAL_ANSWER);
+    const tools = t.parts().filter((p) => p.kind === "tool");
+    const last = tools.at(-1)!;
+    expect(last.kind === "tool" && last.tool).toMatchObject({ status: "completed", name: "bash" });
+    expect(last.kind === "tool" && last.tool.output).toContain("after-the-drops");
+    const seen = t.parts().map((p) => JSON.stringify(p));
+    expect(new Set(seen).size).toBe(seen.length);
+    const stepKeys = t.parts().filter((p) => p.kind === "usage" && p.usage.scope === "step").map((p) => p.key);
+    expect(stepKeys.length).toBe(2);
   }, 120_000);
 });

@@ -6,7 +6,9 @@
 //   HANG         sends headers, then nothing until the client goes away
 //   TOOL         a `bash` tool call, then a final answer once a tool message is in the history
 //   TOOLCMD:<c>  the same with the shell command <c> (rest of the line)
+//   TOOLJSON:<tool> <json>  the same with any tool and its JSON arguments (rest of the line)
 //   SLOW         many chunks, slowly (for cancel tests)
+//   THINK        the canned answer after streamed reasoning (REASONING_TEXT, as `reasoning_content`)
 // Standalone: `bun test/support/stub-model.ts [port]` prints its URL.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +16,8 @@ import { createWaiters } from "./waiters.ts";
 
 export const CANNED_ANSWER =
   "Hello from the stub model. This answer arrives in several chunks, so streaming can be checked end to end. Done.";
+/** The reasoning a THINK prompt streams before its answer. */
+export const REASONING_TEXT = "The person wants a greeting. I will say hello in a few chunks.";
 /** The text a TOOL prompt ends with, once OpenCode has sent the tool result back. */
 export const TOOL_FINAL_ANSWER = "The tool ran and the stub is done.";
 /** The command the TOOL mode asks OpenCode to run. */
@@ -191,13 +195,15 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
       return; // never answers; closed by the client or by stop()
     }
     const toolCmd = /TOOLCMD:([^\n]*)/.exec(text);
-    if (toolCmd || /\bTOOL\b/.test(text)) {
+    const toolJson = /TOOLJSON:(\S+) ([^\n]*)/.exec(text);
+    if (toolCmd || toolJson || /\bTOOL\b/.test(text)) {
       const toolDone = messages.some((m) => m?.role === "tool");
       if (toolDone) {
         mark(record, "tool-final");
         return answer(res, record, id, chunkText(TOOL_FINAL_ANSWER, 3), chunkDelayMs);
       }
       mark(record, "tool-call");
+      if (toolJson) return toolCall(res, record, id, "", { name: toolJson[1]!, args: toolJson[2]!.trim() });
       return toolCall(res, record, id, toolCmd ? toolCmd[1]!.trim() : TOOL_COMMAND);
     }
     if (/\bSLOW\b/.test(text)) {
@@ -207,7 +213,8 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
       return answer(res, record, id, chunks, gate ? (i) => gate(i, record) : slowDelayMs);
     }
     mark(record, "answer");
-    return answer(res, record, id, chunkText(CANNED_ANSWER), chunkDelayMs);
+    const thinking = /\bTHINK\b/.test(text) ? chunkText(REASONING_TEXT, 4) : [];
+    return answer(res, record, id, chunkText(CANNED_ANSWER), chunkDelayMs, thinking);
   }
 
   function json(res: ServerResponse, status: number, value: unknown): void {
@@ -243,6 +250,7 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     id: string,
     pieces: string[],
     pace: number | ((index: number) => Promise<void>),
+    reasoning: string[] = [],
   ): Promise<void> {
     const body = record.body;
     if (!record.stream) {
@@ -254,6 +262,11 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     res.write(chunk(id, { role: "assistant", content: "" }, null));
+    for (const r of reasoning) {
+      await sleep(chunkDelayMs);
+      if (res.destroyed || res.writableEnded) return;
+      res.write(chunk(id, { reasoning_content: r }, null));
+    }
     for (const [i, p] of pieces.entries()) {
       await (typeof pace === "number" ? sleep(pace) : pace(i));
       if (res.destroyed || res.writableEnded) return;
@@ -268,9 +281,9 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     notify();
   }
 
-  async function toolCall(res: ServerResponse, record: StubRequest, id: string, command: string): Promise<void> {
-    const args = JSON.stringify({ command, description: "Run the stub's test command" });
-    const call = { index: 0, id: `call_stub_${counter}`, type: "function", function: { name: "bash", arguments: args } };
+  async function toolCall(res: ServerResponse, record: StubRequest, id: string, command: string, other?: { name: string; args: string }): Promise<void> {
+    const args = other ? other.args : JSON.stringify({ command, description: "Run the stub's test command" });
+    const call = { index: 0, id: `call_stub_${counter}`, type: "function", function: { name: other ? other.name : "bash", arguments: args } };
     if (!record.stream) {
       finish(record);
       return json(res, 200, completion(id, { role: "assistant", content: null, tool_calls: [call] }, "tool_calls"));

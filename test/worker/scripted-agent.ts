@@ -42,12 +42,12 @@ export function scriptedAgent(): ScriptedAgent {
       try {
         if (t.prompt.startsWith("echo: ")) {
           const text = t.prompt.slice(6);
-          t.onText(text.slice(0, 2));
-          t.onText(text.slice(2));
+          t.onText(text.slice(0, 2), "part-1");
+          t.onText(text.slice(2), "part-1");
           return { outcome: "completed" };
         }
         if (t.prompt === "fail") return { outcome: "failed", reason: "scripted failure" };
-        t.onText("working");
+        t.onText("working", "part-1");
         return await new Promise<TurnResult>((res) => {
           const done = () => {
             held.delete(done);

@@ -1,0 +1,105 @@
+// OpenCode's parts and events as the typed part changes a turn relays (PartUpdate in
+// backend/api.ts): tool calls with a one-line input and capped output, changed files with
+// capped patches, the todo list, and tokens/cost per step and per message.
+import type { AssistantMessage, SnapshotFileDiff, StepFinishPart, Todo, ToolPart } from "@opencode-ai/sdk/v2/client";
+import type { PartUpdate, ToolCall, Usage } from "../backend/api.ts";
+import { FILE_PATCH_CHARS, MAX_TODOS, TOOL_INPUT_CHARS, TOOL_OUTPUT_CHARS } from "../../convex/lib/constants.ts";
+
+export type AgentPart = Exclude<PartUpdate, { kind: "text" }>;
+
+function cap(s: string, max: number): { text: string; cut: boolean } {
+  return s.length <= max ? { text: s, cut: false } : { text: s.slice(0, max), cut: true };
+}
+
+/** The input people recognise a call by: the command, the file, the pattern; else the JSON on one line. */
+function inputLine(input: Record<string, unknown>): string {
+  for (const k of ["command", "filePath", "path", "pattern", "url", "description"]) {
+    if (typeof input[k] === "string" && input[k]) return (input[k] as string).replace(/\s+/g, " ").trim();
+  }
+  return JSON.stringify(input ?? {});
+}
+
+export function toolUpdate(part: ToolPart): AgentPart {
+  const st = part.state;
+  const truncated: ToolCall["truncated"] = [];
+  const keep = (field: "input" | "output" | "error", s: string, max: number) => {
+    const c = cap(s, max);
+    if (c.cut) truncated.push(field);
+    return c.text;
+  };
+  const input = keep("input", inputLine(st.input), TOOL_INPUT_CHARS);
+  const title = "title" in st && typeof st.title === "string" && st.title ? cap(st.title, TOOL_INPUT_CHARS).text : null;
+  const output = st.status === "completed" ? keep("output", st.output ?? "", TOOL_OUTPUT_CHARS) : null;
+  const error = st.status === "error" ? keep("error", st.error ?? "", TOOL_OUTPUT_CHARS) : null;
+  return { key: part.id, kind: "tool", tool: { name: part.tool, callId: part.callID, status: st.status, title, input, output, error, truncated } };
+}
+
+/**
+ * The file an edit or write changed, from the tool's completed state. `edit` reports the change
+ * itself (`metadata.filediff`: file, patch, additions, deletions); `write` reports only whether
+ * the file existed, so a new file is shown whole and an overwritten one only by its path.
+ * (OpenCode's `session.diff` is not used: it covers the whole session, not the turn, and needs
+ * the folder to be a git repository.)
+ */
+export function toolFileUpdates(part: ToolPart): AgentPart[] {
+  const st = part.state;
+  if (st.status !== "completed") return [];
+  const meta = (st.metadata ?? {}) as { filediff?: Partial<SnapshotFileDiff>; exists?: unknown };
+  const d = meta.filediff;
+  if (d && typeof d.file === "string" && typeof d.additions === "number" && typeof d.deletions === "number") {
+    const status = d.status ?? (st.input.oldString === "" ? "added" : "modified");
+    return fileUpdates([{ file: d.file, patch: typeof d.patch === "string" ? d.patch : "", additions: d.additions, deletions: d.deletions, status }]);
+  }
+  if (part.tool === "write" && typeof st.input.filePath === "string" && typeof st.input.content === "string") {
+    if (meta.exists === true) return fileUpdates([{ file: st.input.filePath, patch: "", additions: 0, deletions: 0, status: "modified" }]);
+    const lines = st.input.content.split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    const patch = `--- /dev/null\n+++ ${st.input.filePath}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}\n`).join("")}`;
+    return fileUpdates([{ file: st.input.filePath, patch, additions: lines.length, deletions: 0, status: "added" }]);
+  }
+  return [];
+}
+
+export function fileUpdates(diff: SnapshotFileDiff[]): AgentPart[] {
+  return diff
+    .filter((d) => typeof d.file === "string" && d.file !== "")
+    .map((d) => {
+      const patch = cap(d.patch ?? "", FILE_PATCH_CHARS);
+      const status = d.status ?? "modified";
+      return {
+        key: `file:${d.file}`,
+        kind: "file",
+        file: { path: d.file!, status, additions: d.additions, deletions: d.deletions, patch: patch.text, patchTruncated: patch.cut },
+      };
+    });
+}
+
+export function todoUpdate(todos: Todo[]): AgentPart {
+  return {
+    key: "todo",
+    kind: "todo",
+    todos: todos.slice(0, MAX_TODOS).map((t) => ({ content: t.content, status: t.status, priority: t.priority ?? "" })),
+  };
+}
+
+function usageOf(scope: Usage["scope"], x: { tokens: AssistantMessage["tokens"]; cost: number }): Usage {
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+  return {
+    scope,
+    input: n(x.tokens?.input),
+    output: n(x.tokens?.output),
+    reasoning: n(x.tokens?.reasoning),
+    cacheRead: n(x.tokens?.cache?.read),
+    cacheWrite: n(x.tokens?.cache?.write),
+    cost: n(x.cost),
+  };
+}
+
+export function stepUsage(part: StepFinishPart): AgentPart {
+  return { key: `usage:${part.id}`, kind: "usage", usage: usageOf("step", part) };
+}
+
+/** An assistant message's totals, once it is closed (OpenCode adds its steps up). */
+export function messageUsage(info: AssistantMessage): AgentPart {
+  return { key: `usage:${info.id}`, kind: "usage", usage: usageOf("message", info) };
+}
