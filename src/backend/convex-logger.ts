@@ -2,6 +2,7 @@
 // stdout, which belongs to command output (a piped `chat` answer), and unscoped text between
 // our (possibly JSON) log lines. Their messages repeat errors our callers already get and
 // report, so they go to our logger at debug level, or nowhere.
+import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 
 type ConvexLogger = {
@@ -14,7 +15,7 @@ type ConvexLogger = {
 function line(args: unknown[]): string {
   return args
     .filter((a) => !(typeof a === "string" && a.startsWith("color:")))
-    .map((a) => (typeof a === "string" ? a.replace(/%c/g, "") : a instanceof Error ? a.message : JSON.stringify(a)))
+    .map((a) => (typeof a === "string" ? a.replace(/%c/g, "") : a instanceof Error ? errorMessage(a) : JSON.stringify(a)))
     .join(" ")
     .trim();
 }

@@ -2,6 +2,7 @@
 // to the kind of failure instead of parsing message text.
 import { ConvexError } from "convex/values";
 import { BACKEND_ERRORS } from "./api.ts";
+import { errorMessage } from "../util/errors.ts";
 
 export type BackendErrorKind =
   | "unauthorized"
@@ -52,7 +53,7 @@ export function backendErrorMessage(e: unknown): string {
   if (e instanceof ConvexError && e.data && typeof e.data === "object" && "message" in e.data) {
     return String((e.data as { message: unknown }).message);
   }
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorMessage(e);
   // Server errors arrive as "[Request ID: …] Server Error\nUncaught Error: …": keep the useful line.
   const uncaught = /Uncaught (?:\w*Error: )?(.*)/.exec(msg);
   return (uncaught?.[1] ?? msg).trim();

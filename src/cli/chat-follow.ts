@@ -4,7 +4,7 @@
 // message ends the chat with an error instead of printing someone else's answer.
 import { BackendRefused, type AdminClient } from "../backend/admin-client.ts";
 import type { ChatMessageView } from "../backend/api.ts";
-import { errorMessage, RuntimeFailure } from "../util/errors.ts";
+import { asError, errorMessage, RuntimeFailure } from "../util/errors.ts";
 import { safeLine, safeText } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
 
@@ -91,7 +91,7 @@ export function followAnswer(
           if (!(await render(view, final))) return finish(null);
           if (final) finish(view);
         })
-        .catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
+        .catch((e: unknown) => fail(asError(e)));
     };
     releases.push(admin.watchMessage(f.messageId, onView, fail, f.workerId));
     releases.push(watchConnection(admin, ctx, f.url, fail));

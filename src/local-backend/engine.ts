@@ -18,6 +18,7 @@ import { docRec } from "./persistence.ts";
 import { createStore, SCHEDULED_TABLE, schemaInfo, type Doc, type Store, type Write } from "./store.ts";
 import { committedValue, createTx, touches, txWrite, type ReadSet, type Tx } from "./transaction.ts";
 import { createClock } from "./timestamp.ts";
+import { errorMessage } from "../util/errors.ts";
 
 export type { Caller } from "./runtime.ts";
 export type { ReadSet } from "./transaction.ts";
@@ -136,7 +137,7 @@ export function createEngine(opts: EngineOptions): Engine {
         try {
           l(origin, c);
         } catch (e) {
-          log?.warn("a subscription refresh failed to start", { error: e instanceof Error ? e.message : String(e) });
+          log?.warn("a subscription refresh failed to start", { error: errorMessage(e) });
         }
       }
       schedules?.committed(c.writes);

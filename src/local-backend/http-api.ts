@@ -8,6 +8,7 @@ import type { Logger } from "../util/log.ts";
 import type { Caller, CallOutcome, Engine } from "./engine.ts";
 import type { FunctionKind } from "./functions.ts";
 import { encodeTs } from "./timestamp.ts";
+import { errorMessage } from "../util/errors.ts";
 
 export type HttpApiDeps = {
   engine: Engine;
@@ -117,7 +118,7 @@ export function createHttpApi(deps: HttpApiDeps) {
         sendJson(res, e.status, { code: e.code, message: e.message });
         return;
       }
-      log.error("HTTP request failed", { error: e instanceof Error ? e.message : String(e) });
+      log.error("HTTP request failed", { error: errorMessage(e) });
       if (!res.headersSent) sendJson(res, 500, { code: "InternalServerError", message: "internal error in the embedded backend" });
       else res.destroy();
     });

@@ -10,6 +10,7 @@ import { docRec } from "./persistence.ts";
 import { CRON_TABLE, lowerBound, SCHEDULED_TABLE, type Doc, type DocRec, type Store, type Write } from "./store.ts";
 import { compareKeys } from "./values.ts";
 import { committedValue, txWrite, type Tx } from "./transaction.ts";
+import { errorMessage } from "../util/errors.ts";
 
 export type Schedules = {
   /** A commit happened: re-arm the timer if it touched jobs or crons. */
@@ -83,7 +84,7 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
       try {
         await deps.runFunction(name, args);
       } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
+        error = errorMessage(e);
         log?.warn("a scheduled function failed", { function: name, error });
       }
       await deps.transact((tx) => {
@@ -108,7 +109,7 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
         after: (tx) => setState(tx, pending(tx)!, { kind: "success" }),
       });
     } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
+      const error = errorMessage(e);
       log?.warn("a scheduled function failed", { function: name, error });
       await deps.transact((tx) => {
         const now = pending(tx);
@@ -125,7 +126,7 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
     try {
       await deps.runFunction(spec.fn, jsonToConvex((spec.args[0] ?? {}) as JSONValue) as Record<string, Value>);
     } catch (e) {
-      log?.warn("a cron job failed", { cron: spec.id, function: spec.fn, error: e instanceof Error ? e.message : String(e) });
+      log?.warn("a cron job failed", { cron: spec.id, function: spec.fn, error: errorMessage(e) });
     }
   }
 
@@ -143,7 +144,7 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
       await Promise.all(work);
       await forgetOldJobs(now);
     } catch (e) {
-      log?.warn("running scheduled functions failed", { error: e instanceof Error ? e.message : String(e) });
+      log?.warn("running scheduled functions failed", { error: errorMessage(e) });
     } finally {
       ticking = false;
       arm();
@@ -194,7 +195,7 @@ export function startSchedules(deps: SchedulesDeps): Schedules {
     arm();
   }
 
-  begin().catch((e) => log?.warn("could not start scheduled functions and crons", { error: e instanceof Error ? e.message : String(e) }));
+  begin().catch((e) => log?.warn("could not start scheduled functions and crons", { error: errorMessage(e) }));
 
   return {
     committed(writes) {

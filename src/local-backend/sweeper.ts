@@ -3,6 +3,7 @@
 // loaded, the engine's cron runner does this instead.
 import type { Logger } from "../util/log.ts";
 import type { Engine } from "./engine.ts";
+import { errorMessage } from "../util/errors.ts";
 
 export const SWEEP_FUNCTION = "admin:sweep";
 
@@ -35,7 +36,7 @@ export function startSweeper(opts: { engine: Engine; intervalMs: number; log: Lo
   function tick(): Promise<void> {
     if (stopped) return Promise.resolve();
     running ??= once()
-      .catch((e) => log.warn("sweep failed", { error: e instanceof Error ? e.message : String(e) }))
+      .catch((e) => log.warn("sweep failed", { error: errorMessage(e) }))
       .finally(() => (running = undefined));
     return running;
   }

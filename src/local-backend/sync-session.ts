@@ -8,6 +8,7 @@ import type { Logger } from "../util/log.ts";
 import type { Caller, CallOutcome, Commit, Engine, ReadSet } from "./engine.ts";
 import type { RequestMemo } from "./request-memo.ts";
 import { decodeTs, encodeTs } from "./timestamp.ts";
+import { errorMessage } from "../util/errors.ts";
 
 type Version = { querySet: number; identity: number; ts: bigint };
 type Subscription = {
@@ -62,7 +63,7 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
       .then(() => (closed ? undefined : task()))
       .catch((e) => {
         // The client's version may no longer match ours: make it start over.
-        log.error("sync connection failed; closing it so the client reconnects", { error: e instanceof Error ? e.message : String(e) });
+        log.error("sync connection failed; closing it so the client reconnects", { error: errorMessage(e) });
         fail(1011, "InternalServerError");
       });
   }
@@ -223,7 +224,7 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
       case "Mutation":
       case "Action":
         void callFunction(m, m.type === "Mutation" ? "mutation" : "action").catch((e) => {
-          log.error("a sync request failed", { error: e instanceof Error ? e.message : String(e) });
+          log.error("a sync request failed", { error: errorMessage(e) });
           fail(1011, "InternalServerError");
         });
         return;

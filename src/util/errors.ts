@@ -68,7 +68,13 @@ export class Cancelled extends OrchestratorError {
   }
 }
 
+/** The one way a caught value becomes text for a person or a log. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** A caught value as an Error (what rejection handlers that take an Error need). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,6 +1,7 @@
 // Logs go to stderr (stdout is for command output). Every line can carry a scope — the
 // worker's name — and is redacted before it is written.
 import { makePalette, colorEnabled, type Palette } from "./colors.ts";
+import { errorMessage } from "./errors.ts";
 import { redact } from "./redact.ts";
 import { safeJson, safeText } from "./terminal-text.ts";
 
@@ -51,7 +52,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       if (opts.scope) record.worker = opts.scope;
       record.msg = msg;
       // A field never replaces time, level, worker or msg: "worker" must stay the scope's name.
-      if (fields) for (const [k, v] of Object.entries(fields)) record[RESERVED.has(k) ? `${k}_` : k] = v instanceof Error ? v.message : v;
+      if (fields) for (const [k, v] of Object.entries(fields)) record[RESERVED.has(k) ? `${k}_` : k] = v instanceof Error ? errorMessage(v) : v;
       sink(redact(safeJson(record)));
       return;
     }
@@ -66,7 +67,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     if (fields) {
       for (const [k, v] of Object.entries(fields)) {
         if (v === undefined) continue;
-        const s = v instanceof Error ? v.message : typeof v === "string" ? v : JSON.stringify(v);
+        const s = v instanceof Error ? errorMessage(v) : typeof v === "string" ? v : JSON.stringify(v);
         parts.push(colors.dim(`${k}=`) + (/\s/.test(s) ? safeJson(s) : safeText(s)));
       }
     }

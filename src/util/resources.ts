@@ -1,6 +1,7 @@
 // Every resource (subscription, interval, child process, socket) registers its release
 // here; releases run in reverse order, the first error is reported and the rest logged.
 import type { Logger } from "./log.ts";
+import { errorMessage } from "./errors.ts";
 
 type Release = { label: string; fn: () => void | Promise<void> };
 
@@ -24,7 +25,7 @@ export function resourceStack(log?: Logger): ResourceStack {
       if (closed) {
         void Promise.resolve()
           .then(fn)
-          .catch((e) => log?.warn(`releasing ${label} failed`, { error: e instanceof Error ? e.message : String(e) }));
+          .catch((e) => log?.warn(`releasing ${label} failed`, { error: errorMessage(e) }));
         return async () => {};
       }
       const entry: Release = { label, fn };
@@ -45,7 +46,7 @@ export function resourceStack(log?: Logger): ResourceStack {
           await r.fn();
         } catch (e) {
           if (first === undefined) first = e;
-          else log?.warn(`releasing ${r.label} failed`, { error: e instanceof Error ? e.message : String(e) });
+          else log?.warn(`releasing ${r.label} failed`, { error: errorMessage(e) });
         }
       }
       if (first !== undefined) throw first;

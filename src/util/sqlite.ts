@@ -1,6 +1,7 @@
 // SQLite behind one small interface: bun:sqlite under Bun (the compiled binary), node:sqlite
 // under Node >= 22.5 (the Node bundle). Both are synchronous, which is what we want: a
 // commit is written and fsynced before the function's result is returned.
+import { errorMessage } from "./errors.ts";
 
 export type SqliteParam = string | number | bigint | null;
 export type SqliteRow = Record<string, unknown>;
@@ -24,7 +25,7 @@ export class SqliteFailure extends Error {
 }
 
 function classify(e: unknown): SqliteFailure {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   const kind: SqliteFailureKind = /locked|SQLITE_BUSY|busy/i.test(message)
     ? "busy"
     : /not a database|SQLITE_NOTADB/i.test(message)

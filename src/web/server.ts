@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import type { AdminClient } from "../backend/admin-client.ts";
-import { OrchestratorError, RuntimeFailure } from "../util/errors.ts";
+import { OrchestratorError, RuntimeFailure, errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { formatHostPort, hostAllowed, isWildcard, type WebAddress } from "./address.ts";
 import { serveAsset } from "./assets.ts";
@@ -90,7 +90,7 @@ export async function startWebServer(o: { admin: AdminClient; address: WebAddres
       if (res.headersSent) return void res.destroy();
       if (e instanceof HttpError) return sendError(res, e.status, e.message);
       if (e instanceof OrchestratorError) return sendError(res, failureStatus(e), e.message);
-      o.log.error("web request failed", { path: req.url, error: e instanceof Error ? e.message : String(e) });
+      o.log.error("web request failed", { path: req.url, error: errorMessage(e) });
       sendError(res, 500, "internal error (see the server's log)");
     });
   });
