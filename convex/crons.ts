@@ -1,5 +1,5 @@
-// Maintenance on Convex's scheduler: the sweep (leases, silent workers) and retention. An
-// embedded backend without cron support must call both functions on its own timers.
+// Maintenance on Convex's scheduler: the sweep (leases, silent workers) and retention. The
+// embedded backend loads this file too and runs the same crons (src/local-backend/schedules.ts).
 import { cronJobs, makeFunctionReference } from "convex/server";
 import { RETENTION_INTERVAL_MS, SWEEP_INTERVAL_MS } from "./lib/constants";
 
