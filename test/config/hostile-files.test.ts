@@ -1,21 +1,12 @@
 // Issue 8 item 3 through the real orchestrator: a hot-reload edit that points a token_file at
 // a FIFO or at /dev/zero is rejected like any bad edit, while the running worker, the status
 // endpoint and signal handling carry on (a blocking open froze all three before).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import { startWorld, type World } from "../support/e2e.ts";
-import { cleanupProcesses, configPath, startOrchestrate, writeConfig, type WorkerEntry } from "../e2e/orchestrate-support.ts";
+import { configPath, startOrchestrate, writeConfig, type WorkerEntry, useOrchestrateWorld } from "../e2e/orchestrate-support.ts";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterEach(cleanupProcesses);
-afterAll(async () => {
-  await cleanupProcesses();
-  await world?.stop();
-});
+const world = useOrchestrateWorld();
 
 describe("orchestrate hot reload onto hostile files", () => {
   test("token_file → FIFO, then → /dev/zero: both rejected, status keeps answering, SIGTERM stops it", async () => {

@@ -2,21 +2,12 @@
 // hostage: an edit elsewhere is applied while that entry stays out; breaking a running
 // worker is still rejected (the last good config keeps running); fixing the left-out entry
 // starts it.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startWorld, type World } from "../support/e2e.ts";
-import { cleanupProcesses, configPath, startOrchestrate, writeConfig, type WorkerEntry } from "./orchestrate-support.ts";
+import { configPath, startOrchestrate, writeConfig, type WorkerEntry, useOrchestrateWorld } from "./orchestrate-support.ts";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterEach(cleanupProcesses);
-afterAll(async () => {
-  await cleanupProcesses();
-  await world?.stop();
-});
+const world = useOrchestrateWorld();
 
 test("reload with an entry that was left out at start", async () => {
   const good = await world.addWorker({ name: "good", approve: true });

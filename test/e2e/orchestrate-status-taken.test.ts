@@ -1,21 +1,12 @@
 // Two orchestrators, one status address (issue 8, item 20): the second runs without a status
 // endpoint and says so with the fix; `status` for its config then reaches the first one and
 // says it is another instance instead of showing that one's workers as these.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { runCli } from "../support/cli.ts";
-import { startWorld, type World } from "../support/e2e.ts";
 import { freePort } from "./backend-process.ts";
-import { cleanupProcesses, configPath, startOrchestrate, writeConfig } from "./orchestrate-support.ts";
+import { configPath, startOrchestrate, writeConfig, useOrchestrateWorld } from "./orchestrate-support.ts";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterEach(cleanupProcesses);
-afterAll(async () => {
-  await cleanupProcesses();
-  await world?.stop();
-});
+const world = useOrchestrateWorld();
 
 test("the second orchestrator on a taken status_address: its log names the fix, and `status` for its config names the one that answered", async () => {
   const address = `127.0.0.1:${await freePort()}`;

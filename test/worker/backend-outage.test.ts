@@ -3,7 +3,6 @@
 // and log say so within seconds, once each way.
 import { afterAll, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { connectAdmin } from "../../src/backend/admin-client.ts";
 import { WorkerToken } from "../../src/config/token.ts";
@@ -11,6 +10,7 @@ import { DEFAULTS } from "../../src/config/types.ts";
 import { generateAdminKey } from "../../src/local-backend/backend.ts";
 import { createLogger } from "../../src/util/log.ts";
 import { startWorker } from "../../src/worker/worker.ts";
+import { freePort } from "../e2e/backend-process.ts";
 import { tempDir } from "../support/tmp.ts";
 import { scriptedAgent } from "./scripted-agent.ts";
 
@@ -18,14 +18,6 @@ const children: ChildProcess[] = [];
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((res) => srv.listen(0, "127.0.0.1", res));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((res) => srv.close(res));
-  return port;
-}
 
 type BackendProcess = { url: Promise<string>; child: ChildProcess; listen(): void };
 
