@@ -80,6 +80,11 @@ export const backendOptions = {
 
 export const upOptions = {
   "stop-backend": { type: "boolean", description: "Stop the local backend that up started (running ups lose their backend) and exit" },
+  "web-address": {
+    type: "string",
+    value: "HOST:PORT|off",
+    description: "Serve the web page here (default 127.0.0.1:7421, or a free port when that is taken; off: no page)",
+  },
   ...logFlags,
 } as const satisfies Record<string, OptionSpec>;
 

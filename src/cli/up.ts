@@ -18,6 +18,7 @@ import { DEFAULT_ADMIN_TIMEOUT_MS, type upOptions } from "./command-table.ts";
 import { runWorkers } from "./run-workers.ts";
 import { claimWorkers } from "./up-claims.ts";
 import { checkOpencode } from "./up-opencode.ts";
+import { startUpWeb, webAddressFlag } from "./up-web.ts";
 import { ensureFolderWorker, type UpWorker } from "./up-workers.ts";
 
 type UpContext = CommandContext<typeof upOptions>;
@@ -89,6 +90,7 @@ export async function run(ctx: UpContext): Promise<number> {
     return EXIT.ok;
   }
   const folders = projectFolders(ctx.positionals);
+  const webAddress = webAddressFlag(ctx.flags["web-address"]);
   if (readConfigEnv().convexUrl !== undefined) {
     ctx.log.warn("CONVEX_URL is set, but up always uses the local backend; for a Convex deployment run workers with dev or orchestrate (README).");
   }
@@ -126,11 +128,13 @@ export async function run(ctx: UpContext): Promise<number> {
   };
 
   const claims = claimWorkers(workers);
+  const web = await startUpWeb({ url: backend.url, adminKey: backend.adminKey, address: webAddress, log: ctx.log });
   const me = selfInvocation();
   const lines = ["", "Running:"];
   for (const w of workers) lines.push(`  ${w.name}  ${w.folder}${w.created ? "  (new worker, approved)" : ""}`);
   lines.push("", "Talk to it from another terminal:");
   for (const w of workers) lines.push(`  ${me} chat --worker ${w.name} "your prompt"`);
+  if (web) lines.push("", "Or in a browser (this link logs you in; keep it to yourself):", `  ${web.loginUrl}`);
   lines.push(
     "",
     `Workers: ${me} status   Backend log: ${join(dataDir, LOG_FILE)}   Stop the backend: ${me} up --stop-backend`,
@@ -139,11 +143,15 @@ export async function run(ctx: UpContext): Promise<number> {
   );
   // A JSON log stays JSON: the same facts as one log line.
   if ((ctx.flags["log-format"] ?? readConfigEnv().logFormat) === "json") {
-    ctx.log.info("up: running", { workers: workers.map((w) => ({ name: w.name, folder: w.folder, created: w.created, chat: `${me} chat --worker ${w.name}` })) });
+    ctx.log.info("up: running", {
+      workers: workers.map((w) => ({ name: w.name, folder: w.folder, created: w.created, chat: `${me} chat --worker ${w.name}` })),
+      web: web?.loginUrl ?? null,
+    });
   } else ctx.stderr(lines.join("\n"));
   try {
     return await runWorkers(ctx, config);
   } finally {
+    await web?.stop();
     claims.release();
   }
 }

@@ -24,6 +24,13 @@ function tree(pid: number): number[] {
 
 const READY = /1 worker: 1 ready/;
 
+/** The web page's login link that up printed. */
+function webLink(stderr: string): URL {
+  const m = /http:\/\/127\.0\.0\.1:\d+\/#token=\S+/.exec(stderr);
+  expect(m).not.toBeNull();
+  return new URL(m![0]);
+}
+
 describe("up", () => {
   test("fresh HOME: one command → worker online and approved; chat with no env answers; Ctrl+C drains; up again → same worker and session", async () => {
     const { home } = await openUpHome();
@@ -34,6 +41,10 @@ describe("up", () => {
     await up.waitFor(READY, { stream: "stderr", timeoutMs: 90_000 });
     expect(up.stderr).toContain("started the local backend at");
     expect(up.stderr).toContain('chat --worker my-app "your prompt"');
+    // The web page is served too; the printed link carries the login token.
+    const page = webLink(up.stderr);
+    expect((await fetch(page.origin)).status).toBe(200);
+    expect((await fetch(`${page.origin}/api/session`)).status).toBe(401);
 
     // A person's command from another folder, nothing exported: the local backend, said on stderr.
     const list = await home.cli("binary", ["admin", "list", "--json"]);
@@ -95,6 +106,7 @@ describe("up", () => {
     up.kill("SIGINT");
     expect((await up.exited).code).toBe(0);
     expect(await waitGone(ocPid)).toBe(true);
+    expect(await fetch(page.origin).then(() => "answered", () => "refused")).toBe("refused");
     expect(alive(backend.pid)).toBe(true);
 
     // The next up asks nothing and brings back the same worker; chat continues the session.
@@ -147,6 +159,8 @@ describe("up", () => {
     await Promise.all([upA.waitFor(READY, { stream: "stderr", timeoutMs: 90_000 }), upB.waitFor(READY, { stream: "stderr", timeoutMs: 90_000 })]);
     const backend = home.runtime();
     for (const up of [upA, upB]) expect(up.stderr).toContain(backend.url);
+    // Each up serves its own page: the second on a free port, as the default is taken.
+    expect(webLink(upA.stderr).origin).not.toBe(webLink(upB.stderr).origin);
     expect(processesWithEnv("XDG_STATE_HOME", home.env.XDG_STATE_HOME!).filter((p) => procCmdline(p).includes("backend"))).toEqual([backend.pid]);
 
     // A third up for a folder already served refuses, instead of a second OpenCode on one token.
