@@ -2,7 +2,8 @@
 // what the agent's shell can and cannot reach, and that stopping it leaves nothing behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { detectSandbox, SandboxUnavailable } from "../../src/agent/sandbox/index.ts";
 import { AGENT_MARKER_VAR, agentsDir, reapLeftoverAgents } from "../../src/agent/index.ts";
@@ -104,6 +105,22 @@ describe.skipIf(!hasBwrap)("sandboxed OpenCode (bubblewrap)", () => {
     const { output } = await shell(agent, probeCommand());
     for (const s of [...world.secrets, "secret_BYSTANDERENV"]) expect(output).toContain(s);
     await agent.stop();
+  }, 120_000);
+
+  test("an OpenCode that lives under /tmp (a checkout there) still runs: the private /tmp keeps it visible", async () => {
+    // A hard link: the same executable at a path the sandbox's private /tmp would cover.
+    const dir = mkdtempSync(join(tmpdir(), "oco-opencode-under-tmp-"));
+    const exe = join(dir, "opencode");
+    linkSync(realpathSync(join(OPENCODE_BIN_DIR, "opencode")), exe);
+    try {
+      const agent = await h.start({ directory: world.directory, env, opencodePath: exe, sandbox: await world.request() });
+      const { output, outcome } = await shell(agent, "echo RAN_INSIDE");
+      expect(outcome).toBe("completed");
+      expect(output).toContain("RAN_INSIDE");
+      await agent.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   test("writing outside its folder fails: the rest of the file system is read-only", async () => {

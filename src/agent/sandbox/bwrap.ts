@@ -33,6 +33,9 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   if (!plan.network) args.push("--unshare-net");
   // Hidden paths under /tmp are already gone with the private /tmp, unless re-exposed below.
   for (const h of plan.hidden) if (!underWritable(h.path) && !underTmp(h.path)) args.push(...hideArgs(h));
+  // The executable must stay runnable where the private /tmp or a hidden folder covered it.
+  const covered = (p: string) => underTmp(p) || plan.hidden.some((h) => isInside(p, h.path));
+  for (const r of plan.readable ?? []) if (covered(r)) args.push("--ro-bind", r, r);
   const byDepth = [...plan.writable].sort((a, b) => a.split("/").length - b.split("/").length);
   for (const w of byDepth) args.push("--bind", w, w);
   for (const h of plan.hidden) if (underWritable(h.path)) args.push(...hideArgs(h));

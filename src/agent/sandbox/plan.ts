@@ -25,6 +25,11 @@ export type SandboxPlan = {
   writable: string[];
   /** A private, empty temp folder per sandbox (TMPDIR points at it). */
   tmp: string;
+  /**
+   * Files the agent must still run although they lie where it sees nothing (the OpenCode
+   * executable of a checkout under /tmp): mounted back read-only at their own path.
+   */
+  readable: string[];
 };
 
 export const SANDBOX_TMP = "/tmp";
@@ -72,7 +77,7 @@ const depth = (p: string) => p.split(sep).length;
  * The plan for one agent. Paths that do not exist are left out (there is nothing to hide, and
  * bwrap cannot mount over them on a read-only root); the caller creates the folders it needs.
  */
-export function buildPlan(directory: string, request: SandboxRequest, env: NodeJS.ProcessEnv): SandboxPlan {
+export function buildPlan(directory: string, request: SandboxRequest, env: NodeJS.ProcessEnv, executables: string[] = []): SandboxPlan {
   const dir = resolve(directory);
   const writable = [dir, ...opencodeDirs(env), ...request.settings.writable].map((p) => resolve(p));
   const uniqueWritable = [...new Set(writable)].filter((p) => p === dir || kindOf(p) === "dir");
@@ -88,5 +93,6 @@ export function buildPlan(directory: string, request: SandboxRequest, env: NodeJ
     hidden.push({ path, kind });
   }
   hidden.sort((a, b) => depth(a.path) - depth(b.path));
-  return { directory: dir, network: request.settings.network, hidden, writable: uniqueWritable, tmp: SANDBOX_TMP };
+  const readable = [...new Set(executables.filter((p) => isAbsolute(p) && kindOf(p) === "file"))];
+  return { directory: dir, network: request.settings.network, hidden, writable: uniqueWritable, tmp: SANDBOX_TMP, readable };
 }

@@ -1,6 +1,7 @@
 // The one place OpenCode's command line passes through the sandbox: given what would be
 // spawned, return what to spawn instead (or refuse).
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { detectSandbox, type SandboxSupport } from "./detect.ts";
 import { bwrapArgs } from "./bwrap.ts";
 import { SandboxUnavailable } from "./errors.ts";
@@ -45,14 +46,31 @@ export function sandboxSpawn(spec: SpawnSpec, directory: string, request: Sandbo
   // Mount points must exist: OpenCode's folders to write in, ours so that they are hidden even
   // when created later (the local backend's data folder, the first leftover record).
   for (const d of [...opencodeDirs(spec.env), ...orchestratorDirs(spec.env)]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  const plan = buildPlan(directory, request, spec.env);
+  // Run OpenCode by its absolute path, which the plan keeps visible inside.
+  const executable = executablePath(spec.command, spec.env.PATH) ?? spec.command;
+  const plan = buildPlan(directory, request, spec.env, [executable]);
   if (r.use.kind === "bwrap") {
     return {
-      spec: { command: r.use.path, args: [...bwrapArgs(plan), "--", spec.command, ...spec.args], env: { ...spec.env, TMPDIR: SANDBOX_TMP } },
+      spec: { command: r.use.path, args: [...bwrapArgs(plan), "--", executable, ...spec.args], env: { ...spec.env, TMPDIR: SANDBOX_TMP } },
       state: "on",
       plan,
     };
   }
   const tmpDirs = [spec.env.TMPDIR, "/private/tmp", "/private/var/folders"].filter((d): d is string => !!d);
   return { spec: { command: r.use.path, args: [...sandboxExecArgs(plan, tmpDirs), spec.command, ...spec.args], env: spec.env }, state: "on", plan };
+}
+
+/** `command` as an absolute path: itself when it has a slash, else the first match on PATH. */
+function executablePath(command: string, path: string | undefined): string | undefined {
+  if (command.includes("/")) return resolve(command);
+  for (const dir of (path ?? "").split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    const candidate = join(dir, command);
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
 }
