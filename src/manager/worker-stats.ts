@@ -1,10 +1,8 @@
-// A worker's counters over its restarts: one empty value and one sum, so a new counter is
-// added in one place. (src/worker/worker.ts starts its own count from an equal literal.)
-import type { WorkerStats } from "../worker/worker.ts";
+// A worker's counters over its restarts: the sum of two counts, so a new counter is added in
+// one place. The empty count is the worker's own (src/worker/turns.ts).
+import { emptyStats, type WorkerStats } from "../worker/worker.ts";
 
-export function emptyStats(): WorkerStats {
-  return { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 };
-}
+export { emptyStats };
 
 export function addStats(a: WorkerStats, b: WorkerStats): WorkerStats {
   return {

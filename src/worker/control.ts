@@ -65,7 +65,7 @@ export function createControl(o: {
     setApproval: (a) => void (approval = a),
     onSelf(view) {
       approval = view.approval;
-      if (view.approval === "revoked") return o.fail(new WorkerFailure("this worker was revoked", "reauth"));
+      if (view.approval === "revoked") return o.fail(new WorkerFailure("this worker was revoked", "auth"));
       if (view.approval === "approved" && fsm.state === "awaiting_approval") {
         log.info("approved");
         fsm.go("registering", "approved");

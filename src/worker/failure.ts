@@ -5,9 +5,9 @@ import type { ErrorClass } from "./state.ts";
 import { safeLine } from "../util/terminal-text.ts";
 
 export class WorkerFailure extends Error {
-  /** "reauth": the token is rejected or revoked; nothing but a new token helps. */
-  readonly errorClass: ErrorClass | "reauth";
-  constructor(message: string, errorClass: ErrorClass | "reauth") {
+  /** "auth": the token is rejected or revoked; nothing but a new token helps (state needs_reauth). */
+  readonly errorClass: ErrorClass;
+  constructor(message: string, errorClass: ErrorClass) {
     super(message);
     this.errorClass = errorClass;
   }
@@ -22,8 +22,8 @@ export const REAUTH_HINT = "get a new token with `opencode-orchestrator admin ad
 export function toFailure(e: unknown, what: string, o: { everConnected: boolean; convexUrl: string }): WorkerFailure {
   if (e instanceof WorkerFailure) return e;
   const kind = classifyBackendError(e);
-  if (kind === "unauthorized") return new WorkerFailure(`the backend rejected this worker's token (${what})`, "reauth");
-  if (kind === "revoked") return new WorkerFailure("this worker was revoked", "reauth");
+  if (kind === "unauthorized") return new WorkerFailure(`the backend rejected this worker's token (${what})`, "auth");
+  if (kind === "revoked") return new WorkerFailure("this worker was revoked", "auth");
   // A timeout before the first connection is a wrong URL or a backend that is not running.
   if (kind === "timeout" && !o.everConnected) return new WorkerFailure(`${what}: cannot reach the backend at ${o.convexUrl}`, "transient");
   return new WorkerFailure(`${what}: ${backendErrorMessage(e)}`, "transient");

@@ -113,9 +113,9 @@ export function startWorker(opts: WorkerOptions): Worker {
     if (fsm.in(ENDING)) return;
     const failure = e instanceof WorkerFailure ? e : new WorkerFailure(failureText(e), "transient");
     lastError = failure.message;
-    errorClass = failure.errorClass === "reauth" ? "auth" : failure.errorClass;
+    errorClass = failure.errorClass;
     void stopHeartbeat();
-    if (failure.errorClass === "reauth") fsm.go("needs_reauth", `${failure.message} — ${REAUTH_HINT}`);
+    if (failure.errorClass === "auth") fsm.go("needs_reauth", `${failure.message} — ${REAUTH_HINT}`);
     else fsm.go("errored", failure.message);
     turns.abandonBackend();
     void shutdown({ cancel: true, reason: `worker failed: ${failure.message}` });
