@@ -3,25 +3,19 @@
 // at it, so every Transition of a connection is produced by one serial queue and the
 // version here only moves when a Transition is actually sent. A query re-runs only when a
 // commit wrote something its last run read (its read set), never just because time moved.
-import type { JSONValue } from "convex/values";
+//
+// This file is the connection's queue and message dispatch; a Transition is built in
+// sync-transition.ts, the query set kept in sync-queries.ts, calls answered in
+// sync-calls.ts and Authenticate decided in sync-auth.ts.
 import type { Logger } from "../util/log.ts";
-import type { Caller, CallOutcome, Commit, Engine, ReadSet } from "./engine.ts";
+import type { Engine } from "./engine.ts";
 import type { RequestMemo } from "./request-memo.ts";
-import { decodeTs, encodeTs } from "./timestamp.ts";
+import { decodeTs } from "./timestamp.ts";
 import { errorMessage } from "../util/errors.ts";
-
-type Version = { querySet: number; identity: number; ts: bigint };
-type Subscription = {
-  udfPath: string;
-  args: JSONValue;
-  componentPath?: string;
-  last?: string;
-  /** What the last run read, and the timestamp its result is valid at. */
-  reads?: ReadSet;
-  validTs?: bigint;
-  /** A commit since then wrote something it read. */
-  dirty: boolean;
-};
+import { authCaller } from "./sync-auth.ts";
+import { callFunction } from "./sync-calls.ts";
+import { applyModifications, markTouched, type Modification } from "./sync-queries.ts";
+import { buildTransition, type Change, type TransitionState } from "./sync-transition.ts";
 
 export type SyncSessionDeps = {
   engine: Engine;
@@ -38,46 +32,34 @@ export type SyncSession = {
   dispose(): void;
 };
 
-const WRONG_ADMIN_KEY = "The provided admin key is not valid for this backend (wrong admin key).";
-const NO_USER_AUTH = "This embedded backend does not accept user tokens; call public functions without auth, or use the admin key.";
-
 type ClientMessage = Record<string, unknown> & { type?: unknown };
-type Modification = { type: "Add"; queryId: number; udfPath: string; args?: JSONValue[]; componentPath?: string } | { type: "Remove"; queryId: number };
 
 export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   const { engine, log } = deps;
-  let version: Version = { querySet: 0, identity: 0, ts: 0n };
-  const queries = new Map<number, Subscription>();
-  let caller: Caller = { admin: false };
+  const state: TransitionState = { version: { querySet: 0, identity: 0, ts: 0n }, queries: new Map(), caller: { admin: false }, closed: false, inTransition: false, commitsDuring: [] };
   let sessionId: string | undefined;
-  let closed = false;
-  let tail: Promise<void> = Promise.resolve();
   let refreshQueued = false;
   let forceQueued = false;
-  // Commits seen while a Transition runs queries: checked against the new read sets after.
-  let inTransition = false;
-  let commitsDuring: Commit[] = [];
 
-  function enqueue(task: () => Promise<void>): void {
-    tail = tail
-      .then(() => (closed ? undefined : task()))
-      .catch((e) => {
-        // The client's version may no longer match ours: make it start over.
-        log.error("sync connection failed; closing it so the client reconnects", { error: errorMessage(e) });
-        fail(1011, "InternalServerError");
-      });
-  }
+  const internalError = (what: string) => (e: unknown) => {
+    log.error(what, { error: errorMessage(e) });
+    fail(1011, "InternalServerError");
+  };
+  // Every Transition of a connection comes from this one serial queue; a task that fails
+  // leaves the client's version possibly out of step with ours, so it must start over.
+  const enqueue = serialQueue(() => state.closed, internalError("sync connection failed; closing it so the client reconnects"));
 
   function fail(code: number, reason: string): void {
-    if (closed) return;
+    if (state.closed) return;
     dispose();
     deps.close(code, reason);
   }
 
   function send(message: object): void {
-    if (!closed) deps.send(message);
+    if (!state.closed) deps.send(message);
   }
 
+  // Refreshes asked for while one is queued fold into it (forced if any of them was).
   function refresh(force: boolean): void {
     if (force) forceQueued = true;
     if (refreshQueued) return;
@@ -90,50 +72,10 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     });
   }
 
-  async function transition(change: { querySet?: number; identity?: number; added?: Set<number>; removed?: number[]; rerunAll?: boolean; force: boolean }): Promise<void> {
-    const ts = engine.ts > version.ts ? engine.ts : version.ts;
-    const as = caller;
-    const modifications: object[] = (change.removed ?? []).map((queryId) => ({ type: "QueryRemoved", queryId }));
-    const runs = [...queries].filter(([id, q]) => change.rerunAll === true || q.dirty || change.added?.has(id));
-    for (const [, q] of runs) q.dirty = false;
-    inTransition = true;
-    let outcomes: CallOutcome[];
-    try {
-      outcomes = await Promise.all(runs.map(([, q]) => run(q, as)));
-    } finally {
-      inTransition = false;
-    }
-    const seen = commitsDuring;
-    commitsDuring = [];
-    if (closed) return;
-    runs.forEach(([queryId, q], i) => {
-      const o = outcomes[i]!;
-      q.reads = o.reads;
-      q.validTs = o.ts;
-      // A commit that landed after this run's snapshot and touches what it read: again.
-      if (seen.some((c) => (o.ts === undefined || c.ts > o.ts) && (!o.reads || engine.touches(o.reads, c)))) q.dirty = true;
-      const key = o.success ? JSON.stringify({ v: o.value }) : JSON.stringify({ e: o.errorMessage, d: o.errorData ?? null });
-      if (!change.added?.has(queryId) && key === q.last) return;
-      q.last = key;
-      modifications.push(
-        o.success
-          ? { type: "QueryUpdated", queryId, value: o.value, logLines: o.logLines, journal: null }
-          : { type: "QueryFailed", queryId, errorMessage: o.errorMessage, ...(o.errorData !== undefined ? { errorData: o.errorData } : {}), logLines: o.logLines, journal: null },
-      );
-    });
-    if ([...queries.values()].some((q) => q.dirty)) refresh(false);
-    const next: Version = { querySet: change.querySet ?? version.querySet, identity: change.identity ?? version.identity, ts };
-    const moved = next.querySet !== version.querySet || next.identity !== version.identity;
-    if (modifications.length === 0 && !change.force && !moved) return;
-    send({ type: "Transition", startVersion: wire(version), endVersion: wire(next), modifications });
-    version = next;
-  }
-
-  function run(q: Subscription, as: Caller): Promise<CallOutcome> {
-    if (q.componentPath) {
-      return Promise.resolve({ success: false, errorMessage: "Components are not supported by the embedded backend", logLines: [] });
-    }
-    return engine.call({ udfPath: q.udfPath, args: q.args, kind: "query", caller: as });
+  async function transition(change: Change): Promise<void> {
+    const { message, again } = await buildTransition(state, engine, change);
+    if (again) refresh(false);
+    if (message) send(message);
   }
 
   function modifyQuerySet(m: ClientMessage): void {
@@ -141,93 +83,48 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     const newVersion = m.newVersion as number;
     const mods = (Array.isArray(m.modifications) ? m.modifications : []) as Modification[];
     enqueue(async () => {
-      if (baseVersion !== version.querySet) {
-        log.warn("sync client sent a query set change from an unexpected version; closing the connection", { baseVersion, expected: version.querySet });
+      if (baseVersion !== state.version.querySet) {
+        log.warn("sync client sent a query set change from an unexpected version; closing the connection", { baseVersion, expected: state.version.querySet });
         fail(1011, "InvalidQuerySetVersion");
         return;
       }
-      const added = new Set<number>();
-      const removed: number[] = [];
-      for (const mod of mods) {
-        if (mod.type === "Add") {
-          queries.set(mod.queryId, { udfPath: mod.udfPath, args: mod.args?.[0] ?? {}, componentPath: mod.componentPath, dirty: false });
-          added.add(mod.queryId);
-        } else if (mod.type === "Remove") {
-          if (queries.delete(mod.queryId) && !added.delete(mod.queryId)) removed.push(mod.queryId);
-        }
-      }
+      const { added, removed } = applyModifications(state.queries, mods);
       await transition({ querySet: newVersion, added, removed, force: true });
     });
   }
 
   function authenticate(m: ClientMessage): void {
-    const baseVersion = typeof m.baseVersion === "number" ? m.baseVersion : version.identity;
-    if (m.tokenType === "Admin") {
-      if (typeof m.value !== "string" || !deps.isAdminKey(m.value)) {
-        log.warn("a sync client presented a wrong admin key");
-        send({ type: "AuthError", error: WRONG_ADMIN_KEY, baseVersion, authUpdateAttempted: true });
-        return;
-      }
-      const acting = m.impersonating as Caller["identity"] | undefined;
-      caller = { admin: true, ...(acting ? { identity: acting } : {}) };
-    } else if (m.tokenType === "None") {
-      caller = { admin: false };
-    } else {
-      send({ type: "AuthError", error: NO_USER_AUTH, baseVersion, authUpdateAttempted: true });
+    const baseVersion = typeof m.baseVersion === "number" ? m.baseVersion : state.version.identity;
+    const r = authCaller(m, deps.isAdminKey);
+    if ("error" in r) {
+      if (r.wrongKey) log.warn("a sync client presented a wrong admin key");
+      send({ type: "AuthError", error: r.error, baseVersion, authUpdateAttempted: true });
       return;
     }
     // Calls that arrive after this message use the new identity at once; the Transition
     // that confirms it (identity version + 1) re-runs every query under it.
+    state.caller = r.caller;
     enqueue(() => transition({ identity: baseVersion + 1, rerunAll: true, force: true }));
   }
 
-  async function callFunction(m: ClientMessage, kind: "mutation" | "action"): Promise<void> {
-    const requestId = m.requestId as number;
-    const as = caller;
-    const args = Array.isArray(m.args) ? ((m.args[0] ?? {}) as JSONValue) : {};
-    const invoke = () => engine.call({ udfPath: String(m.udfPath), args, kind, caller: as }, { origin: session });
-    // Only mutations are retried by the client after a reconnect; actions never are.
-    const outcome = kind === "mutation" && sessionId ? await deps.memo.once(`${sessionId}|${requestId}`, invoke) : await invoke();
-    const type = kind === "mutation" ? "MutationResponse" : "ActionResponse";
-    if (outcome.success) {
-      send({ type, requestId, success: true, result: outcome.value, logLines: outcome.logLines, ...(kind === "mutation" ? { ts: encodeTs(outcome.ts ?? engine.ts) } : {}) });
-      // The client resolves a mutation only once a Transition reaches its timestamp, and it
-      // must come after the response: send one even if no query changed.
-      if (kind === "mutation") refresh(true);
-    } else {
-      send({ type, requestId, success: false, result: outcome.errorMessage, logLines: outcome.logLines, ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}) });
-    }
-  }
-
   function receive(text: string): void {
-    if (closed) return;
-    let m: ClientMessage;
-    try {
-      m = JSON.parse(text) as ClientMessage;
-    } catch {
-      log.warn("sync client sent a message that is not JSON; closing the connection");
-      fail(1003, "InvalidMessage");
-      return;
-    }
+    if (state.closed) return;
+    const m = parse(text, log);
+    if (!m) return fail(1003, "InvalidMessage");
     switch (m.type) {
-      case "Connect": {
+      case "Connect":
         sessionId = typeof m.sessionId === "string" ? m.sessionId : undefined;
-        const seen = typeof m.maxObservedTimestamp === "string" ? decodeTs(m.maxObservedTimestamp) : undefined;
-        if (seen !== undefined) engine.observeTs(seen);
-        log.debug("sync client connected", { connectionCount: m.connectionCount as number, lastCloseReason: m.lastCloseReason as string | undefined });
-        return;
-      }
+        return connected(m, engine, log);
       case "ModifyQuerySet":
         return modifyQuerySet(m);
       case "Authenticate":
         return authenticate(m);
       case "Mutation":
-      case "Action":
-        void callFunction(m, m.type === "Mutation" ? "mutation" : "action").catch((e) => {
-          log.error("a sync request failed", { error: errorMessage(e) });
-          fail(1011, "InternalServerError");
-        });
+      case "Action": {
+        const ctx = { engine, memo: deps.memo, caller: state.caller, sessionId, origin: session, send, forceTransition: () => refresh(true) };
+        void callFunction(m, m.type === "Mutation" ? "mutation" : "action", ctx).catch(internalError("a sync request failed"));
         return;
+      }
       case "Event":
         return; // client metrics
       default:
@@ -239,22 +136,14 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   // connections, HTTP, scheduled functions) refresh this connection now; its own mutations
   // refresh after their response instead.
   const unsubscribe = engine.onCommit((origin, commit) => {
-    if (closed) return;
-    if (inTransition && commit) commitsDuring.push(commit);
-    let any = false;
-    for (const q of queries.values()) {
-      if (q.dirty) continue;
-      if (!commit || !q.reads || engine.touches(q.reads, commit)) {
-        q.dirty = true;
-        any = true;
-      }
-    }
-    if (any && origin !== session) refresh(false);
+    if (state.closed) return;
+    if (state.inTransition && commit) state.commitsDuring.push(commit);
+    if (markTouched(engine, state.queries, commit) && origin !== session) refresh(false);
   });
 
   function dispose(): void {
-    if (closed) return;
-    closed = true;
+    if (state.closed) return;
+    state.closed = true;
     unsubscribe();
   }
 
@@ -262,6 +151,25 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   return session;
 }
 
-function wire(v: Version) {
-  return { querySet: v.querySet, identity: v.identity, ts: encodeTs(v.ts) };
+/** Run tasks one after another; skipped once `stopped()`, failures go to `failed`. */
+function serialQueue(stopped: () => boolean, failed: (e: unknown) => void): (task: () => Promise<void>) => void {
+  let tail: Promise<void> = Promise.resolve();
+  return (task) => {
+    tail = tail.then(() => (stopped() ? undefined : task())).catch(failed);
+  };
+}
+
+function connected(m: ClientMessage, engine: Engine, log: Logger): void {
+  const seen = typeof m.maxObservedTimestamp === "string" ? decodeTs(m.maxObservedTimestamp) : undefined;
+  if (seen !== undefined) engine.observeTs(seen);
+  log.debug("sync client connected", { connectionCount: m.connectionCount as number, lastCloseReason: m.lastCloseReason as string | undefined });
+}
+
+function parse(text: string, log: Logger): ClientMessage | undefined {
+  try {
+    return JSON.parse(text) as ClientMessage;
+  } catch {
+    log.warn("sync client sent a message that is not JSON; closing the connection");
+    return undefined;
+  }
 }
