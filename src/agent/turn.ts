@@ -235,23 +235,36 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
       finish(stopping ? result() : { outcome: "failed", reason });
     }
 
-    void (async () => {
-      try {
-        await ctx.ready();
-        if (done) return;
-        if (stopping) return finish(result()); // nothing was sent, nothing to wait for
-        transcript.markSent();
-        await ctx.client.session.promptAsync(
-          { sessionID: sessionId, directory: ctx.directory, parts: [{ type: "text", text: t.prompt }] },
-          { throwOnError: true },
-        );
-        log.debug("prompt sent");
-      } catch (err) {
+    void sendPrompt(ctx, t, log, {
+      settled: () => done,
+      // Stopped before anything was sent: nothing to wait for.
+      send: () => (stopping ? (finish(result()), false) : (transcript.markSent(), true)),
+      failed: (err) => {
         const goneNow = ctx.goneReason();
         if (goneNow) serverGone(goneNow);
         else if (stopping) finish(result());
         else finish({ outcome: "failed", reason: `OpenCode did not accept the prompt: ${errorMessage(err)}` });
-      }
-    })();
+      },
+    });
   });
+}
+
+/** Sends the prompt once the server is ready; `send` says whether to go on, `failed` ends the turn. */
+async function sendPrompt(
+  ctx: TurnContext,
+  t: TurnRequest,
+  log: Logger,
+  turn: { settled(): boolean; send(): boolean; failed(err: unknown): void },
+): Promise<void> {
+  try {
+    await ctx.ready();
+    if (turn.settled() || !turn.send()) return;
+    await ctx.client.session.promptAsync(
+      { sessionID: t.sessionId, directory: ctx.directory, parts: [{ type: "text", text: t.prompt }] },
+      { throwOnError: true },
+    );
+    log.debug("prompt sent");
+  } catch (err) {
+    turn.failed(err);
+  }
 }
