@@ -167,6 +167,7 @@ case ":${PATH:-}:" in
 esac
 echo
 echo "Next:"
-printf '  %s %-18s %s\n' "$NAME" "--help" "what it can do" \
+printf '  %s %-18s %s\n' "$NAME" "up" "in a project folder: a worker for it, the backend and the web page" \
+  "$NAME" "--help" "what it can do" \
   "$NAME" "orchestrate" "run the workers of workers.json (writes a template first)" \
   "$NAME" "service install" "run orchestrate as a user service (systemd or launchd)"
