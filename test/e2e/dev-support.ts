@@ -3,9 +3,8 @@
 // started here is tracked, and `stopAll()` (call it in afterEach/afterAll) kills what is
 // still running, including OpenCode servers a killed `dev` left behind.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { afterAll, afterEach, beforeAll } from "bun:test";
 import { runCli, startCli, type CliTarget } from "../support/cli.ts";
-import { startWorld, type World } from "../support/e2e.ts";
+import { startWorld, useSharedWorld, type World } from "../support/e2e.ts";
 import { start, type RunResult, type Running } from "../support/proc.ts";
 
 const started: Running[] = [];
@@ -154,21 +153,7 @@ export async function stopAll(): Promise<void> {
  * each test, and the world itself after the file. The returned object stands for the world.
  */
 export function useWorld(opts?: Parameters<typeof startWorld>[0]): World {
-  let world: World | undefined;
-  beforeAll(async () => {
-    world = await startWorld(opts);
-  });
-  afterEach(stopAll);
-  afterAll(async () => {
-    await stopAll();
-    await world?.stop();
-  });
-  return new Proxy({} as World, {
-    get(_target, key) {
-      if (!world) throw new Error("the test world is not started yet (use it inside a test)");
-      return world[key as keyof World];
-    },
-  });
+  return useSharedWorld(stopAll, opts);
 }
 
 /**

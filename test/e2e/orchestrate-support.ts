@@ -1,12 +1,11 @@
 // Shared by the orchestrate end-to-end tests: write workers.json, start `orchestrate` as a real
 // child process (compiled binary or Node bundle) with JSON logs and a status endpoint on a free
 // port, read /status, /healthz and /metrics, and make sure nothing we started outlives a test.
-import { afterAll, afterEach, beforeAll } from "bun:test";
 import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StatusDoc, WorkerStatusDoc } from "../../src/manager/status.ts";
 import { startCli, type CliTarget } from "../support/cli.ts";
-import { startWorld, type World } from "../support/e2e.ts";
+import { useSharedWorld, type startWorld, type World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -273,19 +272,5 @@ export function assertNoSecrets(where: string, text: string, tokens: string[]): 
  * orchestrate (and the processes it left) stopped after each test; the world after the last.
  */
 export function useOrchestrateWorld(opts?: Parameters<typeof startWorld>[0]): World {
-  let world: World | undefined;
-  beforeAll(async () => {
-    world = await startWorld(opts);
-  });
-  afterEach(cleanupProcesses);
-  afterAll(async () => {
-    await cleanupProcesses();
-    await world?.stop();
-  });
-  return new Proxy({} as World, {
-    get(_target, key) {
-      if (!world) throw new Error("the test world is not started yet (use it inside a test)");
-      return world[key as keyof World];
-    },
-  });
+  return useSharedWorld(cleanupProcesses, opts);
 }

@@ -1,6 +1,7 @@
 // One end-to-end world for tests: the embedded backend (in-process, the real convex/
 // functions), the stub model, an isolated OpenCode environment, and admin helpers. CLI
 // processes started with `world.env` talk only to these, on 127.0.0.1.
+import { afterAll, afterEach, beforeAll } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { connectAdmin, type AdminClient } from "../../src/backend/admin-client.ts";
@@ -73,4 +74,27 @@ export async function startWorld(o: { stub?: StubModelOptions; sweepIntervalMs?:
       await stub.stop();
     },
   };
+}
+
+/**
+ * One world for a test file: started before its tests; `cleanup` (what the file's tests start:
+ * devs, orchestrators) runs after each test and before the world stops after the file. The
+ * returned object stands for the world.
+ */
+export function useSharedWorld(cleanup: () => Promise<void>, opts?: Parameters<typeof startWorld>[0]): World {
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await startWorld(opts);
+  });
+  afterEach(cleanup);
+  afterAll(async () => {
+    await cleanup();
+    await world?.stop();
+  });
+  return new Proxy({} as World, {
+    get(_target, key) {
+      if (!world) throw new Error("the test world is not started yet (use it inside a test)");
+      return world[key as keyof World];
+    },
+  });
 }
