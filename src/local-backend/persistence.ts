@@ -7,13 +7,13 @@ import { join } from "node:path";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import { RuntimeFailure } from "../util/errors.ts";
 import { ensureSecureDir, SECRET_FILE_MODE } from "../util/secure-file.ts";
-import { openSqlite, SqliteFailure, type SqliteDb } from "../util/sqlite.ts";
+import { openSqlite, requireSqlite, SqliteFailure, type SqliteDb } from "../util/sqlite.ts";
 import type { Doc, DocRec, Write } from "./store.ts";
 
 export const DATA_FILE = "backend.sqlite3";
 export const FORMAT_VERSION = 1;
 
-export type DataProblem = "locked" | "corrupt" | "newer-version" | "unreadable";
+export type DataProblem = "locked" | "corrupt" | "newer-version" | "unreadable" | "no-sqlite";
 
 /** The data folder cannot be used; the message names the folder and the fix. */
 export class BackendDataError extends RuntimeFailure {
@@ -67,6 +67,18 @@ export async function openPersistence(folder: string): Promise<Persistence> {
       `Nothing was changed. Restore ${file} from a backup, or move the folder away to start with an empty backend (--data DIR chooses another folder).`,
       cause,
     );
+  try {
+    await requireSqlite();
+  } catch (e) {
+    // This runtime has no SQLite: the data is fine (and untouched), the fix is another runtime.
+    throw new BackendDataError(
+      "no-sqlite",
+      folder,
+      `the embedded backend cannot keep its data in ${folder}: ${(e as Error).message}`,
+      "Nothing was changed. Use the standalone executable (dist/opencode-orchestrator) or Node 22.5 or newer; `backend --in-memory` runs without storage.",
+      e,
+    );
+  }
   try {
     ensureSecureDir(folder);
     // Created 0600 before SQLite opens it; SQLite gives its -wal file the same mode.

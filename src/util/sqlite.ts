@@ -14,7 +14,7 @@ export type SqliteDb = {
 };
 
 /** What went wrong, in words both engines agree on. */
-export type SqliteFailureKind = "busy" | "corrupt" | "not-a-database" | "other";
+export type SqliteFailureKind = "busy" | "corrupt" | "not-a-database" | "unavailable" | "other";
 
 export class SqliteFailure extends Error {
   readonly kind: SqliteFailureKind;
@@ -61,23 +61,33 @@ function silenceSqliteWarning(): void {
   }) as typeof process.emitWarning;
 }
 
+type NodeSqlite = { DatabaseSync: new (p: string) => Native };
+
+/** node:sqlite, or an "unavailable" failure (Node < 22.5, or disabled with --no-experimental-sqlite). */
+async function nodeSqlite(): Promise<NodeSqlite> {
+  silenceSqliteWarning();
+  // Specifier built at run time so the Bun build does not try to resolve Node's module.
+  const spec = ["node", "sqlite"].join(":");
+  try {
+    return (await import(spec)) as NodeSqlite;
+  } catch (e) {
+    throw new SqliteFailure("unavailable", `this Node (${process.versions.node ?? "unknown"}) has no node:sqlite, which the embedded backend needs (Node 22.5 or newer)`, { cause: e });
+  }
+}
+
+/** Throws an "unavailable" SqliteFailure when this runtime has no SQLite; touches no file. */
+export async function requireSqlite(): Promise<void> {
+  if (!process.versions.bun) await nodeSqlite();
+}
+
 async function openNative(path: string): Promise<Native> {
-  // Specifiers built at run time so neither bundle tries to resolve the other runtime's module.
   if (process.versions.bun) {
     const spec = ["bun", "sqlite"].join(":");
     const { Database } = (await import(spec)) as { Database: new (p: string, o?: object) => Native & { query(sql: string): Statement } };
     const db = new Database(path, { create: true });
     return { prepare: (sql) => db.query(sql), exec: (sql) => db.exec(sql), close: () => db.close() };
   }
-  silenceSqliteWarning();
-  const spec = ["node", "sqlite"].join(":");
-  let mod: { DatabaseSync: new (p: string) => Native };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    throw new SqliteFailure("other", `node:sqlite is not available in Node ${process.versions.node ?? "unknown"} (the embedded backend needs Node >= 22.5)`, { cause: e });
-  }
-  return new mod.DatabaseSync(path);
+  return new (await nodeSqlite()).DatabaseSync(path);
 }
 
 export async function openSqlite(path: string): Promise<SqliteDb> {

@@ -7,7 +7,11 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { ConvexError } from "convex/values";
 import { adminApi, workerApi, type SelfView } from "../../src/backend/api.ts";
 import { WorkerToken } from "../../src/config/token.ts";
-import { CLI_TARGETS, runCli, startCli, type CliTarget } from "../support/cli.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { CLI_TARGETS, NODE, NODE_BUNDLE, runCli, startCli, type CliTarget } from "../support/cli.ts";
+import { run } from "../support/proc.ts";
+import { tempDir } from "../support/tmp.ts";
 import type { Running } from "../support/proc.ts";
 import { rejection } from "../support/rejection.ts";
 
@@ -148,3 +152,16 @@ for (const target of CLI_TARGETS) {
     });
   });
 }
+
+test("a Node without node:sqlite: one clear error naming the fix, exit 1, nothing written in the data folder", async () => {
+  // --no-experimental-sqlite takes node:sqlite away from any Node that has it, as Node < 22.5 lacks it.
+  const data = join(tempDir("no-sqlite-"), "backend");
+  const r = await run(NODE, ["--no-experimental-sqlite", NODE_BUNDLE, "backend", "--data", data, "--port", "0"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`the embedded backend cannot keep its data in ${data}: this Node`);
+  expect(r.stderr).toContain("has no node:sqlite");
+  expect(r.stderr).toContain("Use the standalone executable");
+  expect(r.stderr).not.toContain("damaged");
+  expect(r.stderr).not.toContain("    at ");
+  expect(existsSync(data)).toBe(false);
+});
