@@ -3,20 +3,13 @@
 // copy, next to the program that runs (dist/ → ../node_modules/.bin), is used first; then PATH.
 // Found nowhere, the workers still start (a person may install OpenCode meanwhile) but a warning
 // says now, not at the first prompt, what to do.
-import { accessSync, constants, existsSync, realpathSync, statSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { OrchestratorConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
+import { findOnPath, isExecutableFile } from "../util/which.ts";
 
 const EXE = process.platform === "win32" ? "opencode.exe" : "opencode";
-
-function executable(path: string): boolean {
-  try {
-    return statSync(path).isFile() && (accessSync(path, constants.X_OK), true);
-  } catch {
-    return false;
-  }
-}
 
 /** The program's own file: the Node bundle (argv[1]) or the compiled binary (execPath). */
 function programFile(): string | undefined {
@@ -36,15 +29,11 @@ function programFile(): string | undefined {
 export function bundledOpencode(program = programFile()): string | undefined {
   if (!program) return undefined;
   const candidate = join(dirname(program), "..", "node_modules", ".bin", EXE);
-  return executable(candidate) ? candidate : undefined;
+  return isExecutableFile(candidate) ? candidate : undefined;
 }
 
 export function opencodeOnPath(path = process.env.PATH ?? ""): string | undefined {
-  return path
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, EXE))
-    .find(executable);
+  return findOnPath(EXE, path);
 }
 
 /**

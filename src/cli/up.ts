@@ -3,7 +3,7 @@
 // (created and approved on the first run, reused afterwards), run by the same foreground
 // runner as `orchestrate`. Ctrl+C drains the workers and leaves the backend to the others.
 import { realpathSync, statSync } from "node:fs";
-import { basename, delimiter, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { connectAdmin } from "../backend/admin-client.ts";
 import { readConfigEnv } from "../config/env.ts";
 import { localWorkersPath, readLocalWorkers } from "../config/local-workers.ts";
@@ -13,6 +13,7 @@ import { WorkerToken } from "../config/token.ts";
 import { DEFAULTS, type OrchestratorConfig, type WorkerConfig } from "../config/types.ts";
 import { ensureLocalBackend, LOG_FILE, selfCommand, stopLocalBackend } from "../local-backend/discovery.ts";
 import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
+import { findOnPath } from "../util/which.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { DEFAULT_ADMIN_TIMEOUT_MS, type upOptions } from "./command-table.ts";
 import { runWorkers } from "./run-workers.ts";
@@ -49,19 +50,8 @@ export function selfInvocation(): string {
   };
   if (pre.length > 0) return `${basename(cmd)} ${shown(pre[0]!)}`;
   // Installed on PATH, the bare name is what a person types; else the path they ran.
-  return onPathAs(basename(cmd)) === cmd ? basename(cmd) : shown(cmd);
-}
-
-function onPathAs(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
-    try {
-      const p = realpathSync(join(dir, name));
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
+  const onPath = findOnPath(basename(cmd));
+  return onPath !== undefined && realpathSync(onPath) === cmd ? basename(cmd) : shown(cmd);
 }
 
 function workerConfig(w: UpWorker, url: string, opencodePath: string | null): WorkerConfig {

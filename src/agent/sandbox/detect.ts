@@ -3,7 +3,7 @@
 // once per bwrap path with a real probe. macOS: sandbox-exec. Elsewhere: no.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { findOnPath } from "../../util/which.ts";
 
 export type SandboxSupport =
   | { ok: true; kind: "bwrap" | "sandbox-exec"; path: string }
@@ -14,20 +14,6 @@ export const BWRAP_INSTALL_HINT =
 
 const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
 const probed = new Map<string, SandboxSupport>();
-
-function findOnPath(name: string, path: string | undefined): string | null {
-  for (const dir of (path ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // next
-    }
-  }
-  return null;
-}
 
 function probeBwrap(bwrap: string): SandboxSupport {
   const r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--cap-drop", "ALL", "true"], {

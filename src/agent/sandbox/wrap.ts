@@ -1,7 +1,8 @@
 // The one place OpenCode's command line passes through the sandbox: given what would be
 // spawned, return what to spawn instead (or refuse).
-import { mkdirSync, statSync } from "node:fs";
-import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { findOnPath } from "../../util/which.ts";
 import { detectSandbox, type SandboxSupport } from "./detect.ts";
 import { bwrapArgs } from "./bwrap.ts";
 import { SandboxUnavailable } from "./errors.ts";
@@ -62,15 +63,5 @@ export function sandboxSpawn(spec: SpawnSpec, directory: string, request: Sandbo
 
 /** `command` as an absolute path: itself when it has a slash, else the first match on PATH. */
 function executablePath(command: string, path: string | undefined): string | undefined {
-  if (command.includes("/")) return resolve(command);
-  for (const dir of (path ?? "").split(delimiter)) {
-    if (!dir || !isAbsolute(dir)) continue;
-    const candidate = join(dir, command);
-    try {
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
+  return command.includes("/") ? resolve(command) : findOnPath(command, path);
 }
