@@ -103,7 +103,7 @@ export const COMMANDS: CommandSpec<any>[] = [
   defineCommand({
     name: "up",
     summary: "The main job on this machine: the local backend and a worker for each folder, in one command",
-    usage: "up [FOLDER…] [--log-level LEVEL] [--log-format text|json] | up --stop-backend",
+    usage: "up [FOLDER…] [--web-address HOST:PORT|off] [--log-level LEVEL] [--log-format text|json] | up --stop-backend",
     details:
       "Uses the local embedded backend (data in $XDG_DATA_HOME/opencode-orchestrator/backend) or starts it as a process of its\n" +
       "own that keeps running for other ups. Each folder (default: the current one) gets a worker named after it, created and\n" +

@@ -26,7 +26,7 @@ export const NETWORK_OFF_FIX = 'Remove "sandbox_network" (the default keeps the 
 
 /** One line for the start-up warning in auto mode: what the agent can read, and how to fix it. */
 export function exposedWarning(worker: string, support: Extract<SandboxSupport, { ok: false }>): string {
-  return `worker ${worker}: no sandbox (${support.reason}). Its agent can read everything this user can, including workers.json, token files, .env files and other workers' folders. ${support.fix}`;
+  return `worker ${worker}: no sandbox (${support.reason}). Its agent can read everything this user can, including workers.json, token files, .env files, the local backend's admin key and other workers' folders. ${support.fix}`;
 }
 
 /** Checks a request against the machine: the sandbox to use, or a typed error when it cannot be honoured. */
