@@ -5,6 +5,7 @@ import { backoffDelay, RESTART_BACKOFF, type BackoffPolicy } from "../util/backo
 import type { Logger } from "../util/log.ts";
 import type { ListModels, StartAgent } from "../worker/agent-types.ts";
 import type { ErrorClass, WorkerState } from "../worker/state.ts";
+import { usageToday } from "../worker/budget-usage.ts";
 import { addStats, emptyStats } from "./worker-stats.ts";
 import { startWorker, type Worker, type WorkerEnd, type WorkerSnapshot, type WorkerStats } from "../worker/worker.ts";
 
@@ -64,6 +65,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       version: deps.version,
       startAgent: deps.startAgent,
       listModels: deps.listModels,
+      spentTodayBefore: () => usageToday(totals.usage).cost,
       relayWindowMs: deps.relayWindowMs,
       onChange: (c) => {
         if (c.to === "ready") healthySince ??= c.at;

@@ -9,7 +9,9 @@ import { errorMessage, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { TurnRequest } from "../agent/index.ts";
 import type { AgentHost } from "./agent-host.ts";
+import { budgetGate, runWithinBudget, type BudgetGate } from "./budget-run.ts";
 import type { TurnUsage } from "./budget-usage.ts";
+import type { TurnBudget } from "./budget.ts";
 import { createRelay } from "./relay.ts";
 
 /** Why a running turn was stopped from our side. */
@@ -35,6 +37,8 @@ export type AnswerDeps = {
   abandon: AbortSignal;
   /** Counts the turn's tokens and cost into the worker's totals. */
   usage: TurnUsage;
+  /** The turn's spend limits (budget.ts). */
+  budget: TurnBudget;
 };
 
 class Abandoned extends Error {
@@ -99,6 +103,7 @@ async function runOnAgent(
   msg: PendingMessage,
   signals: { stop: AbortSignal; lost: AbortSignal },
   stream: Pick<TurnRequest, "onText" | "onPart">,
+  gate: BudgetGate,
 ): Promise<{ outcome: FinalOutcome; reason?: string }> {
   let acquired = false;
   try {
@@ -106,14 +111,21 @@ async function runOnAgent(
     acquired = true;
     const agentSessionId = await resolveAgentSession(deps, msg, agent);
     deps.log.info("turn started", { messageId: msg.messageId, session: msg.sessionId, ...(msg.model ? { model: msg.model } : {}) });
-    const result = await agent.runPrompt({
-      sessionId: agentSessionId,
+    const result = await runWithinBudget({
+      budget: deps.budget,
+      gate,
       prompt: msg.prompt,
-      ...(msg.model ? { model: msg.model } : {}),
-      signal: AbortSignal.any([signals.stop, signals.lost]),
-      inactivityTimeoutMs: deps.inactivityTimeoutMs,
-      ...stream,
-      onActivity: deps.onActivity,
+      stop: AbortSignal.any([signals.stop, signals.lost]),
+      run: (prompt, signal) =>
+        agent.runPrompt({
+          sessionId: agentSessionId,
+          prompt,
+          ...(msg.model ? { model: msg.model } : {}),
+          signal,
+          inactivityTimeoutMs: deps.inactivityTimeoutMs,
+          ...stream,
+          onActivity: deps.onActivity,
+        }),
     });
     if (result.outcome === "completed") return { outcome: "completed" };
     if (result.outcome === "failed") return { outcome: "failed", reason: result.reason };
@@ -145,16 +157,33 @@ export async function answerMessage(deps: AnswerDeps, msg: PendingMessage, stop:
       lost.abort();
     },
   });
-  let { outcome, reason } = await runOnAgent(deps, msg, { stop, lost: lost.signal }, {
-    onText: (d, partId) => {
-      deps.onActivity();
-      relay.push(d, partId);
+  const gate = budgetGate(deps.budget);
+  let { outcome, reason } = await runOnAgent(
+    deps,
+    msg,
+    { stop, lost: lost.signal },
+    {
+      onText: (d, partId) => {
+        deps.onActivity();
+        gate.onProgress();
+        relay.push(d, partId);
+      },
+      onPart: (u) => {
+        if (u.kind !== "usage") {
+          gate.onProgress();
+          relay.pushPart(u);
+          return;
+        }
+        const { more, ...part } = u;
+        if (u.usage.scope === "step") {
+          deps.usage.record(u.key, u.usage);
+          gate.onUsage();
+        } else gate.onCallEnded(more === true);
+        relay.pushPart(part);
+      },
     },
-    onPart: (u) => {
-      if (u.kind === "usage" && u.usage.scope === "step") deps.usage.record(u.key, u.usage);
-      relay.pushPart(u);
-    },
-  });
+    gate,
+  );
   await relay.flush();
   const unsaved = relay.failed !== undefined ? relay.failed : await finishWithRetry(deps, msg.messageId, outcome, reason);
   if (unsaved !== undefined) {

@@ -11,6 +11,7 @@ import type { Logger } from "../util/log.ts";
 import { resourceStack } from "../util/resources.ts";
 import type { AgentHost } from "./agent-host.ts";
 import type { ListModels, StartAgent } from "./agent-types.ts";
+import { budgetAsker } from "./budget-ask.ts";
 import { openAgentHost, openBackend } from "./connect.ts";
 import { createControl } from "./control.ts";
 import { failureText, REAUTH_HINT, toFailure as toFailureOf, WorkerFailure } from "./failure.ts";
@@ -46,6 +47,8 @@ export type WorkerOptions = {
   log: Logger;
   version: string;
   startAgent: StartAgent;
+  /** Today's (UTC day) spend of this worker's earlier runs in this process, for max_daily_cost. */
+  spentTodayBefore?: () => number;
   /** Lists the worker's models at start, before any OpenCode runs (absent: only when OpenCode starts). */
   listModels?: ListModels;
   onChange?: (c: StateChange) => void;
@@ -75,7 +78,12 @@ export function startWorker(opts: WorkerOptions): Worker {
   const scheduler = createScheduler(config.maxConcurrentSessions);
   const watchdog = createWatchdog({ log, inactivityMs: config.turnInactivityTimeoutMs });
   const relayWindowMs = opts.relayWindowMs ?? 100;
-  const turns = createTurns({ instanceId, log, stats, watchdog, inactivityTimeoutMs: config.turnInactivityTimeoutMs, relayWindowMs });
+  const spend = {
+    limits: { maxTurnCostUsd: config.maxTurnCostUsd ?? null, maxDailyCostUsd: config.maxDailyCostUsd ?? null },
+    askPerson: budgetAsker({ backend: () => backend, instanceId, log, resources }),
+    spentBefore: opts.spentTodayBefore ?? (() => 0),
+  };
+  const turns = createTurns({ instanceId, log, stats, spend, watchdog, inactivityTimeoutMs: config.turnInactivityTimeoutMs, relayWindowMs });
   let backend: WorkerBackend | null = null;
   let agents: AgentHost | null = null;
   let lastError: string | null = null;
