@@ -13,6 +13,7 @@ import { budgetGate, runWithinBudget, type BudgetGate } from "./budget-run.ts";
 import type { TurnUsage } from "./budget-usage.ts";
 import type { TurnBudget } from "./budget.ts";
 import { createRelay } from "./relay.ts";
+import { relayAsk, type RequestDesk } from "./requests.ts";
 
 /** Why a running turn was stopped from our side. */
 export type StopReason = { kind: "cancel" } | { kind: "interrupt"; reason: string };
@@ -30,6 +31,8 @@ export type AnswerDeps = {
   log: Logger;
   /** Called on every agent event (for the watchdog's "alive but deaf" check). */
   onActivity: () => void;
+  /** Where OpenCode's permission requests and questions go to a person. */
+  requests: RequestDesk;
   /**
    * Aborted when the worker gave up on its backend (it failed): writes still pending are
    * dropped at once instead of retried; the backend's lease expiry ends the message.
@@ -125,6 +128,7 @@ async function runOnAgent(
           inactivityTimeoutMs: deps.inactivityTimeoutMs,
           ...stream,
           onActivity: deps.onActivity,
+          onAsk: (ask) => void relayAsk(deps.requests, msg.messageId, agent, ask),
         }),
     });
     if (result.outcome === "completed") return { outcome: "completed" };
@@ -184,6 +188,8 @@ export async function answerMessage(deps: AnswerDeps, msg: PendingMessage, stop:
     },
     gate,
   );
+  // Whatever is still open reaches nobody now; said before the message ends, so it shows.
+  await deps.requests.closeMessage(msg.messageId, outcome === "completed" ? "the answer ended before anyone answered" : `the answer ended (${outcome}${reason ? `: ${reason}` : ""})`);
   await relay.flush();
   const unsaved = relay.failed !== undefined ? relay.failed : await finishWithRetry(deps, msg.messageId, outcome, reason);
   if (unsaved !== undefined) {

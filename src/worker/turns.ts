@@ -6,6 +6,7 @@ import type { Logger } from "../util/log.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { answerMessage, type StopReason } from "./answer.ts";
 import { failureText } from "./failure.ts";
+import type { RequestDesk } from "./requests.ts";
 import { emptyUsage, turnUsage, usageToday, type UsageStats } from "./budget-usage.ts";
 import { createTurnBudget, type AskPerson, type BudgetLimits } from "./budget.ts";
 import type { Watchdog } from "./watchdog.ts";
@@ -49,6 +50,7 @@ export function createTurns(o: {
   watchdog: Watchdog;
   inactivityTimeoutMs: number;
   relayWindowMs: number;
+  requests: RequestDesk;
 }): Turns {
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   // chat session id → OpenCode session id, remembered across this worker's turns.
@@ -80,6 +82,7 @@ export function createTurns(o: {
         relayWindowMs: o.relayWindowMs,
         log: o.log,
         onActivity: () => o.watchdog.activity(msg.messageId),
+        requests: o.requests,
         abandon: abandon.signal,
         usage,
         budget: createTurnBudget({

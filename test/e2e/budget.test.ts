@@ -10,7 +10,9 @@ import { STUB_PRICED_MODEL, STUB_PRICED_STEP_COST, STUB_PROVIDER } from "../supp
 import { CONTINUE_PROMPT } from "../../src/worker/budget.ts";
 import { CANNED_ANSWER } from "../support/stub-model.ts";
 import type { World } from "../support/e2e.ts";
-import { answers, sessionOf, startChat, startDev, useWorld } from "./dev-support.ts";
+import { runCli } from "../support/cli.ts";
+import type { Running } from "../support/proc.ts";
+import { adminEnv, answers, sessionOf, startChat, startDev, useWorld } from "./dev-support.ts";
 import { metric, parsePrometheus } from "./orchestrate-support.ts";
 
 const world = useWorld();
@@ -27,15 +29,18 @@ async function devWithLimits(env: Record<string, string>) {
   return { worker, dev, status: async () => JSON.parse(await get("/status")) as StatusDoc, metrics: async () => parsePrometheus(await get("/metrics")) };
 }
 
-/** Waits for the one pending request of a worker. */
-async function pendingRequest(w: World, worker: string): Promise<PendingRequestView> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const [r] = await w.admin.pendingRequests(worker);
-    if (r) return r;
-    if (Date.now() > deadline) throw new Error("no request became pending within 60 s");
-    await Bun.sleep(100);
-  }
+/** The budget request `chat` says waits for an answer (on stderr, with how to answer it), as the backend lists it. */
+async function budgetRequest(c: Running, w: World, worker: string): Promise<PendingRequestView> {
+  const [, id] = await c.waitFor(/budget request (\S+): /, { stream: "stderr", timeoutMs: 60_000 });
+  expect(c.stderr).toContain(`answer with: opencode-orchestrator reply ${id} once|reject`);
+  const r = (await w.admin.pendingRequests(worker)).find((x) => x.requestId === id);
+  if (!r) throw new Error(`request ${id} is not pending`);
+  return r;
+}
+
+/** `reply` from another process, as a person would. */
+function reply(args: string[]) {
+  return runCli("binary", ["reply", ...args], { env: adminEnv(world), timeoutMs: 30_000 });
 }
 
 test("usage totals: one priced answer shows its tokens and cost in /status (since start, today, last turn) and /metrics", async () => {
@@ -63,10 +68,10 @@ test("max_turn_cost crossed by a tool step: the turn pauses, a budget request as
   // stub holds open) is cut, so the turn has cost exactly that step when the person is asked.
   const { worker } = await devWithLimits({ MAX_TURN_COST: "0.04" });
   const c = startChat("binary", world, ["--worker", worker.workerId, "--new", "--model", PRICED, "TOOL THENHANG please"]);
-  const r = await pendingRequest(world, worker.workerId);
+  const r = await budgetRequest(c, world, worker.workerId);
   expect(r).toMatchObject({ kind: "budget", status: "pending" });
   expect(r.title).toBe("this turn has cost $0.0500 of $0.0400 (max_turn_cost) — continue?");
-  await world.admin.reply(r.requestId, "once");
+  expect((await reply([r.requestId, "once"])).code).toBe(0);
   expect(await c.exited).toMatchObject({ code: 0 });
   // Resumed with a "continue" prompt in the same OpenCode session; its answer ends the message.
   expect(c.stdout).toBe(`${CANNED_ANSWER}\n`);
@@ -80,8 +85,8 @@ test("max_turn_cost crossed by a tool step: the turn pauses, a budget request as
 test("max_turn_cost: a rejected budget request ends the answer failed with the reason; chat exits 1", async () => {
   const { worker } = await devWithLimits({ MAX_TURN_COST: "0.04" });
   const c = startChat("binary", world, ["--worker", worker.workerId, "--new", "--model", PRICED, "TOOL THENHANG please"]);
-  const r = await pendingRequest(world, worker.workerId);
-  await world.admin.reply(r.requestId, "reject", { message: "too pricey" });
+  const r = await budgetRequest(c, world, worker.workerId);
+  expect((await reply([r.requestId, "reject", "--message", "too pricey"])).code).toBe(0);
   expect(await c.exited).toMatchObject({ code: 1 });
   const reason = "stopped at the spend limit (this turn cost $0.0500 of max_turn_cost $0.0400): rejected: too pricey";
   expect(c.stderr).toContain(`answer failed: ${reason}`);
@@ -95,9 +100,9 @@ test("max_daily_cost: a step that ends its turn completes it; the next turn asks
   expect(await first.exited).toMatchObject({ code: 0 });
   const calls = world.stub.completions().length;
   const second = startChat("binary", world, ["--worker", worker.workerId, "--new", "--model", PRICED, "Say hello again"]);
-  const r = await pendingRequest(world, worker.workerId);
+  const r = await budgetRequest(second, world, worker.workerId);
   expect(r.title).toBe("this worker's turns have cost $0.0500 today (UTC) of $0.0400 (max_daily_cost) — continue?");
-  await world.admin.reply(r.requestId, "reject");
+  expect((await reply([r.requestId, "reject"])).code).toBe(0);
   expect(await second.exited).toMatchObject({ code: 1 });
   expect(second.stderr).toContain("stopped at the spend limit (today's turns cost $0.0500 of max_daily_cost $0.0400)");
   expect(world.stub.completions().length).toBe(calls);
