@@ -12,8 +12,11 @@ import { terminateGroup } from "../util/process-group.ts";
 import { agentEnv } from "./env.ts";
 import { sandboxSpawn, type SandboxRequest } from "./sandbox/index.ts";
 
-/** How long the listing may take before it is stopped (it loads OpenCode's whole config). */
-export const MODELS_LIST_TIMEOUT_MS = 60_000;
+/**
+ * How long the listing may take before it is stopped (it loads OpenCode's whole config, ~3 s);
+ * server starts queue behind it (worker/agent-host.ts), so it must not hold them for long.
+ */
+export const MODELS_LIST_TIMEOUT_MS = 30_000;
 /** Output kept at most; far above a verbose list of every bundled provider's models. */
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
