@@ -6,11 +6,12 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { ModelInfo } from "../backend/api.ts";
 import { trackChild } from "../util/children.ts";
-import { errorMessage, RuntimeFailure } from "../util/errors.ts";
+import { RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { terminateGroup } from "../util/process-group.ts";
 import { agentEnv } from "./env.ts";
 import { sandboxSpawn, type SandboxRequest } from "./sandbox/index.ts";
+import { spawnFailure } from "./spawn.ts";
 
 /**
  * How long the listing may take before it is stopped (it loads OpenCode's whole config, ~3 s);
@@ -98,7 +99,7 @@ export const listAgentModels: ListModels = async (o) => {
       child.once("error", rej);
       child.once("close", (c) => res(c));
     }).catch((err) => {
-      throw new RuntimeFailure(`OpenCode could not be run to list its models: ${errorMessage(err)}`, { cause: err });
+      throw spawnFailure(err, o.opencodePath);
     });
     exited = true;
     if (why) throw new RuntimeFailure(`listing OpenCode's models was stopped: ${why}`);
