@@ -108,3 +108,26 @@ test("max_daily_cost: a step that ends its turn completes it; the next turn asks
   expect(world.stub.completions().length).toBe(calls);
   expect((await status()).workers[0]!.usage!.today.cost).toBeCloseTo(STUB_PRICED_STEP_COST, 10);
 }, TEST_TIMEOUT);
+
+test("nobody answers a budget request within permission_timeout: the answer ends failed saying so", async () => {
+  const { worker } = await devWithLimits({ MAX_TURN_COST: "0.04", PERMISSION_TIMEOUT: "1" });
+  const c = startChat("binary", world, ["--worker", worker.workerId, "--new", "--model", PRICED, "TOOL THENHANG please"]);
+  expect(await c.exited).toMatchObject({ code: 1 });
+  const reason = "stopped at the spend limit (this turn cost $0.0500 of max_turn_cost $0.0400): nobody answered within 1s";
+  expect(c.stderr).toContain(`answer failed: ${reason}`);
+  const [answer] = await answers(world, sessionOf(c.stderr));
+  const [request] = await world.admin.listRequests(answer!.messageId);
+  expect(request).toMatchObject({ kind: "budget", status: "rejected", reason: "nobody answered within 1s" });
+}, TEST_TIMEOUT);
+
+test("the answer cancelled while its budget request waits: it ends cancelled at once and the request is closed", async () => {
+  const { worker } = await devWithLimits({ MAX_TURN_COST: "0.04" });
+  const c = startChat("binary", world, ["--worker", worker.workerId, "--new", "--model", PRICED, "TOOL THENHANG please"]);
+  const r = await budgetRequest(c, world, worker.workerId);
+  const [answer] = await answers(world, sessionOf(c.stderr));
+  await world.admin.cancel(answer!.messageId);
+  expect(await c.exited).toMatchObject({ code: 1 });
+  expect((await world.waitForMessage(answer!.messageId)).status).toBe("cancelled");
+  const [request] = await world.admin.listRequests(answer!.messageId);
+  expect(request).toMatchObject({ requestId: r.requestId, status: "rejected" });
+}, TEST_TIMEOUT);
