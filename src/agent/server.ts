@@ -191,7 +191,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
         alive: () => exitInfo === null && !stopping,
         onEvent: (ev) => {
           if (isAgentRequest(ev) && !route.ownerOf(ev.properties.sessionID)?.ask(ev) && client) refuseRequest(client, directory, log, ev);
-          if (isAgentRequestEnd(ev)) route.ownerOf(ev.properties.sessionID)?.askEnded(ev.properties.requestID);
+          if (isAgentRequestEnd(ev)) route.ownerOf(ev.properties.sessionID)?.askEnded(ev.properties.requestID, true);
           route(ev);
         },
         onReconnected: () => {

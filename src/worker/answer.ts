@@ -129,6 +129,7 @@ async function runOnAgent(
           ...stream,
           onActivity: deps.onActivity,
           onAsk: (ask) => void relayAsk(deps.requests, msg.messageId, agent, ask),
+          onAskEnded: (id) => void deps.requests.endedInAgent(msg.messageId, id),
         }),
     });
     if (result.outcome === "completed") return { outcome: "completed" };

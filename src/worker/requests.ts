@@ -38,10 +38,12 @@ export type RequestDesk = {
   askPerson(ask: PersonAsk): Promise<PersonAnswer>;
   /** The backend's list of answered, undelivered requests (the worker's subscription). */
   onAnswered(list: WorkerRequestView[]): void;
-  /** Rejects the open requests of one message with `reason` (its turn is ending). */
+  /** Expires the open requests of one message with `reason`: its turn is over, nobody waits for them. */
   closeMessage(messageId: string, reason: string): Promise<void>;
   /** Rejects every open request with `reason`, and any raised from now on (the worker stops). */
   rejectAll(reason: string): Promise<void>;
+  /** OpenCode settled a request by itself (an "always" for another covers it): nobody needs to answer. */
+  endedInAgent(messageId: string, key: string): Promise<void>;
 };
 
 type Wait = { ask: PersonAsk; requestId: string; settled: boolean; timer?: ReturnType<typeof setTimeout>; release: () => void; resolve: (a: PersonAnswer) => void };
@@ -118,16 +120,20 @@ export function createRequestDesk(o: {
     w.resolve(await handOver(w.ask, answerOf(v), true));
   }
 
-  /** Nobody answered (timeout, stop): reject it, unless the person's answer got in first. */
-  async function withoutPerson(w: Wait, reason: string): Promise<void> {
+  /**
+   * Nobody answered (timeout, stop: rejected; its turn is over: expired), unless the person's
+   * answer got in first.
+   */
+  async function withoutPerson(w: Wait, reason: string, outcome: "rejected" | "expired" = "rejected"): Promise<void> {
     if (!take(w)) return;
-    const v = await settle(w.requestId, "rejected", reason);
+    const v = await settle(w.requestId, outcome, reason);
     if (v && !v.delivered && (v.status === "answered" || v.status === "rejected")) {
       w.resolve(await handOver(w.ask, answerOf(v), true));
       return;
     }
-    log.info("request rejected without a person", { requestId: w.requestId, reason });
-    w.resolve(await handOver(w.ask, { status: "rejected", requestId: w.requestId, message: null, reason }, false));
+    log.info(`request ${outcome} without a person`, { requestId: w.requestId, reason });
+    const answer: PersonAnswer = outcome === "expired" ? { status: "expired", requestId: w.requestId, reason } : { status: "rejected", requestId: w.requestId, message: null, reason };
+    w.resolve(await handOver(w.ask, answer, false));
   }
 
   async function askPerson(ask: PersonAsk): Promise<PersonAnswer> {
@@ -168,7 +174,14 @@ export function createRequestDesk(o: {
       }
     },
     async closeMessage(messageId, reason) {
-      await Promise.all([...waits.values()].filter((w) => w.ask.messageId === messageId).map((w) => withoutPerson(w, reason)));
+      await Promise.all([...waits.values()].filter((w) => w.ask.messageId === messageId).map((w) => withoutPerson(w, reason, "expired")));
+    },
+    async endedInAgent(messageId, key) {
+      const w = [...waits.values()].find((x) => x.ask.messageId === messageId && x.ask.key === key);
+      if (!w || !take(w)) return;
+      const reason = "OpenCode settled it itself (an earlier \"always\" covers it)";
+      await settle(w.requestId, "expired", reason);
+      w.resolve({ status: "expired", requestId: w.requestId, reason });
     },
     async rejectAll(reason) {
       closing ??= reason;
