@@ -96,6 +96,7 @@ test("max_turn_cost: a rejected budget request ends the answer failed with the r
 
 test("max_daily_cost: a step that ends its turn completes it; the next turn asks before it runs and, rejected, costs nothing", async () => {
   const { worker, status } = await devWithLimits({ MAX_DAILY_COST: "0.04" });
+  expect((await status()).workers[0]!.spendLimits).toEqual({ maxTurnCostUsd: null, maxDailyCostUsd: 0.04 });
   const first = startChat("binary", world, ["--worker", worker.workerId, "--new", "--model", PRICED, "Say hello"]);
   expect(await first.exited).toMatchObject({ code: 0 });
   const calls = world.stub.completions().length;
