@@ -9,7 +9,7 @@ import { errorMessage, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { TurnRequest } from "../agent/index.ts";
 import type { AgentHost } from "./agent-host.ts";
-import { budgetGate, runWithinBudget, type BudgetGate } from "./budget-run.ts";
+import { budgetGate, meteredStream, runWithinBudget, type BudgetGate } from "./budget-run.ts";
 import type { TurnUsage } from "./budget-usage.ts";
 import type { TurnBudget } from "./budget.ts";
 import { createRelay } from "./relay.ts";
@@ -163,32 +163,14 @@ export async function answerMessage(deps: AnswerDeps, msg: PendingMessage, stop:
     },
   });
   const gate = budgetGate(deps.budget);
-  let { outcome, reason } = await runOnAgent(
-    deps,
-    msg,
-    { stop, lost: lost.signal },
-    {
-      onText: (d, partId) => {
-        deps.onActivity();
-        gate.onProgress();
-        relay.push(d, partId);
-      },
-      onPart: (u) => {
-        if (u.kind !== "usage") {
-          gate.onProgress();
-          relay.pushPart(u);
-          return;
-        }
-        const { more, ...part } = u;
-        if (u.usage.scope === "step") {
-          deps.usage.record(u.key, u.usage);
-          gate.onUsage();
-        } else gate.onCallEnded(more === true);
-        relay.pushPart(part);
-      },
+  const stream = meteredStream(gate, deps.usage, {
+    onText: (d, partId) => {
+      deps.onActivity();
+      relay.push(d, partId);
     },
-    gate,
-  );
+    onPart: (p) => relay.pushPart(p),
+  });
+  let { outcome, reason } = await runOnAgent(deps, msg, { stop, lost: lost.signal }, stream, gate);
   // Whatever is still open reaches nobody now; said before the message ends, so it shows.
   await deps.requests.closeMessage(msg.messageId, outcome === "completed" ? "the answer ended before anyone answered" : `the answer ended (${outcome}${reason ? `: ${reason}` : ""})`);
   await relay.flush();

@@ -2,7 +2,9 @@
 // notes a crossed limit when a step's usage is counted and pauses the turn as soon as it shows
 // it goes on: its model call ended asking for tools, or anything new streams; the runner then
 // asks the person and resumes with CONTINUE_PROMPT or ends the turn.
-import type { TurnResult } from "../agent/index.ts";
+import type { TurnRequest, TurnResult } from "../agent/index.ts";
+import type { PartUpdate } from "../backend/api.ts";
+import type { TurnUsage } from "./budget-usage.ts";
 import { CONTINUE_PROMPT, type TurnBudget } from "./budget.ts";
 
 export type BudgetGate = {
@@ -38,6 +40,36 @@ export function budgetGate(budget: TurnBudget): BudgetGate {
     rearm() {
       pause = new AbortController();
       due = false;
+    },
+  };
+}
+
+/**
+ * The turn's output on its way to the relay, metered: each step's usage is counted into the
+ * worker's totals and the gate learns of every sign of progress. What the relay gets is what
+ * the backend stores (a message usage's `more` is the gate's alone).
+ */
+export function meteredStream(
+  gate: BudgetGate,
+  usage: TurnUsage,
+  to: { onText: TurnRequest["onText"]; onPart: (p: Exclude<PartUpdate, { kind: "text" }>) => void },
+): Pick<TurnRequest, "onText" | "onPart"> {
+  return {
+    onText(delta, partId) {
+      gate.onProgress();
+      to.onText(delta, partId);
+    },
+    onPart(u) {
+      if (u.kind !== "usage") {
+        gate.onProgress();
+        return to.onPart(u);
+      }
+      const { more, ...part } = u;
+      if (u.usage.scope === "step") {
+        usage.record(u.key, u.usage);
+        gate.onUsage();
+      } else gate.onCallEnded(more === true);
+      to.onPart(part);
     },
   };
 }
