@@ -63,6 +63,39 @@ export function answerOf(v: WorkerRequestView): PersonAnswer {
   return { status: "expired", requestId: v.requestId, reason: v.reason ?? "the request ended without an answer" };
 }
 
+type Settlement = "delivered" | "rejected" | "expired";
+type Backend = { backend: () => WorkerBackend | null; log: Logger };
+
+/** Records how a request ended; null when the backend could not be told (it closes what is left open when the message ends). */
+async function settleRequest(o: Backend, requestId: string, outcome: Settlement, reason?: string): Promise<WorkerRequestView | null> {
+  const b = o.backend();
+  if (!b) return null;
+  try {
+    return await b.settleRequest(requestId, outcome, reason);
+  } catch (e) {
+    o.log.warn("could not record how a request ended", { requestId, outcome, error: backendErrorMessage(e) });
+    return null;
+  }
+}
+
+/**
+ * Hands the answer to whoever waits (ask.deliver) and, for a person's answer, records that it
+ * was delivered, or expired when OpenCode no longer knows the request. Never throws.
+ */
+async function handOverAnswer(o: Backend, ask: PersonAsk, answer: PersonAnswer, byPerson: boolean): Promise<PersonAnswer> {
+  let outcome: "delivered" | "unknown" = "delivered";
+  try {
+    if (ask.deliver) outcome = await ask.deliver(answer);
+  } catch (e) {
+    o.log.warn("could not hand the answer to OpenCode", { requestId: answer.requestId, error: errorMessage(e) });
+    outcome = "unknown";
+  }
+  if (!byPerson || answer.requestId === "") return answer;
+  const gone = "OpenCode no longer knows this request";
+  await settleRequest(o, answer.requestId, outcome === "delivered" ? "delivered" : "expired", outcome === "delivered" ? undefined : gone);
+  return outcome === "delivered" ? answer : { status: "expired", requestId: answer.requestId, reason: gone };
+}
+
 export function createRequestDesk(o: {
   backend: () => WorkerBackend | null;
   instanceId: string;
@@ -77,32 +110,8 @@ export function createRequestDesk(o: {
   let latest = new Map<string, WorkerRequestView>();
   let closing: string | null = null;
 
-  /** Hands the answer over and records how that went; a failure is logged, never thrown. */
-  async function handOver(ask: PersonAsk, answer: PersonAnswer, byPerson: boolean): Promise<PersonAnswer> {
-    let outcome: "delivered" | "unknown" = "delivered";
-    try {
-      if (ask.deliver) outcome = await ask.deliver(answer);
-    } catch (e) {
-      log.warn("could not hand the answer to OpenCode", { requestId: answer.requestId, error: errorMessage(e) });
-      outcome = "unknown";
-    }
-    const gone = "OpenCode no longer knows this request";
-    if (!byPerson || answer.requestId === "") return answer;
-    await settle(answer.requestId, outcome === "delivered" ? "delivered" : "expired", outcome === "delivered" ? undefined : gone);
-    return outcome === "delivered" ? answer : { status: "expired", requestId: answer.requestId, reason: gone };
-  }
-
-  async function settle(requestId: string, outcome: "delivered" | "rejected" | "expired", reason?: string): Promise<WorkerRequestView | null> {
-    const b = o.backend();
-    if (!b) return null;
-    try {
-      return await b.settleRequest(requestId, outcome, reason);
-    } catch (e) {
-      // The backend closes what is left open when the message ends.
-      log.warn("could not record how a request ended", { requestId, outcome, error: backendErrorMessage(e) });
-      return null;
-    }
-  }
+  const settle = (requestId: string, outcome: Settlement, reason?: string) => settleRequest(o, requestId, outcome, reason);
+  const handOver = (ask: PersonAsk, answer: PersonAnswer, byPerson: boolean) => handOverAnswer(o, ask, answer, byPerson);
 
   function take(w: Wait): boolean {
     if (w.settled) return false;
