@@ -81,7 +81,8 @@ export const listAgentModels: ListModels = async (o) => {
   let why: string | null = null;
   let exited = false;
   const stop = (reason: string) => {
-    why ??= reason;
+    if (why !== null) return;
+    why = reason;
     if (child.pid && !exited) void terminateGroup(child.pid, { gone: () => exited, timeoutMs: 5_000 });
   };
   child.stdout!.on("data", (c: Buffer) => {
@@ -90,7 +91,8 @@ export const listAgentModels: ListModels = async (o) => {
     chunks.push(c);
   });
   child.stderr!.on("data", (c: Buffer) => void (stderrTail = (stderrTail + c.toString("utf8")).slice(-2_000)));
-  const timer = setTimeout(() => stop(`it took longer than ${Math.round((o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS) / 1000)} s`), o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS);
+  const timeoutMs = o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS;
+  const timer = setTimeout(() => stop(`it took longer than ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);
   const onAbort = () => stop("the worker is stopping");
   o.signal?.addEventListener("abort", onAbort, { once: true });
   if (o.signal?.aborted) onAbort();
