@@ -81,6 +81,8 @@ export type ChatMessageView = {
   createdAt: number;
   finishedAt: number | null;
   outputBatches: number;
+  /** The model chosen for this answer (`chat --model`), or null for the worker's default. */
+  model: string | null;
   /** Requests (permission, question, budget) waiting for a person; a follower lists them with requests:list. */
   pendingRequests: number;
 };
@@ -97,6 +99,7 @@ export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Prom
     createdAt: message.createdAt,
     finishedAt: message.finishedAt ?? null,
     outputBatches: message.role === "assistant" ? message.nextSeq : 0,
+    model: message.model ?? null,
     pendingRequests: message.role === "assistant" ? await pendingCount(ctx, message._id) : 0,
   };
 }

@@ -181,6 +181,8 @@ export type ChatMessageView = {
   finishedAt: number | null;
   /** Number of output batches stored (assistant messages). */
   outputBatches: number;
+  /** The model chosen for this answer (`chat --model`), or null for the worker's default (absent from older backends). */
+  model?: string | null;
   /** Requests waiting for a person on this answer; list them with requestsApi.list. */
   pendingRequests: number;
 };
