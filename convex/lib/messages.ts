@@ -78,6 +78,10 @@ export type ChatMessageView = {
   createdAt: number;
   finishedAt: number | null;
   outputBatches: number;
+  /** The worker answering (null while a session routed by tags waits for one). */
+  workerId: string | null;
+  /** The worker this prompt's routed session moved away from (it went away for good). */
+  movedFrom: string | null;
 };
 
 export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Promise<ChatMessageView> {
@@ -92,5 +96,8 @@ export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Prom
     createdAt: message.createdAt,
     finishedAt: message.finishedAt ?? null,
     outputBatches: message.role === "assistant" ? message.nextSeq : 0,
+    // "" is lib/routing.ts's UNROUTED.
+    workerId: message.workerId === "" ? null : message.workerId,
+    movedFrom: message.movedFrom ?? null,
   };
 }

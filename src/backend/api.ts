@@ -12,6 +12,8 @@ export type FinalOutcome = "completed" | "failed" | "cancelled" | "interrupted";
 
 /** What a worker reports about itself when it registers. */
 export type WorkerInfo = { hostname: string; version: string; directory: string; pid?: number };
+/** What routing needs from a worker: its tags and its max_concurrent_sessions. */
+export type RoutingInfo = { tags: string[]; capacity: number };
 
 export type RegisterResult = {
   approval: Approval;
@@ -124,7 +126,9 @@ export type ClaimResult = { claimed: true; leaseExpiresAt: number } | { claimed:
 export type ModelInfo = { providerId: string; modelId: string; name: string };
 
 export const workerApi = {
-  register: makeFunctionReference<"mutation", { auth: WorkerAuth; instanceId: string; info: WorkerInfo }, RegisterResult>("workers:register"),
+  register: makeFunctionReference<"mutation", { auth: WorkerAuth; instanceId: string; info: WorkerInfo; routing?: RoutingInfo }, RegisterResult>(
+    "workers:register",
+  ),
   self: makeFunctionReference<"query", { auth: WorkerAuth }, SelfView>("workers:self"),
   heartbeat: makeFunctionReference<
     "mutation",
@@ -166,6 +170,9 @@ export type WorkerSummary = {
   models: ModelInfo[];
   /** Paused by a person: finishes running answers, takes no new prompts until resumed. */
   paused: boolean;
+  /** Labels sessions are routed by (`chat --tag`), and the sessions it runs at once (null: not reported). */
+  tags: string[];
+  capacity: number | null;
 };
 
 export type ChatMessageView = {
@@ -179,6 +186,11 @@ export type ChatMessageView = {
   finishedAt: number | null;
   /** Number of output batches stored (assistant messages). */
   outputBatches: number;
+  // Routing (absent from deployments older than tags):
+  /** The worker answering; null while a session routed by tags waits for one. */
+  workerId?: string | null;
+  /** The worker this prompt's routed session moved away from (gone for good): a fresh agent session answers. */
+  movedFrom?: string | null;
 };
 
 export type AddWorkerResult = { token: string; machineId: string; workerId: string; name: string; machineName: string };
@@ -201,13 +213,19 @@ export const adminApi = {
 export type RetentionResult = { sessions: number; messages: number; outputChunks: number; turnParts: number; workers: number; more: boolean };
 
 export const chatApi = {
-  createSession: makeFunctionReference<"mutation", { worker: string; title?: string }, { sessionId: string; workerId: string }>(
-    "chat:createSession",
-  ),
+  /** Exactly one of `worker` (id or name) and `tags`: a session for tags is routed when a prompt is sent (workerId null). */
+  createSession: makeFunctionReference<
+    "mutation",
+    { worker: string; title?: string } | { tags: string[]; title?: string },
+    { sessionId: string; workerId: string | null }
+  >("chat:createSession"),
   // `worker` (id or name), when given, must own the session or message, else WRONG_WORKER.
-  send: makeFunctionReference<"mutation", { sessionId: string; text: string; worker?: string }, { userMessageId: string; messageId: string }>(
-    "chat:send",
-  ),
+  // `workerId`: who will answer; null while a routed session waits for a worker with its tags.
+  send: makeFunctionReference<
+    "mutation",
+    { sessionId: string; text: string; worker?: string },
+    { userMessageId: string; messageId: string; workerId: string | null }
+  >("chat:send"),
   cancel: makeFunctionReference<"mutation", { messageId: string; worker?: string }, { status: MessageStatus }>("chat:cancel"),
   message: makeFunctionReference<"query", { messageId: string; worker?: string }, ChatMessageView | null>("chat:message"),
   /** The session's latest messages (at most 200), oldest first. */
