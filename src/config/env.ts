@@ -10,6 +10,7 @@ export const ENV_NAMES = {
   workerToken: "WORKER_TOKEN",
   convexUrl: "CONVEX_URL",
   workerName: "WORKER_NAME",
+  workerTags: "WORKER_TAGS",
   opencodePath: "OPENCODE_PATH",
   workerSandbox: "WORKER_SANDBOX",
   adminKey: "CONVEX_ADMIN_KEY",
@@ -46,6 +47,8 @@ export type ConfigEnv = {
   workerToken: string | undefined;
   convexUrl: string | undefined;
   workerName: string | undefined;
+  /** Dev mode: WORKER_TAGS, comma-separated (workers.json uses `tags`). */
+  workerTags: string | undefined;
   /** Dev mode: the opencode executable (workers.json uses `opencode_path`). */
   opencodePath: string | undefined;
   /** Dev mode's numbers as written (checked against the schema's bounds in dev-config.ts). */
@@ -85,6 +88,7 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     workerToken: value(env, ENV_NAMES.workerToken),
     convexUrl: value(env, ENV_NAMES.convexUrl),
     workerName: value(env, ENV_NAMES.workerName),
+    workerTags: value(env, ENV_NAMES.workerTags),
     opencodePath: value(env, ENV_NAMES.opencodePath),
     devNumbers: Object.fromEntries(Object.entries(DEV_NUMBER_ENV).map(([k, name]) => [k, value(env, name)]).filter(([, v]) => v !== undefined)),
     workerSandbox: value(env, ENV_NAMES.workerSandbox),

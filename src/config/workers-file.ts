@@ -228,6 +228,7 @@ function buildWorker(w: WorkerEntry, p: EntryResult, path: string, env: ConfigEn
     workingDirectory: p.dir!,
     convexUrl: normalizedUrl(w.convex_url),
     maxConcurrentSessions: w.max_concurrent_sessions ?? DEFAULTS.maxConcurrentSessions,
+    ...(w.tags ? { tags: [...new Set(w.tags.map((t) => t.trim()))] } : {}),
     opencodePath: opencode === undefined ? null : /[/\\]|^~/.test(opencode) ? resolveFromConfigFile(opencode, path, env.home) : opencode,
     agentIdleTimeoutMs: ms(w.agent_idle_timeout, DEFAULTS.agentIdleTimeoutMs),
     turnInactivityTimeoutMs: ms(w.turn_inactivity_timeout, DEFAULTS.turnInactivityTimeoutMs),

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
 import { DEFAULTS } from "./types.ts";
 import { SANDBOX_MODES } from "./sandbox-settings.ts";
+import { checkTagList, TAG_RULE } from "./tags.ts";
 
 /** Attach a rule from rules.ts as a zod check, carrying its fix in the issue's params. */
 function rule(check: (v: string) => { ok: true } | { ok: false; message: string; fix: string }) {
@@ -89,6 +90,14 @@ export const workerEntrySchema = z
       .string()
       .superRefine(rule(checkConvexUrl))
       .describe("Convex deployment URL. https:// required; http:// only for 127.0.0.0/8, localhost and [::1]."),
+    tags: z
+      .array(z.string())
+      .superRefine((tags, ctx) => {
+        const r = checkTagList(tags);
+        if (!r.ok) ctx.addIssue({ code: "custom", message: r.message, params: { fix: r.fix } });
+      })
+      .optional()
+      .describe(`Labels for routing: \`chat --tag api\` goes to any worker that has every tag asked for. ${TAG_RULE[0]!.toUpperCase()}${TAG_RULE.slice(1)}; duplicates are dropped. Default none.`),
     max_concurrent_sessions: numberField("max_concurrent_sessions", "Chat sessions this worker runs at once; more wait in a queue.").optional(),
     opencode_path: z
       .string()

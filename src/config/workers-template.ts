@@ -36,6 +36,7 @@ export function workersTemplate(): string {
 
       // Optional, shown here with their defaults:
       // "name": "my-project",             // display name; default: the worker id; unique
+      // "tags": ["api", "linux"],       // labels for routing: chat --tag api goes to any worker with every tag
       // "max_concurrent_sessions": ${N.max_concurrent_sessions.default},       // ${N.max_concurrent_sessions.min}-${N.max_concurrent_sessions.max} chat sessions at once; more wait in a queue
       // "opencode_path": "opencode",      // the opencode executable; default: opencode on PATH
       // "agent_idle_timeout": ${N.agent_idle_timeout.default},        // seconds (${N.agent_idle_timeout.min}-${N.agent_idle_timeout.max}) before an idle OpenCode server is stopped

@@ -57,6 +57,7 @@ function sameWorker(a: WorkerConfig, b: WorkerConfig): boolean {
     a.workingDirectory === b.workingDirectory &&
     a.convexUrl === b.convexUrl &&
     a.maxConcurrentSessions === b.maxConcurrentSessions &&
+    (a.tags ?? []).join() === (b.tags ?? []).join() &&
     a.opencodePath === b.opencodePath &&
     a.agentIdleTimeoutMs === b.agentIdleTimeoutMs &&
     a.turnInactivityTimeoutMs === b.turnInactivityTimeoutMs &&
