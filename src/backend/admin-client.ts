@@ -136,6 +136,8 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     setPaused: (worker: string, paused: boolean) => call(adminApi.setPaused, { worker, paused }),
     list: () => call(adminApi.list, {}),
     createSession: (worker: string, title?: string) => call(chatApi.createSession, { worker, ...(title ? { title } : {}) }),
+    /** A session for any worker with every tag: routed when a prompt is sent to it. */
+    createSessionForTags: (tags: string[], title?: string) => call(chatApi.createSession, { tags, ...(title ? { title } : {}) }),
     // `worker`, when given, must own the session or message: the backend refuses with WRONG_WORKER.
     send: (sessionId: string, text: string, worker?: string) => call(chatApi.send, { sessionId, text, ...(worker ? { worker } : {}) }),
     cancel: (messageId: string, worker?: string) => call(chatApi.cancel, { messageId, ...(worker ? { worker } : {}) }),

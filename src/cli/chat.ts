@@ -6,6 +6,7 @@ import type { WorkerSummary } from "../backend/api.ts";
 import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { safeLine } from "../util/terminal-text.ts";
 import { followAnswer } from "./chat-follow.ts";
+import { chatTags, sendRouted, watchRouting } from "./chat-route.ts";
 import { jsonRenderer } from "./chat-json.ts";
 import { rememberedSession, rememberSession } from "./chat-sessions.ts";
 import type { CommandContext } from "./command-spec.ts";
@@ -84,7 +85,7 @@ async function sendPrompt(admin: AdminClient, ctx: ChatContext, worker: WorkerSu
 
 export async function run(ctx: ChatContext): Promise<number> {
   const ref = ctx.flags.worker;
-  if (!ref) throw new UsageError("chat needs --worker <worker id or name>", { command: "chat" });
+  const tags = chatTags(ctx.flags);
   const prompt = await readPrompt(ctx);
   const target = resolvePersonTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] }, ctx.stderr);
   const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
@@ -92,22 +93,26 @@ export async function run(ctx: ChatContext): Promise<number> {
   // remembered, and the answer cancelled as soon as it exists.
   let interrupted = false;
   let releaseEarly = ctx.onSignal((s) => void (interrupted ||= s.signal !== "SIGHUP"));
+  let stopNotes = () => {};
   try {
-    const worker = await findWorker(admin, ref, target.url);
-    const { sessionId, sent } = await sendPrompt(admin, ctx, worker, target.url, prompt);
-    rememberSession(target.url, worker.workerId, sessionId);
+    const worker = tags ? undefined : await findWorker(admin, ref!, target.url);
+    const { sessionId, sent } = worker
+      ? await sendPrompt(admin, ctx, worker, target.url, prompt)
+      : await sendRouted(admin, tags!, { session: ctx.flags.session, title: ctx.flags.title ?? prompt.slice(0, 60), prompt });
+    if (worker) rememberSession(target.url, worker.workerId, sessionId);
     ctx.stderr(`session ${safeLine(sessionId)}`);
     if (interrupted) {
-      const r = await admin.cancel(sent.messageId, worker.workerId);
+      const r = await admin.cancel(sent.messageId, worker?.workerId);
       throw new RuntimeFailure(`interrupted while sending: the answer was ${r.status === "cancelled" ? "cancelled" : `asked to cancel (it is ${r.status})`}`);
     }
     // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
-    const followed = { messageId: sent.messageId, sessionId, url: target.url, workerId: worker.workerId };
+    const followed = { messageId: sent.messageId, sessionId, url: target.url, workerId: worker?.workerId };
+    if (tags) stopNotes = await watchRouting(admin, ctx, sent.messageId, tags, ctx.flags.json === true);
     const json = ctx.flags.json ? jsonRenderer(admin, sent.messageId, (line) => ctx.write(line)) : undefined;
     const following = followAnswer(admin, ctx, followed, json);
     releaseEarly();
     releaseEarly = () => {};
-    noteIfNotServing(worker, ctx);
+    if (worker) noteIfNotServing(worker, ctx);
     const { view, printed } = await following;
     if (view === null) return EXIT.ok;
     if (printed > 0 && !view.text.endsWith("\n")) ctx.write("\n");
@@ -115,6 +120,7 @@ export async function run(ctx: ChatContext): Promise<number> {
     ctx.stderr(`answer ${view.status}${view.reason ? `: ${safeLine(view.reason)}` : ""}`);
     return EXIT.failure;
   } finally {
+    stopNotes();
     releaseEarly();
     await admin.close();
   }

@@ -62,6 +62,12 @@ export const adminOptions = {
 
 export const chatOptions = {
   worker: { type: "string", value: "WORKER", description: "Worker id or name" },
+  tag: {
+    type: "string",
+    multiple: true,
+    value: "TAG",
+    description: "Instead of --worker: any worker with this tag (repeat: every tag must match), the one with the most room; a new session unless --session",
+  },
   session: { type: "string", value: "ID", description: "Continue this chat session (it must belong to --worker)" },
   new: { type: "boolean", description: "Start a new session" },
   title: { type: "string", value: "TITLE", description: "Title of a new session (default: the prompt's start)" },
