@@ -25,7 +25,7 @@ describe("chat --tag: routing and load balancing over two workers", () => {
   test("twenty parallel chats: 4 + 4 at once, the rest wait and follow; every answer comes back once, from both workers", async () => {
     const url = world.backend.url;
     const names = ["api-1", "api-2"];
-    const tokens = [];
+    const tokens: string[] = [];
     for (const name of names) tokens.push((await world.addWorker({ name, approve: true })).token);
     const entry = (i: number) => ({
       name: names[i],
