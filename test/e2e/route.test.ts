@@ -4,11 +4,11 @@
 // the split is known: 4 + 4 routed at once, 12 waiting, routed as answers finish. Every chat
 // gets its own complete answer, from both workers; none is lost, none is answered twice.
 import { describe, expect, test } from "bun:test";
-import { startCli } from "../support/cli.ts";
+import { runCli, startCli } from "../support/cli.ts";
 import type { Running } from "../support/proc.ts";
 import { slowAnswerChunks } from "../support/stub-model.ts";
 import { adminEnv, answers, sessionOf } from "./dev-support.ts";
-import { configPath, startOrchestrate, useOrchestrateWorld, waitUntil, writeConfig } from "./orchestrate-support.ts";
+import { configPath, metric, parsePrometheus, startOrchestrate, useOrchestrateWorld, waitUntil, writeConfig } from "./orchestrate-support.ts";
 
 const CHATS = 20;
 const CAPACITY = 4;
@@ -37,11 +37,17 @@ describe("chat --tag: routing and load balancing over two workers", () => {
     });
     const cfg = configPath();
     writeConfig(cfg, JSON.stringify({ workers: [entry(0), entry(1)] }));
-    await startOrchestrate({ target: "binary", config: cfg, env: world.env });
+    const orch = await startOrchestrate({ target: "binary", config: cfg, env: world.env });
     await waitUntil(async () => {
       const listed = (await world.admin.list()).filter((w) => names.includes(w.name));
       return listed.length === 2 && listed.every((w) => w.status === "online" && w.tags.join() === "api" && w.capacity === CAPACITY);
     }, "both workers online with their tags and capacity", 60_000);
+    // The tags show where people look: admin list, status, /metrics.
+    const listed = await runCli("binary", ["admin", "list"], { env: adminEnv(world) });
+    for (const name of names) expect(listed.stdout).toContain(`${name} [api]`);
+    expect((await orch.status()).workers.map((w) => w.tags)).toEqual([["api"], ["api"]]);
+    const metrics = parsePrometheus((await orch.get("/metrics")).body);
+    for (const name of names) expect(metric(metrics, "opencode_orchestrator_worker_info", { worker: name, tags: "api" })).toBe(1);
 
     const chats: Running[] = [];
     const prompt = (i: number) => `SLOW route task ${i}`;
@@ -59,6 +65,8 @@ describe("chat --tag: routing and load balancing over two workers", () => {
       release();
 
       const results = await Promise.all(chats.map((c) => c.exited));
+      // Known OpenCode pids are reaped after the test whatever happens; a clean stop ends them itself.
+      await orch.status();
       for (const [i, c] of chats.entries()) {
         expect({ i, code: results[i]!.code, stderr: c.stderr }).toEqual({ i, code: 0, stderr: expect.any(String) });
         const worker = routedTo(c.stderr);
@@ -87,6 +95,8 @@ describe("chat --tag: routing and load balancing over two workers", () => {
       const sessions = new Set(chats.map((c) => sessionOf(c.stderr)));
       expect(sessions.size).toBe(CHATS);
       for (const s of sessions) expect(await answers(world, s)).toHaveLength(1);
+      orch.proc.kill("SIGTERM");
+      expect((await orch.proc.exited).code).toBe(0);
     } finally {
       release();
       for (const c of chats) if (c.child.exitCode === null) c.kill("SIGKILL");
