@@ -172,9 +172,11 @@ export const COMMANDS: CommandSpec<any>[] = [
   defineCommand({
     name: "chat",
     summary: "Send a prompt to a worker and stream the answer to stdout",
-    usage: 'chat --worker WORKER [--session ID | --new] [--json] ["prompt"]',
+    usage: 'chat (--worker WORKER | --tag TAG…) [--session ID | --new] [--json] ["prompt"]',
     details:
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
+      "--tag instead sends to any worker with every tag given, the one with the most room (a new session unless --session;\n" +
+      "stderr says when it waits, where it went and when it moved; docs/routing.md).\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +
       "With --json, stdout carries the whole turn as NDJSON instead: text, reasoning, tool, file, todo, usage and a last end event.\n" +
       "Exit 0 when the answer completes, 1 when it fails, is cancelled or is lost (reason on stderr), or when the backend does not\n" +
