@@ -7,7 +7,7 @@ import { messageView } from "./lib/messages";
 import { partsSince } from "./lib/parts";
 import { resolveWorker } from "./lib/people";
 import { findWorker } from "./lib/auth";
-import { checkTags, routeSession, UNROUTED } from "./lib/routing";
+import { checkTags, routeSession, routeWaitingTo, UNROUTED } from "./lib/routing";
 import { holderGone, releaseSession } from "./lib/routing-moves";
 import { internalMutation, internalQuery, type Doc, type MutationCtx, type QueryCtx } from "./lib/server";
 
@@ -121,6 +121,9 @@ export const cancel = internalMutation({
     if (message.role !== "assistant" || message.status === undefined) fail("INVALID", "Only an answer (assistant message) can be cancelled.");
     if (message.status === "queued") {
       await ctx.db.patch(message._id, { status: "cancelled", reason: "cancelled before it started", finishedAt: Date.now() });
+      // Its worker may have room now for a session waiting for its tags.
+      const owner = message.workerId === UNROUTED ? null : await findWorker(ctx, message.workerId);
+      if (owner) await routeWaitingTo(ctx, owner._id);
       return { status: "cancelled" as const };
     }
     // A running answer is stopped by its worker, which sees the request in pendingWork and

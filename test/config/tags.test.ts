@@ -1,12 +1,13 @@
 // Worker tags in the config: workers.json `tags` and dev's WORKER_TAGS, checked like names,
 // deduplicated, bounded; a bad one is one issue naming the field and the fix.
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MAX_TAGS } from "../../convex/lib/constants.ts";
+import { MAX_TAG_CHARS, MAX_TAGS, REROUTE_AFTER_MS } from "../../convex/lib/constants.ts";
 import { loadDevConfig } from "../../src/config/dev-config.ts";
 import { loadWorkersConfig } from "../../src/config/workers-file.ts";
 import { ConfigError } from "../../src/util/errors.ts";
+import { REPO } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 import { scenario, token, worker, writeConfig } from "./fixtures/workers.ts";
 
@@ -58,5 +59,21 @@ describe("dev's WORKER_TAGS", () => {
     const e = await configError(loadDevConfig({ cwd: tempDir("dev-tags-"), env: env({ WORKER_TAGS: "api,no way" }), interactive: false }));
     expect(e.issues.map((i) => i.path)).toEqual(["WORKER_TAGS"]);
     expect(e.issues[0]!.message).toContain('"no way"');
+  });
+});
+
+describe("the docs state the routing limits as defined", () => {
+  // Line breaks in the prose are not part of the fact.
+  const read = (p: string) => readFileSync(join(REPO, p), "utf8").replace(/\s+/g, " ");
+  test("tag alphabet and limits, and the reroute period", () => {
+    const config = read("docs/configuration.md");
+    const routing = read("docs/routing.md");
+    for (const doc of [config, routing]) expect(doc).toContain(`1–${MAX_TAG_CHARS} letters, digits`);
+    expect(config).toContain(`At most ${MAX_TAGS};`);
+    expect(routing).toContain(`at most ${MAX_TAGS} per worker`);
+    const minutes = REROUTE_AFTER_MS / 60_000;
+    expect(routing).toContain(`offline for ${minutes} minutes`);
+    expect(read("README.md")).toContain(`offline for ${minutes} minutes`);
+    expect(read("docs/chat-json.md")).toContain(`offline ${minutes} minutes`);
   });
 });

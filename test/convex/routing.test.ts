@@ -99,6 +99,11 @@ describe("routing by tags", () => {
     expect(second.workerId).toBeNull();
     await finishOne(t, a);
     expect((await message(t, second.messageId)).workerId).toBe(a.workerId);
+    // Cancelling a queued answer frees its slot too.
+    const third = await sendTo(t, ["api"]);
+    expect(third.workerId).toBeNull();
+    await t.mutation(chatApi.cancel, { messageId: second.messageId });
+    expect((await message(t, third.messageId)).workerId).toBe(a.workerId);
     // The routed session stays with its worker for later prompts, even when the worker is full.
     const later = await t.mutation(chatApi.send, { sessionId: first.sessionId, text: "more" });
     expect(later.workerId).toBe(a.workerId);
