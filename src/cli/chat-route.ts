@@ -4,7 +4,7 @@
 // calls queue behind each other on one worker instead of spreading out.
 // While the answer waits or moves, chat says so on stderr (and with --json as events).
 import type { AdminClient } from "../backend/admin-client.ts";
-import type { ChatMessageView } from "../backend/api.ts";
+import type { ChatMessageView, WorkerSummary } from "../backend/api.ts";
 import { checkTagList } from "../config/tags.ts";
 import { UsageError } from "../util/errors.ts";
 import { safeLine } from "../util/terminal-text.ts";
@@ -31,13 +31,25 @@ export async function sendRouted(admin: AdminClient, tags: string[], o: { sessio
 
 type Emit = (event: Record<string, unknown>) => void;
 
+/** Why nothing took the prompt, as far as the worker list tells: a typo in a tag reads differently from busy workers. */
+export function waitingNote(tags: string[], workers: WorkerSummary[]): string {
+  const tagged = workers.filter((w) => w.approval === "approved" && tags.every((t) => (w.tags ?? []).includes(t)));
+  const head = `waiting for a worker tagged ${tags.join(", ")}: `;
+  if (tagged.length === 0) return `${head}no approved worker has every one of these tags (see \`admin list\`); the answer starts when one has`;
+  if (!tagged.some((w) => w.status === "online" && !w.paused)) {
+    return `${head}none of ${tagged.map((w) => `"${safeLine(w.name)}"`).join(", ")} is online and not paused; the answer starts when one is`;
+  }
+  return `${head}every one that has them is busy; the answer starts when one has room`;
+}
+
 /**
  * Follows where the answer is: waiting for a worker with the tags, routed to one, moved off a
  * worker that went away. Notes go to stderr; with --json, `waiting`/`routed`/`moved` events to stdout.
  */
 export async function watchRouting(admin: AdminClient, ctx: Pick<CommandContext, "stderr" | "write">, messageId: string, tags: string[], json: boolean): Promise<() => void> {
   // Names known up front, so a `routed` event never waits behind the answer's first events.
-  const names = new Map((await admin.list()).map((w) => [w.workerId, w.name]));
+  const workers = await admin.list();
+  const names = new Map(workers.map((w) => [w.workerId, w.name]));
   const emit: Emit = (event) => void (json && ctx.write(`${JSON.stringify(event)}\n`));
   let at: string | null | undefined;
   let moved = false;
@@ -60,7 +72,7 @@ export async function watchRouting(admin: AdminClient, ctx: Pick<CommandContext,
     if (workerId === at || view.workerId === undefined) return;
     at = workerId;
     if (workerId === null) {
-      ctx.stderr(`waiting for a worker tagged ${tags.join(", ")}: none that is online and not paused has room now; the answer starts when one has`);
+      ctx.stderr(waitingNote(tags, workers));
       return emit({ type: "waiting", tags });
     }
     const worker = await nameOf(workerId);

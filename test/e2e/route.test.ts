@@ -62,6 +62,7 @@ describe("chat --tag: routing and load balancing over two workers", () => {
       expect(first.filter((w) => w === "api-1")).toHaveLength(CAPACITY);
       expect(first.filter((w) => w === "api-2")).toHaveLength(CAPACITY);
       expect(first.filter((w) => w === "waiting")).toHaveLength(CHATS - 2 * CAPACITY);
+      for (const [i, c] of chats.entries()) if (first[i] === "waiting") expect(c.stderr).toContain("every one that has them is busy");
       release();
 
       const results = await Promise.all(chats.map((c) => c.exited));
