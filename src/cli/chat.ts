@@ -8,6 +8,7 @@ import { safeLine } from "../util/terminal-text.ts";
 import { followAnswer } from "./chat-follow.ts";
 import { chatTags, sendRouted, watchRouting } from "./chat-route.ts";
 import { jsonRenderer } from "./chat-json.ts";
+import { watchRequests } from "./chat-requests.ts";
 import { rememberedSession, rememberSession } from "./chat-sessions.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { resolvePersonTarget } from "./up-target.ts";
@@ -109,7 +110,8 @@ export async function run(ctx: ChatContext): Promise<number> {
     const followed = { messageId: sent.messageId, sessionId, url: target.url, workerId: worker?.workerId };
     if (tags) stopNotes = await watchRouting(admin, ctx, sent.messageId, tags, ctx.flags.json === true);
     const json = ctx.flags.json ? jsonRenderer(admin, sent.messageId, (line) => ctx.write(line)) : undefined;
-    const following = followAnswer(admin, ctx, followed, json);
+    const requests = watchRequests(admin, ctx, sent.messageId, { auto: ctx.flags.permissions, ...(ctx.flags.json ? { json: (line) => ctx.write(line) } : {}) });
+    const following = followAnswer(admin, ctx, followed, json, requests);
     releaseEarly();
     releaseEarly = () => {};
     if (worker) noteIfNotServing(worker, ctx);

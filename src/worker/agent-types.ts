@@ -4,4 +4,4 @@ import type { AgentServer, StartAgentOptions } from "../agent/index.ts";
 
 export type { AgentServer, TurnResult } from "../agent/index.ts";
 
-export type StartAgent = (opts: Pick<StartAgentOptions, "directory" | "opencodePath" | "log" | "sandbox">) => Promise<AgentServer>;
+export type StartAgent = (opts: Pick<StartAgentOptions, "directory" | "opencodePath" | "log" | "sandbox" | "permission">) => Promise<AgentServer>;

@@ -36,6 +36,7 @@ export function openAgentHost(o: { config: WorkerConfig; log: Logger; resources:
     directory: config.workingDirectory,
     opencodePath: config.opencodePath,
     idleTimeoutMs: config.agentIdleTimeoutMs,
+    ...(config.permission ? { permission: config.permission } : {}),
     log,
   });
   host.onStarted((server) => {
