@@ -1,7 +1,7 @@
 // Person-side chat: start a session with a worker, send prompts, cancel, read answers.
 // Internal like all person-side functions, so only the admin key can make a worker run a prompt.
 import { v } from "convex/values";
-import { MAX_PROMPT_CHARS, MAX_SESSION_MESSAGES, MAX_TITLE_CHARS } from "./lib/constants";
+import { DEFAULT_SESSION_TITLE, MAX_PROMPT_CHARS, MAX_SESSION_MESSAGES, MAX_TITLE_CHARS } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
 import { messageView } from "./lib/messages";
 import { partsSince } from "./lib/parts";
@@ -49,7 +49,7 @@ export const createSession = internalMutation({
   handler: async (ctx, { worker: ref, title }) => {
     const worker = await resolveWorker(ctx, ref);
     refuseRevoked(worker);
-    const clean = title === undefined ? "New session" : checkText("Title", title, MAX_TITLE_CHARS);
+    const clean = title === undefined ? DEFAULT_SESSION_TITLE : checkText("Title", title, MAX_TITLE_CHARS);
     const now = Date.now();
     const sessionId = await ctx.db.insert("sessions", { workerId: worker.workerId, title: clean, createdAt: now, lastActivityAt: now });
     return { sessionId: sessionId as string, workerId: worker.workerId };

@@ -81,7 +81,9 @@ export default defineSchema({
     lastActivityAt: v.optional(v.number()),
   })
     .index("by_worker", ["workerId"])
-    .index("by_activity", ["lastActivityAt"]),
+    .index("by_activity", ["lastActivityAt"])
+    // sessions:list: a worker's sessions, most recently used first.
+    .index("by_worker_activity", ["workerId", "lastActivityAt"]),
 
   // User prompts and assistant answers in one table, so a session reads back in order.
   // Assistant rows carry the run state; `replyTo` points at the prompt they answer.

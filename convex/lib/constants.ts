@@ -83,3 +83,6 @@ export const MAX_TODOS = 100;
 export const MAX_PART_UPDATES = 200;
 /** Parts one chat:parts answer returns; a reader asks again from `throughSeq` for the rest. */
 export const MAX_PARTS_PER_READ = 500;
+
+/** The title of a session created without one; sessions:list shows its first prompt instead. */
+export const DEFAULT_SESSION_TITLE = "New session";

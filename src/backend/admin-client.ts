@@ -3,7 +3,7 @@
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
-import { adminApi, chatApi, type ChatMessageView, type WorkerSummary } from "./api.ts";
+import { adminApi, chatApi, sessionsApi, type ChatMessageView, type SessionSummary, type WorkerSummary } from "./api.ts";
 import { convexLogger } from "./convex-logger.ts";
 import { backendErrorCode, backendErrorMessage } from "./errors.ts";
 
@@ -163,6 +163,11 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     watchSession(sessionId: string, worker: string | undefined, onViews: (v: ChatMessageView[]) => void, onError: (e: Error) => void): () => void {
       const args = { sessionId, ...(worker ? { worker } : {}) };
       const unsub = socket().onUpdate(chatApi.messages, args, onViews, (e) => onError(adminFailure(url, e)));
+      return () => unsub();
+    },
+    /** Live updates of a worker's sessions, most recently used first (the web page). */
+    watchSessions(worker: string, onList: (v: SessionSummary[]) => void, onError: (e: Error) => void): () => void {
+      const unsub = socket().onUpdate(sessionsApi.list, { worker }, onList, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },
     /** Connection changes of the live-update socket: `connected` false while it reconnects. */

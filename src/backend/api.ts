@@ -216,6 +216,14 @@ export const chatApi = {
   parts: makeFunctionReference<"query", { messageId: string; afterSeq: number; worker?: string }, TurnPartsView>("chat:parts"),
 };
 
+/** One of a worker's sessions as sessions:list shows it; `title` is its first prompt, shortened. */
+export type SessionSummary = { sessionId: string; title: string; createdAt: number; lastActivityAt: number };
+
+export const sessionsApi = {
+  /** A worker's sessions, most recently used first (default 50, at most 200). */
+  list: makeFunctionReference<"query", { worker: string; limit?: number }, SessionSummary[]>("sessions:list"),
+};
+
 /** Error codes carried in ConvexError data, so clients can tell them apart without parsing text. */
 export const BACKEND_ERRORS = {
   unauthorized: "UNAUTHORIZED",

@@ -11,9 +11,10 @@ import {
   type RegisteredMutation,
   type RegisteredQuery,
 } from "convex/server";
-import { adminApi, BACKEND_ERRORS, chatApi, workerApi } from "../../src/backend/api.ts";
+import { adminApi, BACKEND_ERRORS, chatApi, sessionsApi, workerApi } from "../../src/backend/api.ts";
 import * as admin from "../../convex/admin.ts";
 import * as chat from "../../convex/chat.ts";
+import * as sessions from "../../convex/sessions.ts";
 import * as workers from "../../convex/workers.ts";
 import crons from "../../convex/crons.ts";
 import { RETENTION_INTERVAL_MS, SWEEP_INTERVAL_MS } from "../../convex/lib/constants.ts";
@@ -39,7 +40,13 @@ type Fits<Api extends FunctionReference<any, any, any, any>, Export> =
         : { args: Args; declared: FunctionArgs<Api> }
       : { kind: Kind }
     : "not a Convex function";
-type ModuleOf<Name extends string> = Name extends "workers" ? typeof workers : Name extends "admin" ? typeof admin : typeof chat;
+type ModuleOf<Name extends string> = Name extends "workers"
+  ? typeof workers
+  : Name extends "admin"
+    ? typeof admin
+    : Name extends "sessions"
+      ? typeof sessions
+      : typeof chat;
 type AllFit<Group extends Record<string, FunctionReference<any, any, any, any>>, Mod extends string> = {
   [K in keyof Group & string]: K extends keyof ModuleOf<Mod> ? Fits<Group[K], ModuleOf<Mod>[K]> : "missing export";
 };
@@ -48,6 +55,7 @@ export type ContractTypes = [
   Expect<AllFit<typeof workerApi, "workers">>,
   Expect<AllFit<typeof adminApi, "admin">>,
   Expect<AllFit<typeof chatApi, "chat">>,
+  Expect<AllFit<typeof sessionsApi, "sessions">>,
 ];
 // Error codes thrown by convex/ are the ones the client recognises.
 const codes: Record<ErrorCode, true> = {
@@ -85,10 +93,11 @@ describe("contract with src/backend/api.ts", () => {
   check(workerApi, "public");
   check(adminApi, "internal");
   check(chatApi, "internal");
+  check(sessionsApi, "internal");
 
   test("the only public functions are the worker-facing ones", async () => {
     const declared = new Set(Object.values(workerApi).map((ref) => getFunctionName(ref)));
-    for (const moduleName of ["workers", "admin", "chat"]) {
+    for (const moduleName of ["workers", "admin", "chat", "sessions"]) {
       for (const [name, value] of Object.entries(await exportsOf(moduleName))) {
         if ((value as Registered).isPublic) expect(declared.has(`${moduleName}:${name}`)).toBe(true);
       }
