@@ -152,6 +152,8 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
       const unsub = socket().onUpdate(chatApi.message, { messageId, ...(worker ? { worker } : {}) }, onView, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },
+    /** Any person-side function by its reference, for callers that keep their own references. */
+    run: <F extends AnyRef>(ref: F, args: Args<F>) => call(ref, args),
     /** The per-call deadline, for callers that wait on the socket themselves. */
     timeoutMs,
     /** Live updates of the worker list (the web page). */

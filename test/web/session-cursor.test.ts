@@ -45,7 +45,7 @@ describe("session cursor", () => {
   });
 
   test("the cursor survives encoding, and anything malformed decodes as empty", () => {
-    const c = { last: "a1", open: { a1: { status: "running", len: 5 } } };
+    const c = { last: "a1", open: { a1: { status: "running", len: 5, seq: 3, req: -1 } } };
     expect(decodeCursor(encodeCursor(c))).toEqual(c);
     for (const bad of [undefined, "", "%%%", Buffer.from('{"last":1}').toString("base64url"), "x".repeat(9000)]) {
       expect(decodeCursor(bad)).toEqual(emptyCursor());

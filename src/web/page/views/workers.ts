@@ -7,6 +7,16 @@ import { formatAge, workerState } from "./format.ts";
 
 export type Clock = { now: () => number };
 
+/** Requests waiting for a person; the backend counts them once it has the requests API. */
+export function pendingRequests(w: WorkerSummary): number {
+  return (w as WorkerSummary & { pendingRequests?: number }).pendingRequests ?? 0;
+}
+
+export function WaitingBadge({ w }: { w: WorkerSummary }): ComponentChild {
+  const n = pendingRequests(w);
+  return n > 0 ? h("span", { class: "waiting", "data-pending": n, title: "permission requests or questions waiting for you" }, `${n} waiting`) : null;
+}
+
 export function StateBadge({ w }: { w: WorkerSummary }): ComponentChild {
   const s = workerState(w);
   return h("span", { class: `badge ${s.tone}`, "data-state": s.label }, s.label);
@@ -57,6 +67,7 @@ export function WorkerList(p: {
         "a",
         { class: "worker-link", href: `#/w/${encodeURIComponent(w.workerId)}` },
         h("span", { class: "worker-name" }, w.name),
+        h(WaitingBadge, { w }),
         h(StateBadge, { w }),
       ),
       h(WorkerFacts, { w, clock: p.clock }),
