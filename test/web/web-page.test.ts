@@ -3,7 +3,10 @@
 // output that tries to run script.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { startCli } from "../support/cli.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO, startCli } from "../support/cli.ts";
+import { TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import type { Running } from "../support/proc.ts";
 import { stopAll, useWorld } from "../e2e/dev-support.ts";
 import { launchBrowser, outputPath, startCuttableRelay, startWeb, stopWeb, type Web } from "./web-support.ts";
@@ -113,6 +116,52 @@ describe("web page in Chromium", () => {
     expect(await page.locator(".msg.assistant li code", { hasText: "inline code" }).count()).toBe(1);
     expect(await page.locator(".msg.assistant pre code", { hasText: "npm run build" }).count()).toBe(1);
     expect(await page.locator(".session.current").innerText()).toBe("SLOW streamed from the page");
+  }, T);
+
+  test("a turn shows its tool call, its file change with the diff, and its usage; the session list is the backend's", async () => {
+    await page.evaluate((w) => (location.hash = `#/w/${w}`), workerId);
+    await page.locator("a.session.new.current").waitFor();
+    await send(`TOOLCMD:echo web-tool-output`);
+    const bash = page.locator('.msg.assistant .tool[data-tool="bash"][data-status="completed"]');
+    await bash.waitFor({ timeout: 60_000 });
+    expect(await bash.locator("summary").innerText()).toContain("bash");
+    // Collapsed until opened; the output excerpt is inside.
+    expect(await bash.locator(".tool-output").isVisible()).toBe(false);
+    await bash.locator("summary").click();
+    expect(await bash.locator(".tool-output").innerText()).toContain("web-tool-output");
+    await page.locator('.msg.assistant[data-status="completed"] .md', { hasText: TOOL_FINAL_ANSWER }).waitFor({ timeout: 60_000 });
+    expect(await page.locator('.msg.assistant[data-status="completed"] .usage').innerText()).toMatch(/20 in · 40 out .*tokens · \$/);
+
+    const bashSession = decodeURIComponent(page.url().split("/s/")[1]!);
+
+    // The stub calls a tool only when none ran in the session yet: a new session for the write.
+    await page.locator("a.session.new").click();
+    await page.locator("a.session.new.current").waitFor();
+    const file = join(world.project("web-project"), "web-notes.txt");
+    await send(`TOOLJSON:write ${JSON.stringify({ filePath: file, content: "one\ntwo\nthree\n" })}`);
+    const change = page.locator('.msg.assistant .file[data-path$="web-notes.txt"]');
+    await change.waitFor({ timeout: 60_000 });
+    expect(await change.locator("summary").innerText()).toMatch(/added[\s\S]*web-notes\.txt[\s\S]*\+3[\s\S]*−0/);
+    expect((await change.locator(".line.add").allInnerTexts()).map((l) => l.trim())).toEqual(expect.arrayContaining(["+one", "+two", "+three"]));
+    await page.locator('.msg.assistant[data-status="completed"] .tool[data-tool="write"][data-status="completed"]').waitFor({ timeout: 60_000 });
+    expect(readFileSync(file, "utf8")).toBe("one\ntwo\nthree\n");
+    await page.screenshot({ path: outputPath("chat-desktop-tools.png") });
+    await page.screenshot({ path: join(REPO, "docs/web-screenshot.png") });
+
+    // The session list comes from the backend, newest first, titled by the first prompt.
+    const writeSession = decodeURIComponent(page.url().split("/s/")[1]!);
+    await page.locator(`a.session.current[data-session="${writeSession}"]`).waitFor({ timeout: 15_000 });
+    const chips = page.locator("a.session[data-session]");
+    expect((await chips.evaluateAll((els) => els.map((e) => e.getAttribute("data-session")))).slice(0, 2)).toEqual([writeSession, bashSession]);
+    expect(await chips.nth(1).innerText()).toBe("TOOLCMD:echo web-tool-output");
+    // A reload shows the same turn whole: the parts come back with the session.
+    await page.reload();
+    await page.locator('.msg.assistant .file[data-path$="web-notes.txt"] .line.add', { hasText: "+three" }).waitFor({ timeout: 15_000 });
+    expect(page.url()).toContain(`/s/${writeSession}`);
+    // Opening the other session from the list shows its tool call again.
+    await chips.nth(1).click();
+    await page.locator('.msg.assistant .tool[data-tool="bash"][data-status="completed"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator(".msg.assistant .file").count()).toBe(0);
   }, T);
 
   test("an answer carrying script, onerror and javascript: payloads runs nothing", async () => {
