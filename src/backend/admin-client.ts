@@ -3,7 +3,18 @@
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
-import { adminApi, chatApi, sessionsApi, type ChatMessageView, type SessionSummary, type WorkerSummary } from "./api.ts";
+import {
+  adminApi,
+  chatApi,
+  requestsApi,
+  sessionsApi,
+  type ChatMessageView,
+  type RequestReply,
+  type RequestView,
+  type SessionSummary,
+  type WorkerListEntry,
+  type WorkerSummary,
+} from "./api.ts";
 import { convexLogger } from "./convex-logger.ts";
 import { backendErrorCode, backendErrorMessage } from "./errors.ts";
 
@@ -154,10 +165,20 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     },
     /** Any person-side function by its reference, for callers that keep their own references. */
     run: <F extends AnyRef>(ref: F, args: Args<F>) => call(ref, args),
+    listRequests: (messageId: string, worker?: string) => call(requestsApi.list, { messageId, ...(worker ? { worker } : {}) }),
+    pendingRequests: (worker?: string) => call(requestsApi.pending, worker ? { worker } : {}),
+    /** Answers a request once; a second answer is refused with ALREADY_ANSWERED (BackendRefused). */
+    reply: (requestId: string, reply: RequestReply, opts: { message?: string; answers?: string[][]; worker?: string } = {}) =>
+      call(requestsApi.reply, { requestId, reply, ...opts }),
+    /** Live updates of one answer's requests (a follower re-reads when pendingRequests changes, or watches). */
+    watchRequests(messageId: string, onList: (l: RequestView[]) => void, onError: (e: Error) => void): () => void {
+      const unsub = socket().onUpdate(requestsApi.list, { messageId }, onList, (e) => onError(adminFailure(url, e)));
+      return () => unsub();
+    },
     /** The per-call deadline, for callers that wait on the socket themselves. */
     timeoutMs,
     /** Live updates of the worker list (the web page). */
-    watchWorkers(onList: (v: WorkerSummary[]) => void, onError: (e: Error) => void): () => void {
+    watchWorkers(onList: (v: WorkerListEntry[]) => void, onError: (e: Error) => void): () => void {
       const unsub = socket().onUpdate(adminApi.list, {}, onList, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },

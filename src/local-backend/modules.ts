@@ -6,6 +6,7 @@ import schema from "../../convex/schema.ts";
 import * as admin from "../../convex/admin.ts";
 import * as chat from "../../convex/chat.ts";
 import * as crons from "../../convex/crons.ts";
+import * as requests from "../../convex/requests.ts";
 import * as sessions from "../../convex/sessions.ts";
 import * as workers from "../../convex/workers.ts";
 
@@ -16,6 +17,7 @@ export const modules: Record<string, () => Promise<unknown>> = {
   "convex/admin.ts": async () => admin,
   "convex/chat.ts": async () => chat,
   "convex/crons.ts": async () => crons,
+  "convex/requests.ts": async () => requests,
   "convex/sessions.ts": async () => sessions,
   "convex/workers.ts": async () => workers,
 };

@@ -3,7 +3,7 @@
 // and requests (see session-stream.ts and session-cursor.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AdminClient } from "../backend/admin-client.ts";
-import type { WorkerSummary } from "../backend/api.ts";
+import type { WorkerListEntry } from "../backend/api.ts";
 import { decodeCursor } from "./session-cursor.ts";
 import { sessionStream } from "./session-stream.ts";
 
@@ -12,7 +12,7 @@ export const SSE_KEEPALIVE_MS = 15_000;
 /** How soon EventSource reconnects after a drop. */
 export const SSE_RETRY_MS = 1_000;
 
-export function workersPayload(list: WorkerSummary[]) {
+export function workersPayload(list: WorkerListEntry[]) {
   return { workers: list, now: Date.now() };
 }
 

@@ -6,7 +6,6 @@ import type { AdminClient } from "../backend/admin-client.ts";
 import { shortTitle } from "../../convex/sessions.ts";
 import { readJson, sendJson } from "./http.ts";
 import { workersPayload } from "./events.ts";
-import { requestsApi } from "./requests-api.ts";
 import { sendPrompt } from "./send-prompt.ts";
 
 const WorkerRef = z.string().min(1).max(200).describe("Worker id or name");
@@ -89,8 +88,8 @@ export function apiRoutes(admin: AdminClient): Route[] {
       method: "POST",
       path: /^\/api\/requests\/([^/]+)\/reply$/,
       handle: async (req, res, [r]) => {
-        const body = await readJson(req, ReplyBody);
-        sendJson(res, 200, await admin.run(requestsApi.reply, { requestId: decodeURIComponent(r!), ...body }));
+        const { reply, ...opts } = await readJson(req, ReplyBody);
+        sendJson(res, 200, await admin.reply(decodeURIComponent(r!), reply, opts));
       },
     },
   ];

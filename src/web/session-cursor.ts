@@ -5,8 +5,7 @@
 // the cursor carries all the state. An answer's typed parts follow the same rule: `seq` is the
 // last output batch whose part changes the browser holds (chat:parts afterSeq), and a message
 // stays in `open` after it ended until its last parts went out.
-import type { ChatMessageView, TurnPart } from "../backend/api.ts";
-import type { RequestView } from "./requests-api.ts";
+import type { ChatMessageView, RequestView, TurnPart } from "../backend/api.ts";
 
 export type OpenMessage = {
   status: string | null;
@@ -94,16 +93,10 @@ export function diffSession(views: ChatMessageView[], cursor: SessionCursor): { 
   return { events, cursor: { last, open } };
 }
 
-/** Requests a view says its answer has pending; undefined before the backend counts them. */
-export function pendingOf(v: ChatMessageView): number | undefined {
-  return (v as ChatMessageView & { pendingRequests?: number }).pendingRequests;
-}
-
 /** Whether the browser still lacks parts (batches past `seq`) or the current request list of `v`. */
 export function owesDetail(v: ChatMessageView, o: OpenMessage): boolean {
   if (v.role !== "assistant") return false;
-  const pending = pendingOf(v);
-  return v.outputBatches - 1 > o.seq || (pending !== undefined && pending !== o.req);
+  return v.outputBatches - 1 > o.seq || v.pendingRequests !== o.req;
 }
 
 function cursorOf(views: ChatMessageView[]): SessionCursor {

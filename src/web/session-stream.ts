@@ -5,8 +5,7 @@
 // a connection dropped anywhere resumes exactly there.
 import type { AdminClient } from "../backend/admin-client.ts";
 import type { ChatMessageView, TurnPart } from "../backend/api.ts";
-import { requestsApi } from "./requests-api.ts";
-import { diffSession, encodeCursor, isOpen, owesDetail, pendingOf, type SessionCursor, type SessionEvent } from "./session-cursor.ts";
+import { diffSession, encodeCursor, isOpen, owesDetail, type SessionCursor, type SessionEvent } from "./session-cursor.ts";
 
 export type Emit = (e: SessionEvent, id: string) => void;
 
@@ -42,9 +41,9 @@ export function sessionStream(admin: AdminClient, worker: string | undefined, st
       cursor.open[v.messageId] = { ...cursor.open[v.messageId]!, seq: r.seq };
       if (r.parts.length > 0 || r.seq > had.seq) send({ type: "parts", messageId: v.messageId, parts: r.parts, throughSeq: r.seq });
     }
-    const pending = pendingOf(v);
-    if (pending !== undefined && pending !== cursor.open[v.messageId]!.req) {
-      const requests = await admin.run(requestsApi.list, { messageId: v.messageId, ...(worker ? { worker } : {}) });
+    const pending = v.pendingRequests;
+    if (pending !== cursor.open[v.messageId]!.req) {
+      const requests = await admin.listRequests(v.messageId, worker);
       if (closed || !cursor.open[v.messageId]) return;
       cursor.open[v.messageId] = { ...cursor.open[v.messageId]!, req: pending };
       send({ type: "requests", messageId: v.messageId, requests });

@@ -1,11 +1,11 @@
 // Talking to the page's own server: JSON calls and the live event stream.
-import type { AddWorkerResult, ChatMessageView, SessionSummary, WorkerSummary } from "../../backend/api.ts";
-import type { RequestReply, RequestStatus } from "../requests-api.ts";
+import type { AddWorkerResult, ChatMessageView, SessionSummary, WorkerListEntry } from "../../backend/api.ts";
+import type { RequestReply, RequestStatus } from "../../backend/api.ts";
 import type { SessionEvent } from "../session-cursor.ts";
 
 export class NotLoggedIn extends Error {}
 
-export type WorkersPayload = { workers: WorkerSummary[]; now: number };
+export type WorkersPayload = { workers: WorkerListEntry[]; now: number };
 
 async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {

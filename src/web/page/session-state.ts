@@ -2,7 +2,7 @@
 // apply twice: a `message` replaces by id, a `delta` appends only the part not yet held, a
 // part replaces the one with its key, a request list replaces the message's list.
 import type { ChatMessageView, TurnPart } from "../../backend/api.ts";
-import type { RequestView } from "../requests-api.ts";
+import type { RequestView } from "../../backend/api.ts";
 import type { SessionEvent } from "../session-cursor.ts";
 
 export type SessionState = {

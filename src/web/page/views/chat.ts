@@ -3,7 +3,7 @@
 import { h, type ComponentChild } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatMessageView, TurnPart, WorkerSummary } from "../../../backend/api.ts";
-import type { RequestView } from "../../requests-api.ts";
+import type { RequestView } from "../../../backend/api.ts";
 import { api } from "../api.ts";
 import { go } from "../route.ts";
 import { isRunning, type SessionState } from "../session-state.ts";

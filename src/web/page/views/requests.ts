@@ -2,7 +2,7 @@
 // A pending one waits for a person; an ended one says how it ended.
 import { h, type ComponentChild } from "preact";
 import { useState } from "preact/hooks";
-import type { QuestionInfo, RequestReply, RequestView } from "../../requests-api.ts";
+import type { RequestQuestion, RequestReply, RequestView } from "../../../backend/api.ts";
 import { api } from "../api.ts";
 
 type Answer = (reply: RequestReply, extra?: { message?: string; answers?: string[][] }) => void;
@@ -28,7 +28,7 @@ function PermissionButtons({ r, answer }: { r: RequestView; answer: Answer }): C
   );
 }
 
-function QuestionForm({ questions, answer }: { questions: QuestionInfo[]; answer: Answer }): ComponentChild {
+function QuestionForm({ questions, answer }: { questions: RequestQuestion[]; answer: Answer }): ComponentChild {
   const [picked, setPicked] = useState<string[][]>(questions.map(() => []));
   const toggle = (qi: number, label: string, multiple: boolean) =>
     setPicked((all) => all.map((p, i) => (i !== qi ? p : multiple ? (p.includes(label) ? p.filter((x) => x !== label) : [...p, label]) : [label])));

@@ -1,19 +1,15 @@
 // The worker list: live state, heartbeat age, folder, host, models, and what a person can do.
 import { h, type ComponentChild } from "preact";
-import type { WorkerSummary } from "../../../backend/api.ts";
+import type { WorkerListEntry, WorkerSummary } from "../../../backend/api.ts";
 import { api } from "../api.ts";
 import { go } from "../route.ts";
 import { formatAge, workerState } from "./format.ts";
 
 export type Clock = { now: () => number };
 
-/** Requests waiting for a person; the backend counts them once it has the requests API. */
-export function pendingRequests(w: WorkerSummary): number {
-  return (w as WorkerSummary & { pendingRequests?: number }).pendingRequests ?? 0;
-}
-
-export function WaitingBadge({ w }: { w: WorkerSummary }): ComponentChild {
-  const n = pendingRequests(w);
+/** Permission requests and questions waiting for a person. */
+export function WaitingBadge({ w }: { w: WorkerListEntry }): ComponentChild {
+  const n = w.pendingRequests;
   return n > 0 ? h("span", { class: "waiting", "data-pending": n, title: "permission requests or questions waiting for you" }, `${n} waiting`) : null;
 }
 
@@ -50,7 +46,7 @@ export function WorkerFacts({ w, clock }: { w: WorkerSummary; clock: Clock }): C
 }
 
 export function WorkerList(p: {
-  workers: WorkerSummary[];
+  workers: WorkerListEntry[];
   selected?: string;
   clock: Clock;
   onError: (m: string) => void;
