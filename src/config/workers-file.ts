@@ -232,6 +232,8 @@ function buildWorker(w: WorkerEntry, p: EntryResult, path: string, env: ConfigEn
     agentIdleTimeoutMs: ms(w.agent_idle_timeout, DEFAULTS.agentIdleTimeoutMs),
     turnInactivityTimeoutMs: ms(w.turn_inactivity_timeout, DEFAULTS.turnInactivityTimeoutMs),
     heartbeatIntervalMs: ms(w.heartbeat_interval, DEFAULTS.heartbeatIntervalMs),
+    maxTurnCostUsd: w.max_turn_cost ?? null,
+    maxDailyCostUsd: w.max_daily_cost ?? null,
     origin: `workers[${p.index}]`,
     sandbox: sandboxSettingsOf(w, (q) => resolveFromConfigFile(q, path, env.home)),
     tokenFile: w.token_file === undefined ? null : resolveFromConfigFile(w.token_file, path, env.home),

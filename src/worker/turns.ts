@@ -6,16 +6,19 @@ import type { Logger } from "../util/log.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { answerMessage, type StopReason } from "./answer.ts";
 import { failureText } from "./failure.ts";
+import { emptyUsage, turnUsage, type UsageStats } from "./budget-usage.ts";
 import type { Watchdog } from "./watchdog.ts";
 
 export type WorkerStats = {
   turns: Record<"completed" | "failed" | "cancelled" | "interrupted", number>;
   relayBatches: number;
   heartbeatsFailed: number;
+  /** Tokens and cost of the turns (budget-usage.ts). */
+  usage: UsageStats;
 };
 
 export function emptyStats(): WorkerStats {
-  return { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 };
+  return { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0, usage: emptyUsage() };
 }
 
 export type Turns = {
@@ -74,6 +77,7 @@ export function createTurns(o: {
         log: o.log,
         onActivity: () => o.watchdog.activity(msg.messageId),
         abandon: abandon.signal,
+        usage: turnUsage(o.stats.usage, msg.messageId),
       };
       entry.done = answerMessage(deps, msg, controller.signal)
         .then(
