@@ -164,8 +164,6 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
       const unsub = socket().onUpdate(chatApi.message, { messageId, ...(worker ? { worker } : {}) }, onView, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },
-    /** Any person-side function by its reference, for callers that keep their own references. */
-    run: <F extends AnyRef>(ref: F, args: Args<F>) => call(ref, args),
     listRequests: (messageId: string, worker?: string) => call(requestsApi.list, { messageId, ...(worker ? { worker } : {}) }),
     pendingRequests: (worker?: string) => call(requestsApi.pending, worker ? { worker } : {}),
     /** Answers a request once; a second answer is refused with ALREADY_ANSWERED (BackendRefused). */

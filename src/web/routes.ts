@@ -6,7 +6,6 @@ import type { AdminClient } from "../backend/admin-client.ts";
 import { shortTitle } from "../../convex/sessions.ts";
 import { readJson, sendJson } from "./http.ts";
 import { workersPayload } from "./events.ts";
-import { sendPrompt } from "./send-prompt.ts";
 
 const WorkerRef = z.string().min(1).max(200).describe("Worker id or name");
 const AddWorkerBody = z.object({
@@ -56,7 +55,7 @@ export function apiRoutes(admin: AdminClient): Route[] {
       handle: async (req, res) => {
         const body = await readJson(req, PromptBody);
         const s = await admin.createSession(body.worker, shortTitle(body.text));
-        const m = await sendPrompt(admin, { sessionId: s.sessionId, ...body });
+        const m = await admin.send(s.sessionId, body.text, body.worker, body.model);
         sendJson(res, 200, { sessionId: s.sessionId, title: shortTitle(body.text), ...m });
       },
     },
@@ -73,7 +72,7 @@ export function apiRoutes(admin: AdminClient): Route[] {
       path: /^\/api\/sessions\/([^/]+)\/messages$/,
       handle: async (req, res, [s]) => {
         const body = await readJson(req, PromptBody);
-        sendJson(res, 200, await sendPrompt(admin, { sessionId: decodeURIComponent(s!), ...body }));
+        sendJson(res, 200, await admin.send(decodeURIComponent(s!), body.text, body.worker, body.model));
       },
     },
     {
