@@ -38,7 +38,7 @@ function QuestionForm({ questions, answer }: { questions: RequestQuestion[]; ans
     questions.map((q, qi) =>
       h(
         "fieldset",
-        { key: qi, class: "question" },
+        { key: qi, class: "q-item" },
         h("legend", null, q.header || q.question),
         q.header ? h("p", null, q.question) : null,
         q.options.map((o) =>
