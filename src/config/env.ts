@@ -29,6 +29,8 @@ export const DEV_NUMBER_ENV = {
   shutdown_timeout: "WORKER_SHUTDOWN_TIMEOUT",
   max_turn_cost: "MAX_TURN_COST",
   max_daily_cost: "MAX_DAILY_COST",
+  // The issue names it so; it is a person-facing wait, not a worker mechanic.
+  permission_timeout: "PERMISSION_TIMEOUT",
 } as const;
 
 export type DevNumberKey = keyof typeof DEV_NUMBER_ENV;

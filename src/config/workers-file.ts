@@ -234,6 +234,8 @@ function buildWorker(w: WorkerEntry, p: EntryResult, path: string, env: ConfigEn
     heartbeatIntervalMs: ms(w.heartbeat_interval, DEFAULTS.heartbeatIntervalMs),
     maxTurnCostUsd: w.max_turn_cost ?? null,
     maxDailyCostUsd: w.max_daily_cost ?? null,
+    permissionTimeoutMs: ms(w.permission_timeout, DEFAULTS.permissionTimeoutMs),
+    ...(w.permission ? { permission: w.permission } : {}),
     origin: `workers[${p.index}]`,
     sandbox: sandboxSettingsOf(w, (q) => resolveFromConfigFile(q, path, env.home)),
     tokenFile: w.token_file === undefined ? null : resolveFromConfigFile(w.token_file, path, env.home),

@@ -30,6 +30,7 @@ export const NUMBER_FIELDS = {
   // Spend limits (src/worker/budget.ts): no default, absent = no limit; `example` stands in for it.
   max_turn_cost: { min: 0, max: 100_000, whole: false, default: null, unit: "usd", example: 5 },
   max_daily_cost: { min: 0, max: 1_000_000, whole: false, default: null, unit: "usd", example: 50 },
+  permission_timeout: { min: 1, max: 7 * 24 * 3600, whole: false, default: DEFAULTS.permissionTimeoutMs / 1000 },
 } as const;
 
 export type NumberField = keyof typeof NUMBER_FIELDS;
@@ -73,6 +74,13 @@ function numberField(field: NumberField, what: string) {
   return base.min(f.min).max(f.max).describe(`${what} ${rangeText(field).replace(/^an? /, (a) => (a === "a " ? "A " : "An "))}, ${dflt}.`);
 }
 
+const permissionAction = z.enum(["ask", "allow", "deny"], { message: 'must be "ask", "allow" or "deny"' });
+/** OpenCode's own `permission` shape: a rule per permission name, or per pattern within one. */
+export const permissionSchema = z.record(
+  z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: "is not an OpenCode permission name (e.g. bash, edit, read, external_directory)" }),
+  z.union([permissionAction, z.record(z.string().min(1), permissionAction)], { message: 'must be "ask", "allow", "deny" or an object of pattern → "ask"/"allow"/"deny"' }),
+);
+
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
 export const workerEntrySchema = z
@@ -114,6 +122,10 @@ export const workerEntrySchema = z
     ).optional(),
     max_turn_cost: numberField("max_turn_cost", "What one turn may cost (as OpenCode prices it) before the worker pauses it and asks a person to continue.").optional(),
     max_daily_cost: numberField("max_daily_cost", "What this worker's turns may cost per UTC day before it pauses the running turn and asks a person to continue.").optional(),
+    permission_timeout: numberField("permission_timeout", "Seconds a permission request or question waits for a person before it is rejected.").optional(),
+    permission: permissionSchema
+      .optional()
+      .describe('OpenCode permission rules laid over your own OpenCode config, to make the agent ask for more, e.g. {"bash": "ask", "edit": "ask"}; a person answers with `reply`. Values: "ask", "allow", "deny", or per pattern {"git *": "allow"}.'),
     sandbox: z
       .enum(SANDBOX_MODES)
       .optional()

@@ -43,6 +43,8 @@ export function workersTemplate(): string {
       // "heartbeat_interval": ${N.heartbeat_interval.default},         // seconds between heartbeats (${N.heartbeat_interval.min}-${N.heartbeat_interval.max})
       // "max_turn_cost": ${N.max_turn_cost.example},              // US dollars (${N.max_turn_cost.min}-${N.max_turn_cost.max}) a turn may cost before a person is asked to continue; default: no limit
       // "max_daily_cost": ${N.max_daily_cost.example},            // US dollars (${N.max_daily_cost.min}-${N.max_daily_cost.max}) per UTC day before a person is asked; default: no limit
+      // "permission_timeout": ${N.permission_timeout.default},        // seconds (${N.permission_timeout.min}-${N.permission_timeout.max}) a permission request waits for a person
+      // "permission": {"bash": "ask", "edit": "ask"},  // make OpenCode ask for more (a person answers with reply)
       // "sandbox": "${SANDBOX_DEFAULTS.mode}",              // agent sandbox: auto | on | off (docs/security.md)
       // "sandbox_network": ${SANDBOX_DEFAULTS.network},        // the sandboxed agent keeps the network (false: not supported yet)
       // "sandbox_hide": ["~/.ssh", "~/.aws"],  // more paths the agent must not see

@@ -64,6 +64,8 @@ function sameWorker(a: WorkerConfig, b: WorkerConfig): boolean {
     a.heartbeatIntervalMs === b.heartbeatIntervalMs &&
     (a.maxTurnCostUsd ?? null) === (b.maxTurnCostUsd ?? null) &&
     (a.maxDailyCostUsd ?? null) === (b.maxDailyCostUsd ?? null) &&
+    a.permissionTimeoutMs === b.permissionTimeoutMs &&
+    JSON.stringify(a.permission) === JSON.stringify(b.permission) &&
     JSON.stringify(a.sandbox) === JSON.stringify(b.sandbox) &&
     a.tokenFile === b.tokenFile
   );
