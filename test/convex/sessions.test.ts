@@ -14,13 +14,17 @@ describe("sessions:list", () => {
     await t.mutation(chatApi.createSession, { worker: "other", title: "not listed" });
     const long = "x".repeat(SESSION_TITLE_CHARS + 20);
     await t.mutation(chatApi.send, { sessionId: untitled.sessionId, text: `${long}\nsecond line` });
-    // A prompt later in the named session makes it the most recent again.
-    await t.mutation(chatApi.send, { sessionId: named.sessionId, text: "again" });
+    // Both were used within the same millisecond or two; set when, so the order is certain:
+    // the older session, used last, leads.
+    await t.run(async (ctx) => {
+      await ctx.db.patch(ctx.db.normalizeId("sessions", named.sessionId)!, { lastActivityAt: 2_000 });
+      await ctx.db.patch(ctx.db.normalizeId("sessions", untitled.sessionId)!, { lastActivityAt: 1_000 });
+    });
     const list = await t.query(sessionsApi.list, { worker: w.workerId });
     expect(list.map((s) => s.sessionId)).toEqual([named.sessionId, untitled.sessionId]);
     expect(list[0]!.title).toBe("Fix the build");
     expect(list[1]!.title).toBe("x".repeat(SESSION_TITLE_CHARS - 1) + "…");
-    expect(list[0]!.lastActivityAt).toBeGreaterThanOrEqual(list[1]!.lastActivityAt);
+    expect(list.map((s) => s.lastActivityAt)).toEqual([2_000, 1_000]);
     expect((await t.query(sessionsApi.list, { worker: other.name })).map((s) => s.title)).toEqual(["not listed"]);
   });
 
