@@ -3,7 +3,7 @@
 // output that tries to run script.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startCli } from "../support/cli.ts";
 import { TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
@@ -163,6 +163,28 @@ describe("web page in Chromium", () => {
     await chips.nth(1).click();
     await page.locator('.msg.assistant .tool[data-tool="bash"][data-status="completed"]').waitFor({ timeout: 15_000 });
     expect(await page.locator(".msg.assistant .file").count()).toBe(0);
+  }, T);
+
+  test("the agent reading .env.local asks; Allow once on the page lets the turn continue to its answer", async () => {
+    const cwd = world.project("web-project");
+    writeFileSync(join(cwd, ".env.local"), "API_KEY=web-test-value\n");
+    await page.evaluate((w) => (location.hash = `#/w/${w}`), workerId);
+    await page.locator("a.session.new.current").waitFor();
+    await send(`TOOLJSON:read ${JSON.stringify({ filePath: join(cwd, ".env.local") })}`);
+    const ask = page.locator('.msg.assistant[data-status="running"] .request.permission[data-status="pending"]');
+    await ask.waitFor({ timeout: 60_000 });
+    expect(await ask.locator(".request-title").innerText()).toMatch(/read .*\.env\.local$/);
+    await card("web-worker").locator('.waiting[data-pending="1"]').waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: outputPath("permission-desktop.png") });
+    await ask.getByRole("button", { name: "Allow once" }).click();
+    const done = page.locator('.msg.assistant[data-status="completed"]');
+    await done.locator(".request-outcome", { hasText: "allowed once" }).waitFor({ timeout: 60_000 });
+    await done.locator('.tool[data-tool="read"][data-status="completed"]').waitFor({ timeout: 60_000 });
+    await done.locator(".md", { hasText: TOOL_FINAL_ANSWER }).waitFor({ timeout: 60_000 });
+    await card("web-worker").locator(".waiting").waitFor({ state: "detached", timeout: 15_000 });
+    const sessionId = decodeURIComponent(page.url().split("/s/")[1]!);
+    const [answer] = (await world.admin.messages(sessionId)).filter((m) => m.role === "assistant");
+    expect((await world.admin.listRequests(answer!.messageId)).map((r) => [r.permission, r.status, r.reply])).toEqual([["read", "answered", "once"]]);
   }, T);
 
   test("an answer carrying script, onerror and javascript: payloads runs nothing", async () => {
