@@ -6,7 +6,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startCli } from "../support/cli.ts";
-import { TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
+import { STUB_MODEL, STUB_PRICED_MODEL, STUB_PROVIDER } from "../support/opencode-env.ts";
+import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import type { Running } from "../support/proc.ts";
 import { stopAll, useWorld } from "../e2e/dev-support.ts";
 import { launchBrowser, outputPath, startCuttableRelay, startWeb, stopWeb, type Web } from "./web-support.ts";
@@ -130,7 +131,7 @@ describe("web page in Chromium", () => {
     await bash.locator("summary").click();
     expect(await bash.locator(".tool-output").innerText()).toContain("web-tool-output");
     await page.locator('.msg.assistant[data-status="completed"] .md', { hasText: TOOL_FINAL_ANSWER }).waitFor({ timeout: 60_000 });
-    expect(await page.locator('.msg.assistant[data-status="completed"] .usage').innerText()).toMatch(/20 in · 40 out .*tokens · \$/);
+    expect(await page.locator('.msg.assistant[data-status="completed"] .usage').innerText()).toMatch(/^20 in · 40 out tokens · \$0$/);
 
     const bashSession = decodeURIComponent(page.url().split("/s/")[1]!);
 
@@ -185,6 +186,24 @@ describe("web page in Chromium", () => {
     const sessionId = decodeURIComponent(page.url().split("/s/")[1]!);
     const [answer] = (await world.admin.messages(sessionId)).filter((m) => m.role === "assistant");
     expect((await world.admin.listRequests(answer!.messageId)).map((r) => [r.permission, r.status, r.reply])).toEqual([["read", "answered", "once"]]);
+  }, T);
+
+  test("the model picker offers the worker's models; the picked one answers the prompt", async () => {
+    await page.evaluate((w) => (location.hash = `#/w/${w}`), workerId);
+    await page.locator("a.session.new.current").waitFor();
+    const picker = page.locator('select[name="model"]');
+    const priced = `${STUB_PROVIDER}/${STUB_PRICED_MODEL}`;
+    expect(await picker.locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(["", `${STUB_PROVIDER}/${STUB_MODEL}`, priced]);
+    await picker.selectOption(priced);
+    const before = world.stub.completions().length;
+    await send("Say hello with the priced model");
+    const done = page.locator('.msg.assistant[data-status="completed"]');
+    await done.locator(".md", { hasText: CANNED_ANSWER }).waitFor({ timeout: 60_000 });
+    const asked = world.stub.completions().slice(before);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.map((q) => q.body.model)).toEqual(asked.map(() => STUB_PRICED_MODEL));
+    // A priced model's cost shows, not rounded away to $0.
+    await done.locator(".usage", { hasText: /tokens · \$0\.0\d*[1-9]/ }).waitFor({ timeout: 15_000 });
   }, T);
 
   test("an answer carrying script, onerror and javascript: payloads runs nothing", async () => {

@@ -53,11 +53,18 @@ export function answerUsage(parts: Record<string, TurnPart> = {}): Usage | null 
   };
 }
 
+/** Dollars: cents for ordinary amounts, enough digits that a small model call is not shown as $0. */
+export function formatCost(usd: number): string {
+  if (usd === 0) return "$0";
+  if (usd >= 0.01) return `$${usd.toFixed(2)}`;
+  return `$${usd.toFixed(6).replace(/0+$/, "")}`;
+}
+
 export function UsageLine({ u }: { u: Usage }): ComponentChild {
   const n = (x: number) => x.toLocaleString("en-US");
   const cache = u.cacheRead + u.cacheWrite > 0 ? ` · cache ${n(u.cacheRead)} read / ${n(u.cacheWrite)} write` : "";
   const reasoning = u.reasoning > 0 ? ` · ${n(u.reasoning)} reasoning` : "";
-  return h("div", { class: "usage" }, `${n(u.input)} in · ${n(u.output)} out${reasoning}${cache} tokens · $${u.cost.toFixed(4)}`);
+  return h("div", { class: "usage" }, `${n(u.input)} in · ${n(u.output)} out${reasoning}${cache} tokens · ${formatCost(u.cost)}`);
 }
 
 export function PartView({ part }: { part: Part }): ComponentChild {
