@@ -7,7 +7,8 @@ import type { RequestView } from "../../../backend/api.ts";
 import { api } from "../api.ts";
 import { go } from "../route.ts";
 import { isRunning, type SessionState } from "../session-state.ts";
-import { PartView, UsageLine, answerParts, answerUsage } from "./parts.ts";
+import { answerParts, answerUsage } from "../turn.ts";
+import { PartView, UsageLine } from "./parts.ts";
 import { RequestCard } from "./requests.ts";
 
 const STATUS_TEXT: Record<string, string> = {
