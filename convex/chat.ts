@@ -1,9 +1,10 @@
 // Person-side chat: start a session with a worker, send prompts, cancel, read answers.
 // Internal like all person-side functions, so only the admin key can make a worker run a prompt.
 import { v } from "convex/values";
-import { MAX_PROMPT_CHARS, MAX_SESSION_MESSAGES, MAX_TITLE_CHARS } from "./lib/constants";
+import { DEFAULT_SESSION_TITLE, MAX_PROMPT_CHARS, ROUTE_CANDIDATES, MAX_SESSION_MESSAGES, MAX_TITLE_CHARS } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
 import { messageView } from "./lib/messages";
+import { checkModel, checkModelForTags } from "./lib/models";
 import { partsSince } from "./lib/parts";
 import { resolveWorker } from "./lib/people";
 import { findWorker } from "./lib/auth";
@@ -60,7 +61,7 @@ export const createSession = internalMutation({
   args: { worker: v.optional(v.string()), tags: v.optional(v.array(v.string())), title: v.optional(v.string()) },
   handler: async (ctx, { worker: ref, tags, title }) => {
     const owner = await sessionOwner(ctx, ref, tags);
-    const clean = title === undefined ? "New session" : checkText("Title", title, MAX_TITLE_CHARS);
+    const clean = title === undefined ? DEFAULT_SESSION_TITLE : checkText("Title", title, MAX_TITLE_CHARS);
     const now = Date.now();
     const sessionId = await ctx.db.insert("sessions", { ...owner, title: clean, createdAt: now, lastActivityAt: now });
     return { sessionId: sessionId as string, workerId: owner.workerId === UNROUTED ? null : owner.workerId };
@@ -87,14 +88,29 @@ async function namedTarget(ctx: QueryCtx, session: Doc<"sessions">): Promise<{ w
   return { workerId: worker.workerId };
 }
 
+/** The prompt's model, checked against its worker's models, or for a session still waiting, those of every worker with its tags. */
+async function checkModelOf(ctx: QueryCtx, workerId: string, session: Doc<"sessions">, model: string): Promise<string> {
+  if (workerId !== UNROUTED) {
+    const worker = await findWorker(ctx, workerId);
+    if (!worker) fail("NOT_FOUND", `The worker of session ${session._id} no longer exists.`);
+    return checkModel(worker, model);
+  }
+  const approved = await ctx.db
+    .query("workers")
+    .withIndex("by_approval_revoked", (q) => q.eq("approval", "approved"))
+    .take(ROUTE_CANDIDATES);
+  return checkModelForTags(approved, session.tags ?? [], model);
+}
+
 export const send = internalMutation({
-  args: { sessionId: v.string(), text: v.string(), worker: workerArg },
-  handler: async (ctx, { sessionId, text, worker: ref }) => {
+  args: { sessionId: v.string(), text: v.string(), worker: workerArg, model: v.optional(v.string()) },
+  handler: async (ctx, { sessionId, text, worker: ref, model }) => {
     const session = await getSession(ctx, sessionId);
     await requireOwner(ctx, ref, session.workerId, `Session ${sessionId}`);
     if (text.trim() === "") fail("INVALID", "The message must not be empty.");
     if (text.length > MAX_PROMPT_CHARS) fail("INVALID", `The message is too long (${text.length} characters; the limit is ${MAX_PROMPT_CHARS}).`);
     const worker = session.tags ? await routedTarget(ctx, session) : await namedTarget(ctx, session);
+    const chosen = model === undefined ? {} : { model: await checkModelOf(ctx, worker.workerId, session, model) };
     const now = Date.now();
     await ctx.db.patch(session._id, { lastActivityAt: now });
     const moved = worker.movedFrom === undefined ? {} : { movedFrom: worker.movedFrom };
@@ -106,6 +122,7 @@ export const send = internalMutation({
       text: "",
       replyTo: userMessageId,
       status: "queued",
+      ...chosen,
     });
     const routedTo = worker.workerId === UNROUTED ? await routeSession(ctx, session._id) : worker.workerId;
     return { userMessageId: userMessageId as string, messageId: messageId as string, workerId: routedTo };

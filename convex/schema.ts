@@ -91,7 +91,9 @@ export default defineSchema({
     lastActivityAt: v.optional(v.number()),
   })
     .index("by_worker", ["workerId"])
-    .index("by_activity", ["lastActivityAt"]),
+    .index("by_activity", ["lastActivityAt"])
+    // sessions:list: a worker's sessions, most recently used first.
+    .index("by_worker_activity", ["workerId", "lastActivityAt"]),
 
   // User prompts and assistant answers in one table, so a session reads back in order.
   // Assistant rows carry the run state; `replyTo` points at the prompt they answer.
@@ -110,6 +112,8 @@ export default defineSchema({
     cancelRequested: v.boolean(),
     /** Sequence number the next output batch must carry; equals the number of stored batches. */
     nextSeq: v.number(),
+    /** `provider/model` the prompt runs with (assistant rows; checked against the worker's models); absent = OpenCode's default. */
+    model: v.optional(v.string()),
     /** Typed parts stored so far (turnParts); missing on older rows and before the first. */
     partCount: v.optional(v.number()),
     /** The worker this prompt was moved away from, when its routed session moved (lib/routing.ts). */

@@ -100,6 +100,9 @@ export const REROUTE_AFTER_MS = 10 * 60_000;
 export const ROUTE_SCAN = 500;
 /** Approved workers routing considers as candidates for one session. */
 export const ROUTE_CANDIDATES = 1_000;
+/** The title of a session created without one; sessions:list shows its first prompt instead. */
+export const DEFAULT_SESSION_TITLE = "New session";
+
 // Permission requests and questions (convex/requests.ts): what one request may carry.
 /** A request's one-line title and a pattern or option label, as a person reads them. */
 export const REQUEST_TITLE_CHARS = 300;

@@ -38,6 +38,8 @@ export type PendingMessage = {
   agentSessionId: string | null;
   sessionTitle: string;
   prompt: string;
+  /** `provider/model` chosen for this prompt (`chat --model`); null = OpenCode's default. */
+  model?: string | null;
   /** Creation order; messages of one session must be run in this order. */
   createdAt: number;
   attempt: number;
@@ -225,10 +227,11 @@ export const chatApi = {
     { sessionId: string; workerId: string | null }
   >("chat:createSession"),
   // `worker` (id or name), when given, must own the session or message, else WRONG_WORKER.
+  // `model` (provider/model) must be one the worker published, else INVALID listing them.
   // `workerId`: who will answer; null while a routed session waits for a worker with its tags.
   send: makeFunctionReference<
     "mutation",
-    { sessionId: string; text: string; worker?: string },
+    { sessionId: string; text: string; worker?: string; model?: string },
     { userMessageId: string; messageId: string; workerId: string | null }
   >("chat:send"),
   cancel: makeFunctionReference<"mutation", { messageId: string; worker?: string }, { status: MessageStatus }>("chat:cancel"),
@@ -237,6 +240,14 @@ export const chatApi = {
   messages: makeFunctionReference<"query", { sessionId: string; worker?: string }, ChatMessageView[]>("chat:messages"),
   /** The answer's parts changed after output batch `afterSeq` (-1: all), so a reader fetches only what is new. */
   parts: makeFunctionReference<"query", { messageId: string; afterSeq: number; worker?: string }, TurnPartsView>("chat:parts"),
+};
+
+/** One of a worker's sessions as sessions:list shows it; `title` is its first prompt, shortened. */
+export type SessionSummary = { sessionId: string; title: string; createdAt: number; lastActivityAt: number };
+
+export const sessionsApi = {
+  /** A worker's sessions, most recently used first (default 50, at most 200). */
+  list: makeFunctionReference<"query", { worker: string; limit?: number }, SessionSummary[]>("sessions:list"),
 };
 
 // ── Requests a person answers (convex/requests.ts) ──────────────────────────────────────────

@@ -1,7 +1,7 @@
 // `admin`: person-side operations from the terminal — add, approve, revoke and list workers —
 // against the embedded backend or a real Convex deployment (admin key required).
 import { connectAdmin } from "../backend/admin-client.ts";
-import type { WorkerListEntry } from "../backend/api.ts";
+import type { WorkerListEntry, WorkerSummary } from "../backend/api.ts";
 import { stdoutColors, stderrColors } from "../util/colors.ts";
 import { EXIT, UsageError } from "../util/errors.ts";
 import { safeJson, safeLine } from "../util/terminal-text.ts";
@@ -32,6 +32,13 @@ function summaryJson(w: WorkerListEntry) {
     capacity: w.capacity ?? null,
     pendingRequests: w.pendingRequests,
   };
+}
+
+/** The models `chat --model` takes, the first few by name (`--json` lists them all). */
+function modelsCell(w: WorkerSummary): string {
+  const keys = w.models.map((m) => safeLine(`${m.providerId}/${m.modelId}`));
+  if (keys.length === 0) return "not listed yet";
+  return keys.length <= 3 ? keys.join(", ") : `${keys.slice(0, 2).join(", ")} +${keys.length - 2} more`;
 }
 
 export async function run(ctx: CommandContext<typeof adminOptions>): Promise<number> {
@@ -96,8 +103,9 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
           w.lastHeartbeatAt === null ? "never" : `${formatAge(now - w.lastHeartbeatAt)} ago`,
           w.pendingRequests > 0 ? c.warn(String(w.pendingRequests)) : "0",
           safeLine(w.directory ?? ""),
+          modelsCell(w),
         ]);
-        ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "REQUESTS", "FOLDER"], rows, { headerStyle: c.bold }));
+        ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "REQUESTS", "FOLDER", "MODELS"], rows, { headerStyle: c.bold }));
         const waiting = workers.reduce((n, w) => n + w.pendingRequests, 0);
         if (waiting > 0) ctx.stderr(`${waiting} request${waiting === 1 ? " waits" : "s wait"} for an answer: see them with \`opencode-orchestrator reply\`.`);
         return EXIT.ok;

@@ -72,6 +72,7 @@ export const chatOptions = {
   new: { type: "boolean", description: "Start a new session" },
   title: { type: "string", value: "TITLE", description: "Title of a new session (default: the prompt's start)" },
   json: { type: "boolean", description: "Print the turn as NDJSON events on stdout (docs/chat-json.md)" },
+  model: { type: "string", value: "PROVIDER/MODEL", description: "Run this prompt with one of the worker's models (admin list shows them)" },
   permissions: {
     type: "choice",
     choices: ["once", "always", "reject"],
@@ -185,7 +186,7 @@ export const COMMANDS: CommandSpec<any>[] = [
   defineCommand({
     name: "chat",
     summary: "Send a prompt to a worker and stream the answer to stdout",
-    usage: 'chat (--worker WORKER | --tag TAG…) [--session ID | --new] [--json] [--permissions once|always|reject] ["prompt"]',
+    usage: 'chat (--worker WORKER | --tag TAG…) [--session ID | --new] [--model PROVIDER/MODEL] [--json] [--permissions once|always|reject] ["prompt"]',
     details:
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
       "--tag instead sends to any worker with every tag given, the one with the most room (a new session unless --session;\n" +

@@ -70,6 +70,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     String(w.turnsRunning),
     String(w.turnsQueued),
     `${w.turns.completed}/${w.turns.failed}/${w.turns.cancelled}/${w.turns.interrupted}`,
+    ...usageCells(w),
     w.nextRestartAt === null ? String(w.restarts) : `${w.restarts} (next in ${formatAge(Math.max(0, Date.parse(w.nextRestartAt) - now))})`,
     w.opencodePid === null ? "-" : safeLine(String(w.opencodePid)),
     formatSandboxStatus(w.sandbox),
@@ -77,7 +78,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   ]);
   ctx.stdout(
     renderTable(
-      ["WORKER", "STATE", "FOR", "BACKEND", "HEARTBEAT", "RUNNING", "QUEUED", "DONE/FAIL/CANC/INT", "RESTARTS", "OPENCODE", "SANDBOX", "DETAIL"],
+      ["WORKER", "STATE", "FOR", "BACKEND", "HEARTBEAT", "RUNNING", "QUEUED", "DONE/FAIL/CANC/INT", "TOKENS", "COST TODAY/ALL", "RESTARTS", "OPENCODE", "SANDBOX", "DETAIL"],
       rows,
       { headerStyle: c.bold },
     ),
@@ -98,6 +99,27 @@ function warnIfAnotherInstance(ctx: CommandContext, doc: StatusDoc, address: str
       `If an orchestrator of ${expected} is running, its status_address was taken when it started, so it serves no status ` +
       "(its log says so): give it another status_address, or pass --address to read this one on purpose.",
   );
+}
+
+/** Tokens used since start (all kinds) and cost today (UTC day) / since start; "-" for a document without them. */
+function usageCells(w: StatusDoc["workers"][number]): [string, string] {
+  const u = w.usage;
+  if (!u || typeof u.total?.cost !== "number" || typeof u.today?.cost !== "number") return ["-", "-"];
+  const t = u.total;
+  const tokens = [t.input, t.output, t.reasoning, t.cacheRead, t.cacheWrite].reduce((a, n) => a + (Number.isFinite(n) ? n : 0), 0);
+  return [compactCount(tokens), `${dollars(u.today.cost)}/${dollars(t.cost)}`];
+}
+
+function compactCount(n: number): string {
+  if (n < 1_000) return String(n);
+  if (n < 1_000_000) return `${(n / 1_000).toFixed(1)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+/** Cents for ordinary sums; small ones keep four decimals so a cheap model's cost is not shown as $0.00. */
+export function dollars(n: number): string {
+  if (!Number.isFinite(n)) return "-";
+  return `$${n !== 0 && Math.abs(n) < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 }
 
 /** The last error; for a worker waiting for approval, the command that approves it. */

@@ -21,13 +21,15 @@ export const ENV_NAMES = {
   relayWindowMs: "OPENCODE_ORCHESTRATOR_RELAY_WINDOW_MS",
 } as const;
 
-/** Dev mode's numbers (seconds, or a count), each the workers.json field of the same name with the same bounds. */
+/** Dev mode's numbers (seconds, a count, or US dollars), each the workers.json field of the same name with the same bounds. */
 export const DEV_NUMBER_ENV = {
   max_concurrent_sessions: "WORKER_MAX_CONCURRENT_SESSIONS",
   agent_idle_timeout: "WORKER_AGENT_IDLE_TIMEOUT",
   turn_inactivity_timeout: "WORKER_TURN_INACTIVITY_TIMEOUT",
   heartbeat_interval: "WORKER_HEARTBEAT_INTERVAL",
   shutdown_timeout: "WORKER_SHUTDOWN_TIMEOUT",
+  max_turn_cost: "MAX_TURN_COST",
+  max_daily_cost: "MAX_DAILY_COST",
   // The issue names it so; it is a person-facing wait, not a worker mechanic.
   permission_timeout: "PERMISSION_TIMEOUT",
 } as const;

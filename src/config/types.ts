@@ -30,6 +30,9 @@ export type WorkerConfig = {
   origin: string;
   /** The agent's sandbox; absent = SANDBOX_DEFAULTS (src/config/sandbox-settings.ts). */
   sandbox?: SandboxSettings;
+  /** Spend limits in USD (src/worker/budget.ts); absent/null = no limit. */
+  maxTurnCostUsd?: number | null;
+  maxDailyCostUsd?: number | null;
   /** token_file, resolved; hidden from every worker's agent. */
   tokenFile?: string | null;
 };

@@ -233,6 +233,8 @@ function buildWorker(w: WorkerEntry, p: EntryResult, path: string, env: ConfigEn
     agentIdleTimeoutMs: ms(w.agent_idle_timeout, DEFAULTS.agentIdleTimeoutMs),
     turnInactivityTimeoutMs: ms(w.turn_inactivity_timeout, DEFAULTS.turnInactivityTimeoutMs),
     heartbeatIntervalMs: ms(w.heartbeat_interval, DEFAULTS.heartbeatIntervalMs),
+    maxTurnCostUsd: w.max_turn_cost ?? null,
+    maxDailyCostUsd: w.max_daily_cost ?? null,
     permissionTimeoutMs: ms(w.permission_timeout, DEFAULTS.permissionTimeoutMs),
     ...(w.permission ? { permission: w.permission } : {}),
     origin: `workers[${p.index}]`,

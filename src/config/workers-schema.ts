@@ -28,20 +28,30 @@ export const NUMBER_FIELDS = {
   turn_inactivity_timeout: { min: 1, max: 24 * 3600, whole: false, default: DEFAULTS.turnInactivityTimeoutMs / 1000 },
   heartbeat_interval: { min: 1, max: 20, whole: false, default: DEFAULTS.heartbeatIntervalMs / 1000 },
   shutdown_timeout: { min: 0, max: 3600, whole: false, default: DEFAULTS.shutdownTimeoutMs / 1000 },
+  // Spend limits (src/worker/budget.ts): no default, absent = no limit; `example` stands in for it.
+  max_turn_cost: { min: 0, max: 100_000, whole: false, default: null, unit: "usd", example: 5 },
+  max_daily_cost: { min: 0, max: 1_000_000, whole: false, default: null, unit: "usd", example: 50 },
   permission_timeout: { min: 1, max: 7 * 24 * 3600, whole: false, default: DEFAULTS.permissionTimeoutMs / 1000 },
 } as const;
 
 export type NumberField = keyof typeof NUMBER_FIELDS;
 
-/** "a whole number from 1 to 64" / "a number of seconds from 1 to 20". */
+/** "a whole number from 1 to 64" / "a number of seconds from 1 to 20" / "an amount in US dollars from 0 to 100000". */
 export function rangeText(field: NumberField): string {
   const f = NUMBER_FIELDS[field];
-  return `${f.whole ? "a whole number" : "a number of seconds"} from ${f.min} to ${f.max}`;
+  const kind = "unit" in f ? "an amount in US dollars" : f.whole ? "a whole number" : "a number of seconds";
+  return `${kind} from ${f.min} to ${f.max}`;
+}
+
+/** A value to show in fixes and the template: the default, or for a field without one its example. */
+export function sampleValue(field: NumberField): number {
+  const f = NUMBER_FIELDS[field];
+  return f.default ?? f.example;
 }
 
 /** The fix shown for a bad value of a number field. */
 export function rangeFix(field: NumberField): string {
-  return `Use ${rangeText(field)}, e.g. ${NUMBER_FIELDS[field].default}.`;
+  return `Use ${rangeText(field)}, e.g. ${sampleValue(field)}.`;
 }
 
 /** A number typed as text (dev's environment, .env) held to the field's bounds. */
@@ -61,7 +71,8 @@ export function checkNumberText(field: NumberField, text: string): { ok: true; v
 function numberField(field: NumberField, what: string) {
   const f = NUMBER_FIELDS[field];
   const base = f.whole ? z.int() : z.number();
-  return base.min(f.min).max(f.max).describe(`${what} ${rangeText(field).replace(/^a /, "A ")}, default ${f.default}.`);
+  const dflt = f.default === null ? "no limit by default" : `default ${f.default}`;
+  return base.min(f.min).max(f.max).describe(`${what} ${rangeText(field).replace(/^an? /, (a) => (a === "a " ? "A " : "An "))}, ${dflt}.`);
 }
 
 const permissionAction = z.enum(["ask", "allow", "deny"], { message: 'must be "ask", "allow" or "deny"' });
@@ -118,6 +129,8 @@ export const workerEntrySchema = z
       "heartbeat_interval",
       "Seconds between heartbeats to Convex; at most 20 because a running answer's lease is 60 s and the backend marks a worker offline after 45 s of silence.",
     ).optional(),
+    max_turn_cost: numberField("max_turn_cost", "What one turn may cost (as OpenCode prices it) before the worker pauses it and asks a person to continue.").optional(),
+    max_daily_cost: numberField("max_daily_cost", "What this worker's turns may cost per UTC day before it pauses the running turn and asks a person to continue.").optional(),
     permission_timeout: numberField("permission_timeout", "Seconds a permission request or question waits for a person before it is rejected.").optional(),
     permission: permissionSchema
       .optional()

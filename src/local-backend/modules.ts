@@ -8,6 +8,7 @@ import * as chat from "../../convex/chat.ts";
 import * as crons from "../../convex/crons.ts";
 import * as requests from "../../convex/requests.ts";
 import * as routing from "../../convex/routing.ts";
+import * as sessions from "../../convex/sessions.ts";
 import * as workers from "../../convex/workers.ts";
 
 export { schema };
@@ -19,5 +20,6 @@ export const modules: Record<string, () => Promise<unknown>> = {
   "convex/crons.ts": async () => crons,
   "convex/requests.ts": async () => requests,
   "convex/routing.ts": async () => routing,
+  "convex/sessions.ts": async () => sessions,
   "convex/workers.ts": async () => workers,
 };

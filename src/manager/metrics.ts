@@ -1,5 +1,6 @@
 // Prometheus text exposition of the status document: the same numbers /status shows.
 import { WORKER_STATES } from "../worker/state.ts";
+import { addUsageStats, emptyUsage } from "../worker/budget-usage.ts";
 import type { StatusDoc } from "./status.ts";
 
 const P = "opencode_orchestrator";
@@ -27,6 +28,7 @@ function byName(workers: Row[]): Row[] {
     m.turnsQueued += w.turnsQueued;
     m.relayBatches += w.relayBatches;
     m.heartbeatsFailed += w.heartbeatsFailed;
+    m.usage = addUsageStats(m.usage ?? emptyUsage(), w.usage ?? emptyUsage());
     m.restarts += w.restarts;
     m.backendConnected ||= w.backendConnected;
     if (w.lastHeartbeatAgeSeconds !== null) {
@@ -68,6 +70,16 @@ export function renderMetrics(doc: StatusDoc): string {
   metric("turns_queued", "gauge", "Prompts waiting for a free session slot.", s.workers.map((x) => [`{${w(x.name)}}`, x.turnsQueued]));
   metric("worker_restarts_total", "counter", "Worker restarts after failures.", s.workers.map((x) => [`{${w(x.name)}}`, x.restarts]));
   metric("relay_batches_total", "counter", "Output batches written to the backend.", s.workers.map((x) => [`{${w(x.name)}}`, x.relayBatches]));
+  const usage = (x: Row) => x.usage ?? emptyUsage();
+  const TOKEN_KINDS = [["input", "input"], ["output", "output"], ["reasoning", "reasoning"], ["cacheRead", "cache_read"], ["cacheWrite", "cache_write"]] as const;
+  metric(
+    "tokens_total",
+    "counter",
+    "Tokens the worker's turns used, by kind, as OpenCode reported them.",
+    s.workers.flatMap((x) => TOKEN_KINDS.map(([k, kind]): [string, number] => [`{${w(x.name)},kind="${kind}"}`, usage(x).total[k]])),
+  );
+  metric("cost_usd_total", "counter", "Cost in US dollars of the worker's turns, as OpenCode priced them.", s.workers.map((x) => [`{${w(x.name)}}`, usage(x).total.cost]));
+  metric("cost_today_usd", "gauge", "Cost in US dollars of the worker's turns today (the UTC day).", s.workers.map((x) => [`{${w(x.name)}}`, usage(x).today.cost]));
   metric("heartbeat_failures_total", "counter", "Heartbeats that failed.", s.workers.map((x) => [`{${w(x.name)}}`, x.heartbeatsFailed]));
   metric(
     "heartbeat_age_seconds",

@@ -3,6 +3,7 @@
 import type { Manager, ReloadResult } from "./manager.ts";
 import type { SlotSnapshot } from "./slot.ts";
 import { sandboxStatus, type SandboxStatus } from "../agent/sandbox/request.ts";
+import { usageToday, type UsageStats } from "../worker/budget-usage.ts";
 
 export type WorkerStatusDoc = {
   name: string;
@@ -18,6 +19,8 @@ export type WorkerStatusDoc = {
   turns: SlotSnapshot["stats"]["turns"];
   relayBatches: number;
   heartbeatsFailed: number;
+  /** Tokens and cost (USD) as OpenCode reported them: since start, today (UTC day), the last turn. Absent in older documents. */
+  usage?: UsageStats;
   restarts: number;
   nextRestartAt: string | null;
   lastError: string | null;
@@ -69,6 +72,7 @@ export function buildStatus(m: Manager, o: { version: string; shuttingDown: bool
       turns: s.stats.turns,
       relayBatches: s.stats.relayBatches,
       heartbeatsFailed: s.stats.heartbeatsFailed,
+      usage: { ...s.stats.usage, today: usageToday(s.stats.usage, now) },
       restarts: s.restarts,
       nextRestartAt: s.nextRestartAt === null ? null : new Date(s.nextRestartAt).toISOString(),
       lastError: s.lastError,

@@ -1,5 +1,6 @@
 // A worker's counters over its restarts: the sum of two counts, so a new counter is added in
 // one place. The empty count is the worker's own (src/worker/turns.ts).
+import { addUsageStats } from "../worker/budget-usage.ts";
 import { emptyStats, type WorkerStats } from "../worker/worker.ts";
 
 export { emptyStats };
@@ -14,5 +15,6 @@ export function addStats(a: WorkerStats, b: WorkerStats): WorkerStats {
     },
     relayBatches: a.relayBatches + b.relayBatches,
     heartbeatsFailed: a.heartbeatsFailed + b.heartbeatsFailed,
+    usage: addUsageStats(a.usage, b.usage),
   };
 }

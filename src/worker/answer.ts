@@ -9,6 +9,7 @@ import { errorMessage, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { TurnRequest } from "../agent/index.ts";
 import type { AgentHost } from "./agent-host.ts";
+import type { TurnUsage } from "./budget-usage.ts";
 import { createRelay } from "./relay.ts";
 import { relayAsk, type RequestDesk } from "./requests.ts";
 
@@ -35,6 +36,8 @@ export type AnswerDeps = {
    * dropped at once instead of retried; the backend's lease expiry ends the message.
    */
   abandon: AbortSignal;
+  /** Counts the turn's tokens and cost into the worker's totals. */
+  usage: TurnUsage;
 };
 
 class Abandoned extends Error {
@@ -109,10 +112,11 @@ async function runOnAgent(
     const agent = await deps.agents.acquire();
     acquired = true;
     const agentSessionId = await resolveAgentSession(deps, msg, agent);
-    deps.log.info("turn started", { messageId: msg.messageId, session: msg.sessionId });
+    deps.log.info("turn started", { messageId: msg.messageId, session: msg.sessionId, ...(msg.model ? { model: msg.model } : {}) });
     const result = await agent.runPrompt({
       sessionId: agentSessionId,
       prompt: msg.prompt,
+      ...(msg.model ? { model: msg.model } : {}),
       signal: AbortSignal.any([signals.stop, signals.lost]),
       inactivityTimeoutMs: deps.inactivityTimeoutMs,
       ...stream,
@@ -154,7 +158,10 @@ export async function answerMessage(deps: AnswerDeps, msg: PendingMessage, stop:
       deps.onActivity();
       relay.push(d, partId);
     },
-    onPart: (u) => relay.pushPart(u),
+    onPart: (u) => {
+      if (u.kind === "usage" && u.usage.scope === "step") deps.usage.record(u.key, u.usage);
+      relay.pushPart(u);
+    },
   });
   // Whatever is still open reaches nobody now; said before the message ends, so it shows.
   await deps.requests.closeMessage(msg.messageId, outcome === "completed" ? "the answer ended before anyone answered" : `the answer ended (${outcome}${reason ? `: ${reason}` : ""})`);

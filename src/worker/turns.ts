@@ -6,6 +6,7 @@ import type { Logger } from "../util/log.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { answerMessage, type StopReason } from "./answer.ts";
 import { failureText } from "./failure.ts";
+import { emptyUsage, turnUsage, type UsageStats } from "./budget-usage.ts";
 import type { RequestDesk } from "./requests.ts";
 import type { Watchdog } from "./watchdog.ts";
 
@@ -13,10 +14,12 @@ export type WorkerStats = {
   turns: Record<"completed" | "failed" | "cancelled" | "interrupted", number>;
   relayBatches: number;
   heartbeatsFailed: number;
+  /** Tokens and cost of the turns (budget-usage.ts). */
+  usage: UsageStats;
 };
 
 export function emptyStats(): WorkerStats {
-  return { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0 };
+  return { turns: { completed: 0, failed: 0, cancelled: 0, interrupted: 0 }, relayBatches: 0, heartbeatsFailed: 0, usage: emptyUsage() };
 }
 
 export type Turns = {
@@ -77,6 +80,7 @@ export function createTurns(o: {
         onActivity: () => o.watchdog.activity(msg.messageId),
         requests: o.requests,
         abandon: abandon.signal,
+        usage: turnUsage(o.stats.usage, msg.messageId),
       };
       entry.done = answerMessage(deps, msg, controller.signal)
         .then(

@@ -42,7 +42,17 @@ const doc: StatusDoc = {
   lastReload: { at: new Date(now - 60_000).toISOString(), ok: false, added: [], removed: [], changed: [], unchanged: [], errors: ["workers[1].working_dir: unknown key"] },
   reloads: { ok: 1, failed: 1 },
   workers: [
-    { ...base, name: "api", state: "busy", turnsRunning: 1 },
+    {
+      ...base,
+      name: "api",
+      state: "busy",
+      turnsRunning: 1,
+      usage: {
+        total: { input: 1_000, output: 400, reasoning: 100, cacheRead: 0, cacheWrite: 0, cost: 1.5 },
+        today: { input: 10, output: 20, reasoning: 0, cacheRead: 0, cacheWrite: 0, cost: 0.05, day: new Date(now).toISOString().slice(0, 10) },
+        lastTurn: null,
+      },
+    },
     {
       ...base,
       name: "web",
@@ -97,9 +107,10 @@ for (const target of CLI_TARGETS) {
       const lines = r.stdout.trimEnd().split("\n");
       expect(lines[0]).toBe("orchestrator 9.9.9 (pid 777), up 1h, config /etc/oco/workers.json");
       expect(lines[1]).toMatch(/^last reload \S+: rejected — workers\[1\]\.working_dir: unknown key$/);
-      expect(lines[2]).toMatch(/^WORKER\s+STATE\s+FOR\s+BACKEND\s+HEARTBEAT\s+RUNNING\s+QUEUED\s+DONE\/FAIL\/CANC\/INT\s+RESTARTS\s+OPENCODE\s+SANDBOX\s+DETAIL$/);
-      expect(lines[3]).toMatch(/^api\s+busy\s+2m\s+yes\s+4s ago\s+1\s+0\s+3\/1\/0\/2\s+0\s+4242\s+-$/);
-      expect(lines[4]).toMatch(/^web\s+errored\s+2m\s+no\s+never\s+0\s+0\s+3\/1\/0\/2\s+3 \(next in (9|10)m\)\s+-\s+-\s+could not register: backend down$/);
+      expect(lines[2]).toMatch(/^WORKER\s+STATE\s+FOR\s+BACKEND\s+HEARTBEAT\s+RUNNING\s+QUEUED\s+DONE\/FAIL\/CANC\/INT\s+TOKENS\s+COST TODAY\/ALL\s+RESTARTS\s+OPENCODE\s+SANDBOX\s+DETAIL$/);
+      // Usage is shown where the document has it (an older orchestrator's has not: "-").
+      expect(lines[3]).toMatch(/^api\s+busy\s+2m\s+yes\s+4s ago\s+1\s+0\s+3\/1\/0\/2\s+1\.5k\s+\$0\.0500\/\$1\.50\s+0\s+4242\s+-$/);
+      expect(lines[4]).toMatch(/^web\s+errored\s+2m\s+no\s+never\s+0\s+0\s+3\/1\/0\/2\s+-\s+-\s+3 \(next in (9|10)m\)\s+-\s+-\s+could not register: backend down$/);
       expect(lines[5]).toMatch(/^new\s+awaiting_approval\s+.*\sapprove it: opencode-orchestrator admin approve w-new$/);
       expect(lines.length).toBe(6);
     });

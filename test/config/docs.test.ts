@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEV_NUMBER_ENV, type DevNumberKey } from "../../src/config/env.ts";
 import { DEFAULTS } from "../../src/config/types.ts";
-import { NUMBER_FIELDS, rangeText, type NumberField } from "../../src/config/workers-schema.ts";
+import { NUMBER_FIELDS, rangeText, sampleValue, type NumberField } from "../../src/config/workers-schema.ts";
 import { workersTemplate } from "../../src/config/workers-template.ts";
 import { REPO } from "../support/cli.ts";
 
@@ -18,12 +18,12 @@ describe("docs/configuration.md follows the schema's numbers", () => {
       const f = NUMBER_FIELDS[field];
       const line = row(field);
       expect(line).toBeDefined();
-      expect(line!.toLowerCase()).toContain(rangeText(field));
-      expect(line).toContain(`Default ${f.default}.`);
+      expect(line!.toLowerCase()).toContain(rangeText(field).toLowerCase());
+      expect(line).toContain(f.default === null ? "No limit by default." : `Default ${f.default}.`);
       const dev = row(DEV_NUMBER_ENV[field as DevNumberKey]);
       expect(dev).toBeDefined();
-      expect(dev!.toLowerCase()).toContain(rangeText(field));
-      expect(workersTemplate()).toContain(`"${field}": ${f.default},`);
+      expect(dev!.toLowerCase()).toContain(rangeText(field).toLowerCase());
+      expect(workersTemplate()).toContain(`"${field}": ${sampleValue(field)},`);
       expect(workersTemplate()).toContain(`${f.min}-${f.max}`);
     });
   }
