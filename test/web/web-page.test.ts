@@ -69,9 +69,10 @@ describe("web page in Chromium", () => {
     const w = await world.addWorker({ name: "web-worker" });
     workerId = w.workerId;
     await card("web-worker").locator('.badge[data-state="pending approval"]').waitFor({ timeout: 15_000 });
-    dev = startCli("binary", ["dev"], { cwd: world.project("web-project"), env: { ...world.env, WORKER_TOKEN: w.token } });
-    // The heartbeat and folder arrive once dev registers.
+    dev = startCli("binary", ["dev"], { cwd: world.project("web-project"), env: { ...world.env, WORKER_TOKEN: w.token, WORKER_TAGS: "api,linux" } });
+    // The heartbeat, folder and tags arrive once dev registers.
     await card("web-worker").locator("dd", { hasText: "web-project" }).waitFor({ timeout: 60_000 });
+    expect(await card("web-worker").locator("dd", { hasText: "api, linux" }).count()).toBe(1);
     await card("web-worker").getByRole("button", { name: "Approve" }).click();
     await card("web-worker").locator('.badge[data-state="online"]').waitFor({ timeout: 60_000 });
     expect((await world.admin.list()).find((x) => x.workerId === workerId)!.approval).toBe("approved");

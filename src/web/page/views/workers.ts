@@ -40,6 +40,7 @@ export function WorkerFacts({ w, clock }: { w: WorkerSummary; clock: Clock }): C
     ...row("heartbeat", w.lastHeartbeatAt === null ? "never" : formatAge(clock.now() - w.lastHeartbeatAt)),
     ...row("folder", w.directory),
     ...row("host", w.hostname ? `${w.hostname} (${w.machineName})` : w.machineName),
+    ...row("tags", w.tags?.join(", ") || null),
     ...row("models", models || null),
     ...row("version", w.version),
   );
