@@ -202,4 +202,20 @@ describe("routing by tags", () => {
     }
     expect((await openPerWorker(t))[""]).toBe(4);
   });
+
+  test("a model for a session still waiting is checked against the models of the workers with its tags", async () => {
+    const t = newBackend();
+    const api = await tagged(t, "api-busy", ["api"], 1);
+    const web = await tagged(t, "web", ["web"], 4);
+    const model = (modelId: string) => ({ providerId: "stub", modelId, name: modelId });
+    await t.mutation(workerApi.publishModels, { auth: api.auth, models: [model("fast")] });
+    await t.mutation(workerApi.publishModels, { auth: web.auth, models: [model("slow")] });
+    await sendTo(t, ["api"]); // fills api-busy: the next api session waits
+    const { sessionId } = await t.mutation(chatApi.createSession, { tags: ["api"] });
+    const refused = await expectCode(t.mutation(chatApi.send, { sessionId, text: "x", model: "stub/slow" }), "INVALID");
+    expect(refused.message).toBe('No worker tagged api has the model "stub/slow". Their models: stub/fast.');
+    const waiting = await t.mutation(chatApi.send, { sessionId, text: "x", model: "stub/fast" });
+    expect(waiting.workerId).toBeNull();
+    expect((await messageRow(t, waiting.messageId)).model).toBe("stub/fast");
+  });
 });
