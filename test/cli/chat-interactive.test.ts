@@ -1,0 +1,154 @@
+// The interactive chat on a real pseudo-terminal: the real CLI (binary, and the Node bundle
+// once), a real `dev` worker with real OpenCode and the stub model, the embedded backend. Keys are
+// typed on the terminal; what a person would read is matched. SLOW answers are paced by the test
+// (the gate), never by the clock.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { World } from "../support/e2e.ts";
+import type { Running } from "../support/proc.ts";
+import { CTRL_C, CTRL_D, ENTER, startOnPty, type PtyProcess } from "../support/pty.ts";
+import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
+import { adminEnv, answers, closeDevWorld, openDevWorld } from "../e2e/dev-support.ts";
+
+const T = 120_000;
+const SLOW_CHUNKS = 5;
+/** Chunks of a SLOW:<tag> answer past the second wait until the test releases the tag. */
+const holds = new Map<string, { wait: Promise<void>; release: () => void }>();
+function hold(tag: string) {
+  if (!holds.has(tag)) {
+    let release!: () => void;
+    const wait = new Promise<void>((r) => (release = r));
+    holds.set(tag, { wait, release });
+  }
+  return holds.get(tag)!;
+}
+
+let world: World;
+let dev: Running;
+let worker: { name: string; workerId: string };
+const ptys: PtyProcess[] = [];
+
+beforeAll(async () => {
+  const d = await openDevWorld("binary", {
+    stub: {
+      slowChunks: SLOW_CHUNKS,
+      slowChunkGate: (i, r) => {
+        const tag = /SLOW:(\w+)/.exec(r.lastUserText)?.[1];
+        return tag && i >= 2 ? hold(tag).wait : Promise.resolve();
+      },
+    },
+  });
+  ({ world, dev } = d);
+  worker = d.worker;
+}, 90_000);
+
+afterAll(async () => {
+  for (const h of holds.values()) h.release();
+  for (const p of ptys) p.kill();
+  await closeDevWorld({ world, dev });
+}, 60_000);
+
+function chatOnPty(args: string[] = [], target: "binary" | "node" = "binary"): PtyProcess {
+  const p = startOnPty(target, ["chat", "--worker", worker.name, ...args], adminEnv(world));
+  ptys.push(p);
+  return p;
+}
+
+/** Waits for the prompt after `from`, then types a line. */
+async function say(p: PtyProcess, line: string, from: number): Promise<number> {
+  await p.waitFor(/^> $/m, { from });
+  const at = p.mark();
+  p.type(line + ENTER);
+  return at;
+}
+
+const sessionIn = (text: string) => /session (\S+) \(new\)/.exec(text)?.[1];
+
+describe("interactive chat on a terminal", () => {
+  test("streams the answer while it runs, shows tokens and cost at the end, Ctrl+D leaves with exit 0", async () => {
+    const p = chatOnPty(["--new"]);
+    await p.waitFor(new RegExp(`chat with ${worker.name}`));
+    const from = await say(p, "SLOW:stream please", 0);
+    // Two chunks on the terminal while the third is held: the answer is still running.
+    await p.waitFor(/slow 1\. slow 2\. /, { from });
+    const sessionId = sessionIn(p.text)!;
+    const [running] = await answers(world, sessionId);
+    expect(running!.status).toBe("running");
+    expect(p.text.slice(from)).not.toContain("slow 3.");
+    const afterStream = p.mark();
+    hold("stream").release();
+    await p.waitFor(/slow 1\. slow 2\. slow 3\. slow 4\. slow 5\. \ntokens: \d+ in · \d+ out · \$\d+\.\d+\n/, { from });
+    const [done] = await answers(world, sessionId);
+    expect(done!.status).toBe("completed");
+    await p.waitFor(/^> $/m, { from: afterStream });
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
+
+  test("Ctrl+C cancels the running answer and keeps the session: the next prompt is answered in it", async () => {
+    const p = chatOnPty(["--new"]);
+    const from = await say(p, "SLOW:cancel me", 0);
+    await p.waitFor(/slow 2\. /, { from });
+    const sessionId = sessionIn(p.text)!;
+    p.type(CTRL_C);
+    await p.waitFor(/answer cancelled: cancelled on request while running/, { from });
+    const next = await say(p, "Say hello", from);
+    await p.waitFor(new RegExp(CANNED_ANSWER.slice(0, 40).replace(/\./g, "\\.")), { from: next });
+    await p.waitFor(/tokens: /, { from: next });
+    // Same session: no new one was made for the second prompt.
+    expect(p.text.slice(next)).not.toContain("(new)");
+    const [cancelled, hello] = await answers(world, sessionId);
+    expect(cancelled!.status).toBe("cancelled");
+    expect(hello!.status).toBe("completed");
+    expect(hello!.text).toBe(CANNED_ANSWER);
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
+
+  test("a tool call is one line with its state; /new starts a new session; Ctrl+C twice at an empty prompt leaves", async () => {
+    const p = chatOnPty(["--new"]);
+    const first = await say(p, "TOOL please", 0);
+    await p.waitFor(/⚙ bash .*✓/, { from: first });
+    await p.waitFor(new RegExp(TOOL_FINAL_ANSWER.replace(/\./g, "\\.")), { from: first });
+    const one = sessionIn(p.text.slice(first))!;
+    const cmd = await say(p, "/new", first);
+    await p.waitFor(/a new session starts with your next prompt/, { from: cmd });
+    const second = await say(p, "Say hello", cmd);
+    await p.waitFor(/tokens: /, { from: second });
+    const two = sessionIn(p.text.slice(second))!;
+    expect(two).not.toBe(one);
+    expect((await answers(world, one)).length).toBe(1);
+    expect((await answers(world, two)).map((m) => m.text)).toEqual([CANNED_ANSWER]);
+    const end = p.mark();
+    await p.waitFor(/^> $/m, { from: end - 2 });
+    p.type(CTRL_C);
+    await p.waitFor(/press Ctrl\+C again or Ctrl\+D to leave/, { from: end });
+    p.type(CTRL_C);
+    expect(await p.exited).toBe(0);
+  }, T);
+
+  test("/help, an unknown command and /sessions keep the session; /sessions switches (Node bundle)", async () => {
+    const p = chatOnPty(["--new"], "node");
+    const a = await say(p, "/help", 0);
+    await p.waitFor(/\/sessions .*\n.*\/model/, { from: a });
+    const b = await say(p, "/nonsense", a);
+    await p.waitFor(/error: unknown command \/nonsense/, { from: b });
+    const c = await say(p, "ECHO:first-session", b);
+    await p.waitFor(/first-session[\s\S]*tokens: /, { from: c });
+    const firstId = sessionIn(p.text.slice(c))!;
+    const d = await say(p, "/new", c);
+    const e = await say(p, "ECHO:second-session", d);
+    await p.waitFor(/second-session[\s\S]*tokens: /, { from: e });
+    const f = await say(p, "/sessions", e);
+    // Newest activity first: the second session, then the first.
+    const listed = await p.waitFor(/ 1\. ECHO:second-session.*\n.* 2\. ECHO:first-session.*\n/, { from: f });
+    expect(listed[0]).toContain(firstId);
+    await p.waitFor(/switch to \(1-\d+, Enter keeps this one\): $/, { from: f });
+    p.type("2" + ENTER);
+    await p.waitFor(new RegExp(`session ${firstId}: ECHO:first-session`), { from: f });
+    const g = await say(p, "ECHO:back-in-first", f);
+    await p.waitFor(/back-in-first[\s\S]*tokens: /, { from: g });
+    expect((await answers(world, firstId)).map((m) => m.text.trim())).toEqual(["first-session", "back-in-first"]);
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
+});
