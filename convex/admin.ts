@@ -2,16 +2,17 @@
 // deployment's admin key (`npx convex run admin:list`, the `admin` command), never by a worker.
 import { makeFunctionReference } from "convex/server";
 import { v, type ObjectType } from "convex/values";
-import { LEASE_MS, MAX_NAME_CHARS, MAX_RETENTION_DAYS, OFFLINE_AFTER_MS, RETENTION_DAYS_DEFAULT, SWEEP_BATCH } from "./lib/constants";
+import { LEASE_MS, MAX_NAME_CHARS, MAX_OPEN_REQUESTS, MAX_RETENTION_DAYS, OFFLINE_AFTER_MS, RETENTION_DAYS_DEFAULT, SWEEP_BATCH } from "./lib/constants";
 import { deleteExpired as deleteExpiredPage, retentionDays, type Deleted } from "./lib/retention";
 import { findWorker } from "./lib/auth";
 import { checkText, fail } from "./lib/errors";
 import { recoverMessage, runningMessages, type Recovered } from "./lib/messages";
+import { closeOpenRequests } from "./lib/requests";
 import { resolveWorker, summaryOf, workerSummary } from "./lib/people";
 import { lastHeartbeatOf, setStatus } from "./lib/liveness";
 import { randomId, randomSecret } from "./lib/random";
 import { sha256Hex } from "./lib/sha256";
-import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./lib/server";
+import { internalAction, internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./lib/server";
 
 // Worker names are typed on command lines (`admin approve <name>`), so keep them shell-friendly.
 const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -135,6 +136,7 @@ async function settleRevokedPage(ctx: MutationCtx, workerId: string): Promise<bo
     await ctx.db.patch(m._id, { status: "cancelled", reason: "its worker was revoked", finishedAt: now });
   }
   for (const m of await runningMessages(ctx, workerId)) {
+    await closeOpenRequests(ctx, m._id, "the worker was revoked");
     await ctx.db.patch(m._id, {
       status: "interrupted",
       reason: "worker was revoked while answering",
@@ -198,6 +200,17 @@ export const setPaused = internalMutation({
   },
 });
 
+/** Requests waiting for a person, per worker (at most MAX_OPEN_REQUESTS are counted). */
+async function pendingByWorker(ctx: QueryCtx): Promise<Map<string, number>> {
+  const rows = await ctx.db
+    .query("requests")
+    .withIndex("by_status_worker", (q) => q.eq("status", "pending"))
+    .take(MAX_OPEN_REQUESTS);
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.workerId, (counts.get(r.workerId) ?? 0) + 1);
+  return counts;
+}
+
 export const list = internalQuery({
   args: {},
   handler: async (ctx) => {
@@ -205,8 +218,12 @@ export const list = internalQuery({
     const names = new Map((await ctx.db.query("machines").collect()).map((m) => [m.machineId, m.name]));
     const beats = new Map((await ctx.db.query("liveness").collect()).map((l) => [l.workerId, l]));
     const workers = await ctx.db.query("workers").collect();
+    const pending = await pendingByWorker(ctx);
     return workers
-      .map((w) => workerSummary(w, names.get(w.machineId) ?? w.machineId, lastHeartbeatOf(w, beats.get(w.workerId) ?? null)))
+      .map((w) => ({
+        ...workerSummary(w, names.get(w.machineId) ?? w.machineId, lastHeartbeatOf(w, beats.get(w.workerId) ?? null)),
+        pendingRequests: pending.get(w.workerId) ?? 0,
+      }))
       .sort((a, b) => a.machineName.localeCompare(b.machineName) || a.name.localeCompare(b.name));
   },
 });

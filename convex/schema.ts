@@ -4,6 +4,7 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import { fileValidator, partKindValidator, todoValidator, toolValidator, usageValidator } from "./lib/parts";
+import { questionValidator, requestKindValidator, requestReplyValidator, requestStatusValidator } from "./lib/requests";
 
 export const approvalValidator = v.union(v.literal("pending"), v.literal("approved"), v.literal("revoked"));
 export const workerStatusValidator = v.union(v.literal("offline"), v.literal("online"), v.literal("draining"));
@@ -150,4 +151,40 @@ export default defineSchema({
   })
     .index("by_message_key", ["messageId", "key"])
     .index("by_message_seq", ["messageId", "seq"]),
+
+  // Permission requests, questions and budget requests raised on an answer (convex/requests.ts):
+  // the worker raises one when OpenCode (or a spend limit) asks, a person answers it, the worker
+  // hands the answer to OpenCode and marks it delivered.
+  requests: defineTable({
+    /** Our own id, shown to people and typed into `reply`. */
+    requestId: v.string(),
+    messageId: v.id("messages"),
+    sessionId: v.id("sessions"),
+    workerId: v.string(),
+    kind: requestKindValidator,
+    /** OpenCode's request id (or the worker's key for a budget request); one request per key and message. */
+    agentRequestId: v.optional(v.string()),
+    title: v.string(),
+    permission: v.optional(v.string()),
+    patterns: v.optional(v.array(v.string())),
+    detail: v.optional(v.string()),
+    questions: v.optional(v.array(questionValidator)),
+    status: requestStatusValidator,
+    reply: v.optional(requestReplyValidator),
+    message: v.optional(v.string()),
+    answers: v.optional(v.array(v.array(v.string()))),
+    /** Why it ended without a person (timeout, the worker stopped, OpenCode forgot it). */
+    reason: v.optional(v.string()),
+    createdAt: v.number(),
+    answeredAt: v.optional(v.number()),
+    /** The worker handed the answer to OpenCode (or settled it itself); false while pending. */
+    delivered: v.boolean(),
+  })
+    .index("by_requestId", ["requestId"])
+    .index("by_message", ["messageId", "createdAt"])
+    .index("by_message_agent", ["messageId", "agentRequestId"])
+    .index("by_message_status", ["messageId", "status"])
+    .index("by_status_worker", ["status", "workerId"])
+    // The worker's subscription reads only answered-but-undelivered rows of its own.
+    .index("by_worker_delivered_status", ["workerId", "delivered", "status"]),
 });

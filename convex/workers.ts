@@ -16,6 +16,7 @@ import {
 import { checkText, fail } from "./lib/errors";
 import { isFinal, recoverMessage, runningMessages, storeOutput, type Recovered } from "./lib/messages";
 import { checkUpdates, partUpdateValidator, storeParts } from "./lib/parts";
+import { closeOpenRequests } from "./lib/requests";
 import { setStatus } from "./lib/liveness";
 import { machineName } from "./lib/people";
 import { finalOutcomeValidator, modelValidator } from "./schema";
@@ -277,6 +278,7 @@ export const finish = mutation({
     if (message.status !== undefined && isFinal(message.status)) return { status: message.status };
     requireLease(message, instanceId);
     const trimmed = reason?.trim().slice(0, MAX_REASON_CHARS);
+    await closeOpenRequests(ctx, message._id, `the answer ended (${outcome}) before anyone answered`);
     await ctx.db.patch(message._id, {
       status: outcome,
       reason: trimmed === "" ? undefined : trimmed,

@@ -86,3 +86,21 @@ export const MAX_PARTS_PER_READ = 500;
 
 /** The title of a session created without one; sessions:list shows its first prompt instead. */
 export const DEFAULT_SESSION_TITLE = "New session";
+// Permission requests and questions (convex/requests.ts): what one request may carry.
+/** A request's one-line title and a pattern or option label, as a person reads them. */
+export const REQUEST_TITLE_CHARS = 300;
+/** The short summary of the tool input a request is about. */
+export const REQUEST_DETAIL_CHARS = 1_000;
+/** Patterns one permission request lists. */
+export const MAX_REQUEST_PATTERNS = 50;
+/** Questions one question request asks, options one question offers. */
+export const MAX_QUESTIONS = 20;
+export const MAX_QUESTION_OPTIONS = 50;
+/** A question's text or an option's description. */
+export const QUESTION_TEXT_CHARS = 4_000;
+/** A person's message with a rejection, or one typed answer. */
+export const REQUEST_MESSAGE_CHARS = 4_000;
+/** Requests one answer may raise (an agent stuck asking hits it and is refused). */
+export const MAX_REQUESTS_PER_MESSAGE = 200;
+/** Open requests one read returns (a worker's undelivered answers, a person's pending list). */
+export const MAX_OPEN_REQUESTS = 200;

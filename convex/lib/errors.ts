@@ -5,8 +5,9 @@ import { ConvexError } from "convex/values";
 /**
  * WRONG_WORKER: a person-side call named a worker, but the session or message belongs to
  * another one; data carries `worker` (the named one) and `owner` (names, or ids if gone).
+ * ALREADY_ANSWERED: a request a person answers was answered (or ended) before; data has `status`.
  */
-export type ErrorCode = "UNAUTHORIZED" | "WORKER_REVOKED" | "NOT_FOUND" | "CONFLICT" | "INVALID" | "WRONG_WORKER";
+export type ErrorCode = "UNAUTHORIZED" | "WORKER_REVOKED" | "NOT_FOUND" | "CONFLICT" | "INVALID" | "WRONG_WORKER" | "ALREADY_ANSWERED";
 
 /** Throws `ConvexError({ code, message, ...extra })`; `extra` carries facts a client can act on. */
 export function fail(code: ErrorCode, message: string, extra: Record<string, string | number> = {}): never {

@@ -1,6 +1,7 @@
 // Shared rules for assistant messages: how an abandoned run is recovered, how its output is
 // stored, and how a message is shown to a person (output assembled from its chunks in order).
 import { MAX_ATTEMPTS, MAX_RUNNING_PER_WORKER, OUTPUT_CHUNK_CHARS } from "./constants";
+import { closeOpenRequests, pendingCount } from "./requests";
 import type { Doc, Id, MutationCtx, QueryCtx } from "./server";
 
 export type FinalStatus = "completed" | "failed" | "cancelled" | "interrupted";
@@ -21,6 +22,8 @@ export type Recovered = { requeued: number; interrupted: number };
 export async function recoverMessage(ctx: MutationCtx, message: Doc<"messages">, why: string, into: Recovered): Promise<void> {
   const now = Date.now();
   const lease = { leaseInstanceId: undefined, leaseExpiresAt: undefined };
+  // Whatever OpenCode asked on this run, no agent waits for the answer any more.
+  await closeOpenRequests(ctx, message._id, why);
   if (message.cancelRequested) {
     // Counted with the interrupted ones: it ends without an answer and is not run again.
     await ctx.db.patch(message._id, { ...lease, status: "cancelled", reason: "cancelled while its worker was gone", finishedAt: now });
@@ -78,6 +81,8 @@ export type ChatMessageView = {
   createdAt: number;
   finishedAt: number | null;
   outputBatches: number;
+  /** Requests (permission, question, budget) waiting for a person; a follower lists them with requests:list. */
+  pendingRequests: number;
 };
 
 export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Promise<ChatMessageView> {
@@ -92,5 +97,6 @@ export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Prom
     createdAt: message.createdAt,
     finishedAt: message.finishedAt ?? null,
     outputBatches: message.role === "assistant" ? message.nextSeq : 0,
+    pendingRequests: message.role === "assistant" ? await pendingCount(ctx, message._id) : 0,
   };
 }

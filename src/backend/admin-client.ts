@@ -3,7 +3,7 @@
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
-import { adminApi, chatApi, sessionsApi, type ChatMessageView, type SessionSummary, type WorkerSummary } from "./api.ts";
+import { adminApi, chatApi, requestsApi, sessionsApi, type ChatMessageView, type RequestReply, type RequestView, type SessionSummary, type WorkerSummary } from "./api.ts";
 import { convexLogger } from "./convex-logger.ts";
 import { backendErrorCode, backendErrorMessage } from "./errors.ts";
 
@@ -150,6 +150,16 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     /** Live updates of one message over the WebSocket (for streaming an answer). */
     watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void, worker?: string): () => void {
       const unsub = socket().onUpdate(chatApi.message, { messageId, ...(worker ? { worker } : {}) }, onView, (e) => onError(adminFailure(url, e)));
+      return () => unsub();
+    },
+    listRequests: (messageId: string, worker?: string) => call(requestsApi.list, { messageId, ...(worker ? { worker } : {}) }),
+    pendingRequests: (worker?: string) => call(requestsApi.pending, worker ? { worker } : {}),
+    /** Answers a request once; a second answer is refused with ALREADY_ANSWERED (BackendRefused). */
+    reply: (requestId: string, reply: RequestReply, opts: { message?: string; answers?: string[][]; worker?: string } = {}) =>
+      call(requestsApi.reply, { requestId, reply, ...opts }),
+    /** Live updates of one answer's requests (a follower re-reads when pendingRequests changes, or watches). */
+    watchRequests(messageId: string, onList: (l: RequestView[]) => void, onError: (e: Error) => void): () => void {
+      const unsub = socket().onUpdate(requestsApi.list, { messageId }, onList, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },
     /** The per-call deadline, for callers that wait on the socket themselves. */

@@ -179,7 +179,12 @@ export type ChatMessageView = {
   finishedAt: number | null;
   /** Number of output batches stored (assistant messages). */
   outputBatches: number;
+  /** Requests waiting for a person on this answer; list them with requestsApi.list. */
+  pendingRequests: number;
 };
+
+/** A worker as admin:list shows it: its summary and how many requests wait for a person. */
+export type WorkerListEntry = WorkerSummary & { pendingRequests: number };
 
 export type AddWorkerResult = { token: string; machineId: string; workerId: string; name: string; machineName: string };
 
@@ -189,7 +194,7 @@ export const adminApi = {
   approve: makeFunctionReference<"mutation", { worker: string }, WorkerSummary>("admin:approve"),
   revoke: makeFunctionReference<"mutation", { worker: string }, WorkerSummary>("admin:revoke"),
   setPaused: makeFunctionReference<"mutation", { worker: string; paused: boolean }, WorkerSummary>("admin:setPaused"),
-  list: makeFunctionReference<"query", Record<string, never>, WorkerSummary[]>("admin:list"),
+  list: makeFunctionReference<"query", Record<string, never>, WorkerListEntry[]>("admin:list"),
   sweep: makeFunctionReference<"mutation", Record<string, never>, { requeued: number; interrupted: number; offline: number }>("admin:sweep"),
   /** Days sessions (idle) and revoked workers are kept; null keeps everything. */
   setRetention: makeFunctionReference<"mutation", { days: number | null }, { days: number | null }>("admin:setRetention"),
@@ -224,6 +229,95 @@ export const sessionsApi = {
   list: makeFunctionReference<"query", { worker: string; limit?: number }, SessionSummary[]>("sessions:list"),
 };
 
+// ── Requests a person answers (convex/requests.ts) ──────────────────────────────────────────
+// OpenCode's permission requests and questions, and budget requests, raised by the worker on a
+// running answer; a person answers each once, the worker hands the answer to OpenCode.
+
+export type RequestKind = "permission" | "question" | "budget";
+export type RequestStatus = "pending" | "answered" | "rejected" | "expired";
+/** once/always: allow (a question's answers and a budget's "continue" go with once); reject: refuse. */
+export type RequestReply = "once" | "always" | "reject";
+export type RequestQuestion = { question: string; header: string; options: { label: string; description: string }[]; multiple?: boolean };
+
+/** What a worker says about a request it raises. */
+export type RequestContent = {
+  kind: RequestKind;
+  /** One short line a person reads, e.g. "read /p/.env". */
+  title: string;
+  /** OpenCode's permission name (read, bash, edit, external_directory, doom_loop, …). */
+  permission?: string;
+  patterns?: string[];
+  /** A short summary of the tool input (capped). */
+  detail?: string;
+  questions?: RequestQuestion[];
+};
+
+export type RequestView = Omit<RequestContent, "kind"> & {
+  requestId: string;
+  messageId: string;
+  kind: RequestKind;
+  status: RequestStatus;
+  reply?: RequestReply;
+  /** The person's message with a rejection. */
+  message?: string;
+  /** A question's answers: one list of labels (or typed text) per question. */
+  answers?: string[][];
+  /** Why it ended without a person: a timeout, the worker stopped, OpenCode forgot it. */
+  reason?: string;
+  createdAt: number;
+  answeredAt?: number;
+};
+
+export type PendingRequestView = RequestView & { worker: string; sessionId: string };
+
+/** A request as the worker sees it: its state and the person's answer, if any. */
+export type WorkerRequestView = {
+  requestId: string;
+  messageId: string;
+  kind: RequestKind;
+  agentRequestId: string | null;
+  status: RequestStatus;
+  reply: RequestReply | null;
+  message: string | null;
+  answers: string[][] | null;
+  reason: string | null;
+  /** The answer was handed to OpenCode (or the worker settled the request itself). */
+  delivered: boolean;
+};
+
+/** delivered: the person's answer reached OpenCode; rejected/expired: ended by the worker, with a reason. */
+export type RequestSettlement = "delivered" | "rejected" | "expired";
+
+export const workerRequestsApi = {
+  /** Idempotent by (messageId, agentRequestId): the same request raised again returns the stored one. */
+  raise: makeFunctionReference<
+    "mutation",
+    { auth: WorkerAuth; instanceId: string; messageId: string; agentRequestId?: string } & RequestContent,
+    WorkerRequestView
+  >("requests:raise"),
+  /** Answered by a person, not yet delivered; a worker subscribes to it. */
+  answered: makeFunctionReference<"query", { auth: WorkerAuth }, WorkerRequestView[]>("requests:answered"),
+  settle: makeFunctionReference<
+    "mutation",
+    { auth: WorkerAuth; requestId: string; outcome: RequestSettlement; reason?: string },
+    WorkerRequestView
+  >("requests:settle"),
+};
+
+// Person-side: internal, admin key.
+export const requestsApi = {
+  /** The answer's requests in the order they were raised. */
+  list: makeFunctionReference<"query", { messageId: string; worker?: string }, RequestView[]>("requests:list"),
+  /** Every pending request (or one worker's), oldest first. */
+  pending: makeFunctionReference<"query", { worker?: string }, PendingRequestView[]>("requests:pending"),
+  /** Errors: NOT_FOUND, ALREADY_ANSWERED, INVALID, WRONG_WORKER. */
+  reply: makeFunctionReference<
+    "mutation",
+    { requestId: string; reply: RequestReply; message?: string; answers?: string[][]; worker?: string },
+    { status: RequestStatus }
+  >("requests:reply"),
+};
+
 /** Error codes carried in ConvexError data, so clients can tell them apart without parsing text. */
 export const BACKEND_ERRORS = {
   unauthorized: "UNAUTHORIZED",
@@ -233,4 +327,6 @@ export const BACKEND_ERRORS = {
   invalid: "INVALID",
   /** A person-side call named a worker that does not own the session or message; data has `worker` and `owner`. */
   wrongWorker: "WRONG_WORKER",
+  /** A request was answered (or ended) before; data has its `status`. */
+  alreadyAnswered: "ALREADY_ANSWERED",
 } as const;

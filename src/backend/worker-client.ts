@@ -4,7 +4,11 @@ import { ConvexClient } from "convex/browser";
 import type { WorkerToken } from "../config/token.ts";
 import {
   workerApi,
+  workerRequestsApi,
   type PartUpdate,
+  type RequestContent,
+  type RequestSettlement,
+  type WorkerRequestView,
   type ClaimResult,
   type FinalOutcome,
   type ModelInfo,
@@ -41,6 +45,11 @@ export type WorkerBackend = {
   appendOutput(instanceId: string, messageId: string, seq: number, text: string, parts?: PartUpdate[]): Promise<number>;
   finish(instanceId: string, messageId: string, outcome: FinalOutcome, reason?: string): Promise<void>;
   bindSession(sessionId: string, agentSessionId: string): Promise<void>;
+  /** Raises a request on a message this process runs; the same agentRequestId again returns the stored one. */
+  raiseRequest(instanceId: string, messageId: string, content: RequestContent, agentRequestId?: string): Promise<WorkerRequestView>;
+  /** Requests a person answered that were not handed to OpenCode yet. */
+  watchAnsweredRequests(onList: (l: WorkerRequestView[]) => void, onError: (e: Error) => void): () => void;
+  settleRequest(requestId: string, outcome: RequestSettlement, reason?: string): Promise<WorkerRequestView>;
   connection(): ConnectionSnapshot;
   onConnectionChange(cb: (s: ConnectionSnapshot) => void): () => void;
   close(): Promise<void>;
@@ -96,6 +105,17 @@ export function connectWorkerBackend(url: string, token: WorkerToken, opts: { ca
     bindSession: async (sessionId, agentSessionId) => {
       await call(client.mutation(workerApi.bindSession, { auth, sessionId, agentSessionId }), "bind session");
     },
+    raiseRequest: (instanceId, messageId, content, agentRequestId) =>
+      call(
+        client.mutation(workerRequestsApi.raise, { auth, instanceId, messageId, ...content, ...(agentRequestId !== undefined ? { agentRequestId } : {}) }),
+        "raise request",
+      ),
+    watchAnsweredRequests(onList, onError) {
+      const unsub = client.onUpdate(workerRequestsApi.answered, { auth }, onList, onError);
+      return () => unsub();
+    },
+    settleRequest: (requestId, outcome, reason) =>
+      call(client.mutation(workerRequestsApi.settle, { auth, requestId, outcome, ...(reason !== undefined ? { reason } : {}) }), "settle request"),
     connection: snapshot,
     onConnectionChange(cb) {
       return client.subscribeToConnectionState(() => cb(snapshot()));

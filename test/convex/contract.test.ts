@@ -11,9 +11,10 @@ import {
   type RegisteredMutation,
   type RegisteredQuery,
 } from "convex/server";
-import { adminApi, BACKEND_ERRORS, chatApi, sessionsApi, workerApi } from "../../src/backend/api.ts";
+import { adminApi, BACKEND_ERRORS, chatApi, requestsApi, sessionsApi, workerApi, workerRequestsApi } from "../../src/backend/api.ts";
 import * as admin from "../../convex/admin.ts";
 import * as chat from "../../convex/chat.ts";
+import * as requests from "../../convex/requests.ts";
 import * as sessions from "../../convex/sessions.ts";
 import * as workers from "../../convex/workers.ts";
 import crons from "../../convex/crons.ts";
@@ -46,7 +47,9 @@ type ModuleOf<Name extends string> = Name extends "workers"
     ? typeof admin
     : Name extends "sessions"
       ? typeof sessions
-      : typeof chat;
+      : Name extends "requests"
+        ? typeof requests
+        : typeof chat;
 type AllFit<Group extends Record<string, FunctionReference<any, any, any, any>>, Mod extends string> = {
   [K in keyof Group & string]: K extends keyof ModuleOf<Mod> ? Fits<Group[K], ModuleOf<Mod>[K]> : "missing export";
 };
@@ -56,6 +59,8 @@ export type ContractTypes = [
   Expect<AllFit<typeof adminApi, "admin">>,
   Expect<AllFit<typeof chatApi, "chat">>,
   Expect<AllFit<typeof sessionsApi, "sessions">>,
+  Expect<AllFit<typeof workerRequestsApi, "requests">>,
+  Expect<AllFit<typeof requestsApi, "requests">>,
 ];
 // Error codes thrown by convex/ are the ones the client recognises.
 const codes: Record<ErrorCode, true> = {
@@ -65,6 +70,7 @@ const codes: Record<ErrorCode, true> = {
   CONFLICT: true,
   INVALID: true,
   WRONG_WORKER: true,
+  ALREADY_ANSWERED: true,
 };
 
 // ---- Run time: names and visibility. ----
@@ -94,10 +100,12 @@ describe("contract with src/backend/api.ts", () => {
   check(adminApi, "internal");
   check(chatApi, "internal");
   check(sessionsApi, "internal");
+  check(workerRequestsApi, "public");
+  check(requestsApi, "internal");
 
   test("the only public functions are the worker-facing ones", async () => {
-    const declared = new Set(Object.values(workerApi).map((ref) => getFunctionName(ref)));
-    for (const moduleName of ["workers", "admin", "chat", "sessions"]) {
+    const declared = new Set([...Object.values(workerApi), ...Object.values(workerRequestsApi)].map((ref) => getFunctionName(ref)));
+    for (const moduleName of ["workers", "admin", "chat", "sessions", "requests"]) {
       for (const [name, value] of Object.entries(await exportsOf(moduleName))) {
         if ((value as Registered).isPublic) expect(declared.has(`${moduleName}:${name}`)).toBe(true);
       }

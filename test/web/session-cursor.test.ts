@@ -15,6 +15,7 @@ const view = (id: string, role: "user" | "assistant", text: string, status: Chat
   createdAt: t,
   finishedAt: null,
   outputBatches: 0,
+  pendingRequests: 0,
 });
 
 function replay(state: SessionState, views: ChatMessageView[], cursor = emptyCursor()) {
