@@ -48,6 +48,8 @@ export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
           done = true;
           line = null;
           rl.close();
+          // Enter and Ctrl+C end the line themselves; a closed prompt leaves the cursor after it.
+          if (r.kind === "closed" || r.kind === "eof") stdout.write("\n");
           // readline leaves cooked mode behind; a running answer still listens for Ctrl+C.
           if (interrupts) {
             stdin.setRawMode?.(true);

@@ -1,7 +1,7 @@
 // One answer on the terminal, from the same events `chat --json` prints (docs/chat-json.md), so
 // every part kind documented there shows up here too: the text as it streams, reasoning dimmed,
 // a line per tool call, `path +a −r` per changed file, the todo list when it changes, and the
-// tokens and cost when the answer ends. The agent is untrusted: all it wrote passes through
+// tokens and cost when the answer ends (permission requests and questions: requests.ts). The agent is untrusted: all it wrote passes through
 // safeText/safeLine.
 import type { AdminClient } from "../../backend/admin-client.ts";
 import type { TodoItem } from "../../backend/api.ts";
@@ -13,9 +13,6 @@ import type { Screen } from "./screen.ts";
 
 /** An event as docs/chat-json.md describes it. */
 export type TurnEvent = { type: string; part?: string } & Record<string, unknown>;
-
-/** Handles events the view does not draw itself (permission requests, questions); may wait for the person. */
-export type EventHook = (ev: TurnEvent) => Promise<boolean> | boolean;
 
 type ToolEvent = { part: string; name: string; status: string; title: string | null; input: string; error: string | null };
 type FileEvent = { path: string; status: string; additions: number; deletions: number };
@@ -38,7 +35,7 @@ function todoLines(screen: Screen, todos: TodoItem[]): string[] {
   return [c.dim("todo:"), ...todos.map((t) => `  ${box(t.status)} ${safeLine(t.content)}`)];
 }
 
-export function turnView(admin: AdminClient, messageId: string, screen: Screen, hook: EventHook): Renderer {
+export function turnView(admin: AdminClient, messageId: string, screen: Screen): Renderer {
   const c = screen.palette;
   const events: TurnEvent[] = [];
   const json = jsonRenderer(admin, messageId, (line) => {
@@ -73,7 +70,7 @@ export function turnView(admin: AdminClient, messageId: string, screen: Screen, 
     return had && key ? screen.replace(key, text) : screen.line(text, key);
   }
 
-  async function draw(ev: TurnEvent): Promise<boolean> {
+  function draw(ev: TurnEvent): boolean {
     switch (ev.type) {
       case "text":
         return stream(ev, (s) => s);
@@ -97,15 +94,14 @@ export function turnView(admin: AdminClient, messageId: string, screen: Screen, 
         screen.endLine();
         return [...usage.values()].length === 0 || screen.line(c.dim(usageLine([...usage.values()])));
       default:
-        streaming = undefined;
-        return await hook(ev);
+        // Permission requests and questions are asked from requests:list (requests.ts).
+        return true;
     }
   }
 
   return async (view, final) => {
     events.length = 0;
     await json(view, final);
-    for (const ev of events.splice(0)) if (!(await draw(ev))) return false;
-    return true;
+    return events.splice(0).every(draw);
   };
 }

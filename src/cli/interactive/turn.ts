@@ -5,10 +5,10 @@
 import { BackendRefused, type AdminClient } from "../../backend/admin-client.ts";
 import { RuntimeFailure } from "../../util/errors.ts";
 import { safeLine } from "../../util/terminal-text.ts";
-import { followAnswer } from "../chat-follow.ts";
+import { followAnswer, type Renderer } from "../chat-follow.ts";
 import { rememberSession } from "../chat-sessions.ts";
 import type { CommandContext } from "../command-spec.ts";
-import { answerRequest } from "./requests.ts";
+import { askRequests } from "./requests.ts";
 import type { Session } from "./session.ts";
 import { turnView } from "./turn-view.ts";
 
@@ -58,6 +58,7 @@ export async function runTurn(s: Session, text: string): Promise<void> {
     pressed = n;
     relay?.(n);
   });
+  let stopAsking = () => {};
   try {
     const sent = await send(s, text);
     const followCtx: CommandContext = {
@@ -74,13 +75,21 @@ export async function runTurn(s: Session, text: string): Promise<void> {
         };
       },
     };
-    const view = turnView(s.admin, sent.messageId, screen, (ev) => answerRequest(s, ev));
+    const asker = askRequests(s, sent.messageId);
+    stopAsking = asker.stop;
+    const draw = turnView(s.admin, sent.messageId, screen);
+    // While a request is asked the agent waits for it: the answer is drawn again after.
+    const view: Renderer = async (v, final) => {
+      await asker.idle();
+      return draw(v, final);
+    };
     const followed = { messageId: sent.messageId, sessionId: sent.sessionId, url: s.url, workerId: s.state.worker.workerId };
     const { view: final } = await followAnswer(s.admin, followCtx, followed, view);
     if (final && final.status !== "completed") {
       screen.line(screen.palette.warn(`answer ${final.status}${final.reason ? `: ${safeLine(final.reason)}` : ""}`));
     }
   } finally {
+    stopAsking();
     stopKeys();
   }
 }

@@ -20,7 +20,7 @@ export function usageLine(events: UsageEvent[]): string {
   const parts = [`${n(sum.input)} in`, `${n(sum.output)} out`];
   if (sum.reasoning > 0) parts.push(`${n(sum.reasoning)} reasoning`);
   if (sum.cacheRead + sum.cacheWrite > 0) parts.push(`cache ${n(sum.cacheRead)} read / ${n(sum.cacheWrite)} write`);
-  // Sub-cent costs are common per answer: enough digits to tell them apart.
-  parts.push(`$${sum.cost.toFixed(sum.cost > 0 && sum.cost < 0.01 ? 4 : 2)}`);
+  // An answer often costs cents or less: enough digits to tell answers apart.
+  parts.push(sum.cost === 0 ? "$0" : `$${sum.cost.toFixed(sum.cost < 1 ? 4 : 2)}`);
   return `tokens: ${parts.join(" · ")}`;
 }
