@@ -4,6 +4,7 @@ import { v } from "convex/values";
 import { DEFAULT_SESSION_TITLE, MAX_PROMPT_CHARS, MAX_SESSION_MESSAGES, MAX_TITLE_CHARS } from "./lib/constants";
 import { checkText, fail } from "./lib/errors";
 import { messageView } from "./lib/messages";
+import { checkModel } from "./lib/models";
 import { partsSince } from "./lib/parts";
 import { resolveWorker } from "./lib/people";
 import { findWorker } from "./lib/auth";
@@ -57,8 +58,8 @@ export const createSession = internalMutation({
 });
 
 export const send = internalMutation({
-  args: { sessionId: v.string(), text: v.string(), worker: workerArg },
-  handler: async (ctx, { sessionId, text, worker: ref }) => {
+  args: { sessionId: v.string(), text: v.string(), worker: workerArg, model: v.optional(v.string()) },
+  handler: async (ctx, { sessionId, text, worker: ref, model }) => {
     const session = await getSession(ctx, sessionId);
     await requireOwner(ctx, ref, session.workerId, `Session ${sessionId}`);
     const worker = await findWorker(ctx, session.workerId);
@@ -67,6 +68,7 @@ export const send = internalMutation({
     refuseRevoked(worker);
     if (text.trim() === "") fail("INVALID", "The message must not be empty.");
     if (text.length > MAX_PROMPT_CHARS) fail("INVALID", `The message is too long (${text.length} characters; the limit is ${MAX_PROMPT_CHARS}).`);
+    const chosen = model === undefined ? {} : { model: checkModel(worker, model) };
     const now = Date.now();
     await ctx.db.patch(session._id, { lastActivityAt: now });
     const common = { sessionId: session._id, workerId: worker.workerId, attempts: 0, cancelRequested: false, nextSeq: 0, createdAt: now };
@@ -77,6 +79,7 @@ export const send = internalMutation({
       text: "",
       replyTo: userMessageId,
       status: "queued",
+      ...chosen,
     });
     return { userMessageId: userMessageId as string, messageId: messageId as string };
   },

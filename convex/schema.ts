@@ -103,6 +103,8 @@ export default defineSchema({
     cancelRequested: v.boolean(),
     /** Sequence number the next output batch must carry; equals the number of stored batches. */
     nextSeq: v.number(),
+    /** `provider/model` the prompt runs with (assistant rows; checked against the worker's models); absent = OpenCode's default. */
+    model: v.optional(v.string()),
     /** Typed parts stored so far (turnParts); missing on older rows and before the first. */
     partCount: v.optional(v.number()),
     createdAt: v.number(),

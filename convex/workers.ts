@@ -179,6 +179,7 @@ async function pendingWindow(ctx: QueryCtx, workerId: string) {
       agentSessionId: session?.agentSessionId ?? null,
       sessionTitle: session?.title ?? "",
       prompt: text,
+      model: message.model ?? null,
       createdAt: message.createdAt,
       attempt: message.attempts,
     });

@@ -5,3 +5,4 @@ export { describeAgentError } from "./turn.ts";
 export { reapLeftoverAgents, agentsDir, type ReapResult } from "./leftovers.ts";
 export { agentEnv, isSecretVar, AGENT_MARKER_VAR } from "./env.ts";
 export type { AgentPart } from "./parts.ts";
+export { listAgentModels, parseModelList, type ListModelsOptions } from "./models.ts";

@@ -17,6 +17,8 @@ export type TurnResult = { outcome: "completed" } | { outcome: "failed"; reason:
 export type TurnRequest = {
   sessionId: string;
   prompt: string;
+  /** `provider/model` for this prompt only; absent = the session's (OpenCode's default). */
+  model?: string;
   /** Answer text as it streams, in order, each piece once, with the text part it belongs to. */
   onText: (delta: string, partId: string) => void;
   /** Changes to the turn's other parts (reasoning, tool calls, files, todos, usage), in order. */
@@ -260,11 +262,17 @@ async function sendPrompt(
     await ctx.ready();
     if (turn.settled() || !turn.send()) return;
     await ctx.client.session.promptAsync(
-      { sessionID: t.sessionId, directory: ctx.directory, parts: [{ type: "text", text: t.prompt }] },
+      { sessionID: t.sessionId, directory: ctx.directory, parts: [{ type: "text", text: t.prompt }], ...promptModel(t.model) },
       { throwOnError: true },
     );
     log.debug("prompt sent");
   } catch (err) {
     turn.failed(err);
   }
+}
+
+/** OpenCode's per-prompt model: provider, then the model id (which may contain slashes). */
+function promptModel(model: string | undefined): { model?: { providerID: string; modelID: string } } {
+  const slash = model ? model.indexOf("/") : -1;
+  return slash > 0 ? { model: { providerID: model!.slice(0, slash), modelID: model!.slice(slash + 1) } } : {};
 }

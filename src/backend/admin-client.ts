@@ -137,7 +137,8 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     list: () => call(adminApi.list, {}),
     createSession: (worker: string, title?: string) => call(chatApi.createSession, { worker, ...(title ? { title } : {}) }),
     // `worker`, when given, must own the session or message: the backend refuses with WRONG_WORKER.
-    send: (sessionId: string, text: string, worker?: string) => call(chatApi.send, { sessionId, text, ...(worker ? { worker } : {}) }),
+    send: (sessionId: string, text: string, worker?: string, model?: string) =>
+      call(chatApi.send, { sessionId, text, ...(worker ? { worker } : {}), ...(model ? { model } : {}) }),
     cancel: (messageId: string, worker?: string) => call(chatApi.cancel, { messageId, ...(worker ? { worker } : {}) }),
     message: (messageId: string) => call(chatApi.message, { messageId }),
     messages: (sessionId: string, worker?: string) => call(chatApi.messages, { sessionId, ...(worker ? { worker } : {}) }),

@@ -36,6 +36,8 @@ export type PendingMessage = {
   agentSessionId: string | null;
   sessionTitle: string;
   prompt: string;
+  /** `provider/model` chosen for this prompt (`chat --model`); null = OpenCode's default. */
+  model?: string | null;
   /** Creation order; messages of one session must be run in this order. */
   createdAt: number;
   attempt: number;
@@ -210,7 +212,8 @@ export const chatApi = {
     "chat:createSession",
   ),
   // `worker` (id or name), when given, must own the session or message, else WRONG_WORKER.
-  send: makeFunctionReference<"mutation", { sessionId: string; text: string; worker?: string }, { userMessageId: string; messageId: string }>(
+  // `model` (provider/model) must be one the worker published, else INVALID listing them.
+  send: makeFunctionReference<"mutation", { sessionId: string; text: string; worker?: string; model?: string }, { userMessageId: string; messageId: string }>(
     "chat:send",
   ),
   cancel: makeFunctionReference<"mutation", { messageId: string; worker?: string }, { status: MessageStatus }>("chat:cancel"),

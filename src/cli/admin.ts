@@ -31,6 +31,13 @@ function summaryJson(w: WorkerSummary) {
   };
 }
 
+/** The models `chat --model` takes, the first few by name (`--json` lists them all). */
+function modelsCell(w: WorkerSummary): string {
+  const keys = w.models.map((m) => safeLine(`${m.providerId}/${m.modelId}`));
+  if (keys.length === 0) return "not listed yet";
+  return keys.length <= 3 ? keys.join(", ") : `${keys.slice(0, 2).join(", ")} +${keys.length - 2} more`;
+}
+
 export async function run(ctx: CommandContext<typeof adminOptions>): Promise<number> {
   const [sub, arg] = ctx.positionals as [string, string | undefined];
   if (!(ADMIN_SUBCOMMANDS as readonly string[]).includes(sub)) {
@@ -92,8 +99,9 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
           w.paused ? c.warn(`${safeLine(w.status)}, paused`) : safeLine(w.status),
           w.lastHeartbeatAt === null ? "never" : `${formatAge(now - w.lastHeartbeatAt)} ago`,
           safeLine(w.directory ?? ""),
+          modelsCell(w),
         ]);
-        ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "FOLDER"], rows, { headerStyle: c.bold }));
+        ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "FOLDER", "MODELS"], rows, { headerStyle: c.bold }));
         return EXIT.ok;
       }
     }

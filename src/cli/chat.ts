@@ -73,12 +73,12 @@ async function sendPrompt(admin: AdminClient, ctx: ChatContext, worker: WorkerSu
   const remembered = explicit || ctx.flags.new ? undefined : rememberedSession(url, worker.workerId);
   const sessionId = explicit ?? remembered ?? (await newSession());
   try {
-    return { sessionId, sent: await admin.send(sessionId, prompt, worker.workerId) };
+    return { sessionId, sent: await admin.send(sessionId, prompt, worker.workerId, ctx.flags.model) };
   } catch (e) {
     // A remembered session may be gone (the backend lost its data): start a new one.
     if (!remembered || !(e instanceof BackendRefused && e.code === "NOT_FOUND")) throw e;
     const fresh = await newSession();
-    return { sessionId: fresh, sent: await admin.send(fresh, prompt, worker.workerId) };
+    return { sessionId: fresh, sent: await admin.send(fresh, prompt, worker.workerId, ctx.flags.model) };
   }
 }
 

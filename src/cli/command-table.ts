@@ -66,6 +66,7 @@ export const chatOptions = {
   new: { type: "boolean", description: "Start a new session" },
   title: { type: "string", value: "TITLE", description: "Title of a new session (default: the prompt's start)" },
   json: { type: "boolean", description: "Print the turn as NDJSON events on stdout (docs/chat-json.md)" },
+  model: { type: "string", value: "PROVIDER/MODEL", description: "Run this prompt with one of the worker's models (admin list shows them)" },
   ...adminConnectionFlags,
 } as const satisfies Record<string, OptionSpec>;
 
@@ -166,7 +167,7 @@ export const COMMANDS: CommandSpec<any>[] = [
   defineCommand({
     name: "chat",
     summary: "Send a prompt to a worker and stream the answer to stdout",
-    usage: 'chat --worker WORKER [--session ID | --new] [--json] ["prompt"]',
+    usage: 'chat --worker WORKER [--session ID | --new] [--model PROVIDER/MODEL] [--json] ["prompt"]',
     details:
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +

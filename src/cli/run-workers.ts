@@ -12,7 +12,7 @@ export async function runWorkers(
   reloadConfig?: () => Promise<OrchestratorConfig>,
 ): Promise<number> {
   dropAdminKeys(ctx.log);
-  const [{ startAgent, reapLeftoverAgents }, { startStatusServer }, { checkSandboxes }] = await Promise.all([
+  const [{ startAgent, listAgentModels, reapLeftoverAgents }, { startStatusServer }, { checkSandboxes }] = await Promise.all([
     import("../agent/index.ts"),
     import("../manager/status-server.ts"),
     import("../agent/sandbox/index.ts"),
@@ -24,6 +24,7 @@ export async function runWorkers(
     config,
     ctx,
     startAgent,
+    listModels: listAgentModels,
     reapLeftovers: async (log) => (await reapLeftoverAgents(log)).stopped.length,
     reloadConfig: reloadConfig && (async () => withOpencodeFound(await reloadConfig(), ctx.log)),
     startStatusServer,

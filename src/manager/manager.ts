@@ -3,7 +3,7 @@
 import type { OrchestratorConfig, WorkerConfig } from "../config/types.ts";
 import type { BackoffPolicy } from "../util/backoff.ts";
 import type { Logger } from "../util/log.ts";
-import type { StartAgent } from "../worker/agent-types.ts";
+import type { ListModels, StartAgent } from "../worker/agent-types.ts";
 import { sandboxRequest } from "../agent/sandbox/request.ts";
 import { createSlot, workerKey, type Slot, type SlotSnapshot } from "./slot.ts";
 import type { RejectedWorker } from "../config/types.ts";
@@ -41,6 +41,7 @@ export type ManagerOptions = {
   log: Logger;
   version: string;
   startAgent: StartAgent;
+  listModels?: ListModels;
   backoff?: BackoffPolicy;
   relayWindowMs?: number;
   /** Called whenever any worker's state may have changed. */
@@ -84,6 +85,7 @@ export function createManager(opts: ManagerOptions) {
       version: opts.version,
       // The sandbox hides every worker of the config in force when the agent starts.
       startAgent: (o) => opts.startAgent({ ...o, sandbox: sandboxRequest(c, config) }),
+      listModels: opts.listModels && ((o) => opts.listModels!({ ...o, sandbox: sandboxRequest(c, config) })),
       backoff: opts.backoff,
       relayWindowMs: opts.relayWindowMs,
       onChange: () => opts.onChange?.(),

@@ -5,7 +5,7 @@ import type { OrchestratorConfig } from "../config/types.ts";
 import { ConfigError, errorMessage, EXIT, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { resourceStack } from "../util/resources.ts";
-import type { StartAgent } from "../worker/agent-types.ts";
+import type { ListModels, StartAgent } from "../worker/agent-types.ts";
 import { createManager, type Manager } from "./manager.ts";
 import { watchConfigFile } from "./reload.ts";
 import { buildStatus, type StatusDoc } from "./status.ts";
@@ -31,6 +31,8 @@ export type RunOptions = {
   config: OrchestratorConfig;
   ctx: ForegroundHost;
   startAgent: StartAgent;
+  /** Lists a worker's models at its start, before any OpenCode runs. */
+  listModels?: ListModels;
   /** Stops OpenCode servers left behind by an earlier run that was killed. */
   reapLeftovers?: (log: Logger) => Promise<number>;
   /** Re-reads and validates the config (hot reload on file change and SIGHUP). */
@@ -87,6 +89,7 @@ export async function runForeground(o: RunOptions): Promise<number> {
     log,
     version: ctx.version,
     startAgent: o.startAgent,
+    listModels: o.listModels,
     relayWindowMs: o.relayWindowMs,
     onChange: () => {
       maybeSummary();

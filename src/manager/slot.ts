@@ -3,7 +3,7 @@
 import type { WorkerConfig } from "../config/types.ts";
 import { backoffDelay, RESTART_BACKOFF, type BackoffPolicy } from "../util/backoff.ts";
 import type { Logger } from "../util/log.ts";
-import type { StartAgent } from "../worker/agent-types.ts";
+import type { ListModels, StartAgent } from "../worker/agent-types.ts";
 import type { ErrorClass, WorkerState } from "../worker/state.ts";
 import { addStats, emptyStats } from "./worker-stats.ts";
 import { startWorker, type Worker, type WorkerEnd, type WorkerSnapshot, type WorkerStats } from "../worker/worker.ts";
@@ -25,6 +25,7 @@ export type SlotDeps = {
   log: Logger;
   version: string;
   startAgent: StartAgent;
+  listModels?: ListModels;
   backoff?: BackoffPolicy;
   relayWindowMs?: number;
   /** Called when the slot's state may have changed (for summaries and exit decisions). */
@@ -62,6 +63,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       log,
       version: deps.version,
       startAgent: deps.startAgent,
+      listModels: deps.listModels,
       relayWindowMs: deps.relayWindowMs,
       onChange: (c) => {
         if (c.to === "ready") healthySince ??= c.at;

@@ -7,7 +7,7 @@ import type { AgentServer, StartAgent } from "./agent-types.ts";
 // OpenCode servers starting at the same moment on a fresh data folder race in their database
 // migrations and one of them exits; starting them one at a time (≈2 s each) avoids it.
 let startQueue: Promise<unknown> = Promise.resolve();
-function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+export function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
   const run = startQueue.then(fn, fn);
   startQueue = run.catch(() => undefined);
   return run;

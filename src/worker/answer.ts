@@ -102,10 +102,11 @@ async function runOnAgent(
     const agent = await deps.agents.acquire();
     acquired = true;
     const agentSessionId = await resolveAgentSession(deps, msg, agent);
-    deps.log.info("turn started", { messageId: msg.messageId, session: msg.sessionId });
+    deps.log.info("turn started", { messageId: msg.messageId, session: msg.sessionId, ...(msg.model ? { model: msg.model } : {}) });
     const result = await agent.runPrompt({
       sessionId: agentSessionId,
       prompt: msg.prompt,
+      ...(msg.model ? { model: msg.model } : {}),
       signal: AbortSignal.any([signals.stop, signals.lost]),
       inactivityTimeoutMs: deps.inactivityTimeoutMs,
       ...stream,

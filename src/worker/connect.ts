@@ -5,9 +5,9 @@ import type { WorkerConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
 import type { ResourceStack } from "../util/resources.ts";
 import { createAgentHost, type AgentHost } from "./agent-host.ts";
-import type { StartAgent } from "./agent-types.ts";
+import type { ListModels, StartAgent } from "./agent-types.ts";
 import { reportConnectionChanges } from "./connection.ts";
-import { failureText } from "./failure.ts";
+import { publishWorkerModels } from "./models.ts";
 
 /** How long a worker waits for its first backend connection before saying it cannot reach it. */
 const UNREACHABLE_WARN_MS = 5_000;
@@ -28,8 +28,15 @@ export function openBackend(o: { config: WorkerConfig; log: Logger; resources: R
   return b;
 }
 
-/** OpenCode for the worker's folder, started on first use; its models are published when it starts. */
-export function openAgentHost(o: { config: WorkerConfig; log: Logger; resources: ResourceStack; startAgent: StartAgent; backend: WorkerBackend }): AgentHost {
+/** OpenCode for the worker's folder, started on first use; its models are published now and when it starts. */
+export function openAgentHost(o: {
+  config: WorkerConfig;
+  log: Logger;
+  resources: ResourceStack;
+  startAgent: StartAgent;
+  listModels?: ListModels;
+  backend: WorkerBackend;
+}): AgentHost {
   const { config, log } = o;
   const host = createAgentHost({
     start: o.startAgent,
@@ -38,13 +45,7 @@ export function openAgentHost(o: { config: WorkerConfig; log: Logger; resources:
     idleTimeoutMs: config.agentIdleTimeoutMs,
     log,
   });
-  host.onStarted((server) => {
-    server
-      .listModels()
-      .then((models) => o.backend.publishModels(models))
-      .then(() => log.debug("models published"))
-      .catch((e) => log.warn("could not publish models", { error: failureText(e) }));
-  });
+  publishWorkerModels({ config, log, resources: o.resources, backend: o.backend, host, listModels: o.listModels });
   o.resources.add("OpenCode", () => host.stop());
   return host;
 }

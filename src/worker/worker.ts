@@ -10,7 +10,7 @@ import type { WorkerConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
 import { resourceStack } from "../util/resources.ts";
 import type { AgentHost } from "./agent-host.ts";
-import type { StartAgent } from "./agent-types.ts";
+import type { ListModels, StartAgent } from "./agent-types.ts";
 import { openAgentHost, openBackend } from "./connect.ts";
 import { createControl } from "./control.ts";
 import { failureText, REAUTH_HINT, toFailure as toFailureOf, WorkerFailure } from "./failure.ts";
@@ -46,6 +46,8 @@ export type WorkerOptions = {
   log: Logger;
   version: string;
   startAgent: StartAgent;
+  /** Lists the worker's models at start, before any OpenCode runs (absent: only when OpenCode starts). */
+  listModels?: ListModels;
   onChange?: (c: StateChange) => void;
   /** Output batching window; small values only in tests. */
   relayWindowMs?: number;
@@ -150,7 +152,7 @@ export function startWorker(opts: WorkerOptions): Worker {
   async function boot(): Promise<void> {
     const b = openBackend({ config, log, resources, callTimeoutMs: opts.callTimeoutMs });
     backend = b;
-    agents = openAgentHost({ config, log, resources, startAgent: opts.startAgent, backend: b });
+    agents = openAgentHost({ config, log, resources, startAgent: opts.startAgent, listModels: opts.listModels, backend: b });
     resources.add("watchdog", watchdog.start({ onHungTurn: (id) => turns.interrupt(id, "the turn hung with no agent activity") }));
     await registration.register(b);
     resources.add("self subscription", b.watchSelf(control.onSelf, (e) => fail(toFailure(e, "watching own record"))));

@@ -16,6 +16,14 @@ export function opencodeVersion(): string {
 
 export const STUB_PROVIDER = "stub";
 export const STUB_MODEL = "stub-model";
+/**
+ * A second stub model that costs money: OpenCode prices a step from the model's `cost` (USD per
+ * million tokens) and the stub's usage (10 prompt + 20 completion tokens), so every model call
+ * costs STUB_PRICED_STEP_COST.
+ */
+export const STUB_PRICED_MODEL = "stub-priced";
+export const STUB_PRICED_COST = { input: 1_000, output: 2_000 };
+export const STUB_PRICED_STEP_COST = (10 * STUB_PRICED_COST.input + 20 * STUB_PRICED_COST.output) / 1_000_000;
 
 /** OpenCode config that knows only the stub provider. */
 export function stubOpencodeConfig(stubUrl: string): Record<string, unknown> {
@@ -26,7 +34,7 @@ export function stubOpencodeConfig(stubUrl: string): Record<string, unknown> {
         npm: "@ai-sdk/openai-compatible",
         name: "Stub",
         options: { baseURL: stubUrl, apiKey: "stub-key" },
-        models: { [STUB_MODEL]: { name: "Stub Model" } },
+        models: { [STUB_MODEL]: { name: "Stub Model" }, [STUB_PRICED_MODEL]: { name: "Stub Priced", cost: STUB_PRICED_COST } },
       },
     },
     model: `${STUB_PROVIDER}/${STUB_MODEL}`,

@@ -1,0 +1,113 @@
+// The worker's models without a running server: `opencode models --verbose` in the worker's
+// folder, with the same scrubbed environment and sandbox as `opencode serve` (spawn.ts), so it
+// sees exactly the providers and config the server will. About 3 s of CPU once per worker
+// start, against ~2 s plus ~0.5 GB for a server kept around just to ask it.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import type { ModelInfo } from "../backend/api.ts";
+import { trackChild } from "../util/children.ts";
+import { errorMessage, RuntimeFailure } from "../util/errors.ts";
+import type { Logger } from "../util/log.ts";
+import { terminateGroup } from "../util/process-group.ts";
+import { agentEnv } from "./env.ts";
+import { sandboxSpawn, type SandboxRequest } from "./sandbox/index.ts";
+
+/** How long the listing may take before it is stopped (it loads OpenCode's whole config). */
+export const MODELS_LIST_TIMEOUT_MS = 60_000;
+/** Output kept at most; far above a verbose list of every bundled provider's models. */
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+export type ListModelsOptions = {
+  directory: string;
+  /** The opencode executable; null → `opencode` from PATH. */
+  opencodePath: string | null;
+  log: Logger;
+  sandbox?: SandboxRequest;
+  /** Base environment, before our secrets are removed (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Stops the listing (the worker is stopping). */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+};
+
+export type ListModels = (o: ListModelsOptions) => Promise<ModelInfo[]>;
+
+/**
+ * `opencode models --verbose` prints, per model, a `provider/model` line and then the model as
+ * pretty-printed JSON (its `name`, `cost`, …) closed by a `}` alone on a line. A line that is
+ * not followed by JSON still counts, named by its id.
+ */
+export function parseModelList(out: string): ModelInfo[] {
+  const models: ModelInfo[] = [];
+  const lines = out.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const head = lines[i]!.trim();
+    const slash = head.indexOf("/");
+    if (head === "" || head.startsWith("{") || slash <= 0 || /\s/.test(head)) continue;
+    const providerId = head.slice(0, slash);
+    const modelId = head.slice(slash + 1);
+    let name = modelId;
+    if (lines[i + 1]?.startsWith("{")) {
+      const end = lines.indexOf("}", i + 1);
+      if (end < 0) break;
+      try {
+        const m = JSON.parse(lines.slice(i + 1, end + 1).join("\n")) as { name?: unknown };
+        if (typeof m.name === "string" && m.name.trim() !== "") name = m.name;
+      } catch {
+        // The id alone still names the model.
+      }
+      i = end;
+    }
+    models.push({ providerId, modelId, name });
+  }
+  return models;
+}
+
+/** Runs the listing; rejects with a RuntimeFailure saying why (exit, timeout, too much output). */
+export const listAgentModels: ListModels = async (o) => {
+  if (o.signal?.aborted) throw new RuntimeFailure("listing OpenCode's models was stopped: the worker is stopping");
+  const command = o.opencodePath ?? "opencode";
+  const env = agentEnv(o.env ?? process.env, { marker: randomBytes(12).toString("hex"), password: randomBytes(24).toString("base64url") });
+  const boxed = sandboxSpawn({ command, args: ["models", "--verbose"], env }, o.directory, o.sandbox);
+  const child = spawn(boxed.spec.command, boxed.spec.args, { cwd: o.directory, env: boxed.spec.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const untrack = child.pid ? trackChild(child.pid, { group: true, label: `opencode models (${o.directory})` }) : () => {};
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let stderrTail = "";
+  let why: string | null = null;
+  let exited = false;
+  const stop = (reason: string) => {
+    why ??= reason;
+    if (child.pid && !exited) void terminateGroup(child.pid, { gone: () => exited, timeoutMs: 5_000 });
+  };
+  child.stdout!.on("data", (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_OUTPUT_BYTES) return stop(`it printed more than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB`);
+    chunks.push(c);
+  });
+  child.stderr!.on("data", (c: Buffer) => void (stderrTail = (stderrTail + c.toString("utf8")).slice(-2_000)));
+  const timer = setTimeout(() => stop(`it took longer than ${Math.round((o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS) / 1000)} s`), o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS);
+  const onAbort = () => stop("the worker is stopping");
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  if (o.signal?.aborted) onAbort();
+  try {
+    const code = await new Promise<number | null>((res, rej) => {
+      child.once("error", rej);
+      child.once("close", (c) => res(c));
+    }).catch((err) => {
+      throw new RuntimeFailure(`OpenCode could not be run to list its models: ${errorMessage(err)}`, { cause: err });
+    });
+    exited = true;
+    if (why) throw new RuntimeFailure(`listing OpenCode's models was stopped: ${why}`);
+    if (code !== 0) {
+      const last = stderrTail.trim().split("\n").slice(-3).join(" | ");
+      throw new RuntimeFailure(`\`${command} models\` exited with ${code}${last ? `: ${last}` : ""}`);
+    }
+    return parseModelList(Buffer.concat(chunks).toString("utf8"));
+  } finally {
+    exited = true;
+    clearTimeout(timer);
+    o.signal?.removeEventListener("abort", onAbort);
+    untrack();
+  }
+};

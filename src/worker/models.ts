@@ -1,0 +1,46 @@
+// The worker's models in the backend, so a person can pick one (`chat --model`) before the
+// first prompt: listed once at start without a server (`opencode models`, src/agent/models.ts)
+// and again whenever OpenCode starts, as its config may have changed since. The newest listing
+// wins, whichever finishes first.
+import { MAX_MODELS } from "../../convex/lib/constants.ts";
+import type { ModelInfo } from "../backend/api.ts";
+import type { WorkerBackend } from "../backend/worker-client.ts";
+import type { WorkerConfig } from "../config/types.ts";
+import type { Logger } from "../util/log.ts";
+import type { ResourceStack } from "../util/resources.ts";
+import { oneAtATime, type AgentHost } from "./agent-host.ts";
+import type { ListModels } from "./agent-types.ts";
+import { failureText } from "./failure.ts";
+
+export function publishWorkerModels(o: {
+  config: WorkerConfig;
+  log: Logger;
+  resources: ResourceStack;
+  backend: WorkerBackend;
+  host: AgentHost;
+  listModels?: ListModels;
+}): void {
+  const { log } = o;
+  let issued = 0;
+  let newest = 0;
+  const publish = (source: string, list: () => Promise<ModelInfo[]>) => {
+    const ticket = ++issued;
+    list()
+      .then(async (models) => {
+        if (ticket < newest) return; // a later listing already landed
+        newest = ticket;
+        if (models.length > MAX_MODELS) log.warn(`OpenCode offers ${models.length} models; the first ${MAX_MODELS} are published`);
+        await o.backend.publishModels(models.slice(0, MAX_MODELS));
+        log.info("models published", { source, count: models.length });
+      })
+      .catch((e) => log.warn("could not publish the worker's models; `chat --model` cannot pick one until they are", { source, error: failureText(e) }));
+  };
+  if (o.listModels) {
+    const stop = new AbortController();
+    o.resources.add("model listing", () => stop.abort());
+    const { workingDirectory: directory, opencodePath } = o.config;
+    // Through the same queue as server starts: OpenCode migrates its database on either.
+    publish("opencode models", () => oneAtATime(() => o.listModels!({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
+  }
+  o.host.onStarted((server) => publish("OpenCode", () => server.listModels()));
+}
