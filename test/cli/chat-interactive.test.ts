@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { CTRL_C, CTRL_D, ENTER, startOnPty, type PtyProcess } from "../support/pty.ts";
+import { STUB_PRICED_MODEL, STUB_PRICED_STEP_COST, STUB_PROVIDER } from "../support/opencode-env.ts";
 import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import { adminEnv, answers, closeDevWorld, openDevWorld } from "../e2e/dev-support.ts";
 
 const T = 120_000;
 const SLOW_CHUNKS = 5;
+const PRICED = `${STUB_PROVIDER}/${STUB_PRICED_MODEL}`;
 /** Chunks of a SLOW:<tag> answer past the second wait until the test releases the tag. */
 const holds = new Map<string, { wait: Promise<void>; release: () => void }>();
 function hold(tag: string) {
@@ -148,6 +150,33 @@ describe("interactive chat on a terminal", () => {
     const g = await say(p, "ECHO:back-in-first", f);
     await p.waitFor(/back-in-first[\s\S]*tokens: /, { from: g });
     expect((await answers(world, firstId)).map((m) => m.text.trim())).toEqual(["first-session", "back-in-first"]);
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
+
+  test("/model lists the worker's models, refuses one it does not have, and runs the next prompts with the chosen one", async () => {
+    const deadline = Date.now() + 60_000;
+    // dev publishes its models when it starts; wait for them rather than race it.
+    while ((await world.admin.list()).find((w) => w.workerId === worker.workerId)!.models.length === 0) {
+      if (Date.now() > deadline) throw new Error("the worker published no models");
+      await Bun.sleep(100);
+    }
+    const p = chatOnPty(["--new"]);
+    const a = await say(p, "/model", 0);
+    await p.waitFor(new RegExp(`  ${PRICED}  Stub Priced\nnow: the worker's default`), { from: a });
+    const b = await say(p, "/model stub/no-such-model", a);
+    await p.waitFor(new RegExp(`error: worker ${worker.name} has no model stub/no-such-model\nIts models: .*${PRICED}`), { from: b });
+    const c = await say(p, `/model ${PRICED}`, b);
+    await p.waitFor(new RegExp(`the next prompts use ${PRICED}`), { from: c });
+    const before = world.stub.completions().length;
+    const d = await say(p, "Say hello", c);
+    // The priced model's cost (stub/opencode-env.ts) shows under the answer.
+    await p.waitFor(new RegExp(`tokens: 10 in · 20 out · \\$${STUB_PRICED_STEP_COST.toFixed(4).replace(".", "\\.")}\n`), { from: d });
+    const asked = world.stub.completions().slice(before);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every((q) => q.body.model === STUB_PRICED_MODEL)).toBe(true);
+    const e = await say(p, "/model", d);
+    await p.waitFor(new RegExp(`\\* ${PRICED}  Stub Priced\nnow: ${PRICED}`), { from: e });
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);

@@ -2,8 +2,7 @@
 // follow the answer with chat-follow, as the one-shot chat does. Ctrl+C arrives as a key (the
 // terminal is in raw mode) and is handed to chat-follow as the SIGINT it already handles:
 // the 1st press cancels the answer, a 2nd stops waiting for it.
-import { BackendRefused, type AdminClient } from "../../backend/admin-client.ts";
-import { RuntimeFailure } from "../../util/errors.ts";
+import { BackendRefused } from "../../backend/admin-client.ts";
 import { safeLine } from "../../util/terminal-text.ts";
 import { followAnswer, type Renderer } from "../chat-follow.ts";
 import { rememberSession } from "../chat-sessions.ts";
@@ -11,19 +10,6 @@ import type { CommandContext } from "../command-spec.ts";
 import { askRequests } from "./requests.ts";
 import type { Session } from "./session.ts";
 import { turnView } from "./turn-view.ts";
-
-/**
- * chat:send with the model chosen by /model: the one place a model is passed. This backend's
- * chat:send does not take a model yet, so a chosen model is refused here, before anything is sent.
- */
-function sendPrompt(admin: AdminClient, sessionId: string, text: string, workerId: string, model: string | undefined) {
-  if (model !== undefined) {
-    throw new RuntimeFailure(`cannot send with model ${model}: this version sends every prompt with the worker's default model`, {
-      hint: "`/model default` goes back to the worker's default.",
-    });
-  }
-  return admin.send(sessionId, text, workerId);
-}
 
 async function send(s: Session, text: string): Promise<{ sessionId: string; messageId: string }> {
   const { admin, state, screen } = s;
@@ -37,12 +23,12 @@ async function send(s: Session, text: string): Promise<{ sessionId: string; mess
   let sessionId = state.sessionId ?? (await fresh());
   let sent;
   try {
-    sent = await sendPrompt(admin, sessionId, text, workerId, state.model);
+    sent = await admin.send(sessionId, text, workerId, state.model);
   } catch (e) {
     // A continued session may be gone (the backend lost its data): start a new one.
     if (!state.sessionId || !(e instanceof BackendRefused && e.code === "NOT_FOUND")) throw e;
     sessionId = await fresh();
-    sent = await sendPrompt(admin, sessionId, text, workerId, state.model);
+    sent = await admin.send(sessionId, text, workerId, state.model);
   }
   state.sessionId = sessionId;
   rememberSession(s.url, workerId, sessionId);
