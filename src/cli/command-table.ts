@@ -170,6 +170,7 @@ export const COMMANDS: CommandSpec<any>[] = [
     usage: 'chat --worker WORKER [--session ID | --new] [--model PROVIDER/MODEL] [--json] ["prompt"]',
     details:
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
+      "On a terminal with no prompt given: an interactive session (/help inside lists its commands; README: Interactive chat).\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +
       "With --json, stdout carries the whole turn as NDJSON instead: text, reasoning, tool, file, todo, usage and a last end event.\n" +
       "Exit 0 when the answer completes, 1 when it fails, is cancelled or is lost (reason on stderr), or when the backend does not\n" +

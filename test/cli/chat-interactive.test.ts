@@ -180,4 +180,10 @@ describe("interactive chat on a terminal", () => {
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);
+
+  test("with a prompt argument on a terminal chat stays one-shot: the session line and the answer, no prompt", async () => {
+    const p = chatOnPty(["--new", "Say hello"]);
+    expect(await p.exited).toBe(0);
+    expect(p.text).toMatch(new RegExp(`^session \\S+\n${CANNED_ANSWER.replace(/\./g, "\\.")}\n$`));
+  }, T);
 });

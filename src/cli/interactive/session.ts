@@ -104,7 +104,7 @@ export async function runInteractive(ctx: ChatContext, ref: string): Promise<num
   try {
     const worker = await findWorker(admin, ref, target.url);
     const sessionId = ctx.flags.new ? undefined : (ctx.flags.session ?? rememberedSession(target.url, worker.workerId));
-    const s: Session = { ctx, admin, url: target.url, input, screen, state: { worker, sessionId, model: undefined, title: ctx.flags.title } };
+    const s: Session = { ctx, admin, url: target.url, input, screen, state: { worker, sessionId, model: ctx.flags.model, title: ctx.flags.title } };
     banner(s);
     noteIfNotServing(worker, { ...ctx, stderr: (t) => void screen.line(palette.warn(t)) });
     return await loop(s, () => leaving);
