@@ -128,7 +128,7 @@ describe("interactive chat on a terminal", () => {
     expect(await p.exited).toBe(0);
   }, T);
 
-  test("/help, an unknown command and /sessions keep the session; /sessions switches (Node bundle)", async () => {
+  test("/help, an unknown command and /sessions keep the session; /sessions switches; a paste is one prompt (Node bundle)", async () => {
     const p = chatOnPty(["--new"], "node");
     const a = await say(p, "/help", 0);
     await p.waitFor(/\/sessions .*\n.*\/model/, { from: a });
@@ -147,9 +147,10 @@ describe("interactive chat on a terminal", () => {
     await p.waitFor(/switch to \(1-\d+, Enter keeps this one\): $/, { from: f });
     p.type("2" + ENTER);
     await p.waitFor(new RegExp(`session ${firstId}: ECHO:first-session`), { from: f });
-    const g = await say(p, "ECHO:back-in-first", f);
-    await p.waitFor(/back-in-first[\s\S]*tokens: /, { from: g });
-    expect((await answers(world, firstId)).map((m) => m.text.trim())).toEqual(["first-session", "back-in-first"]);
+    // Pasted lines (several at once) make one prompt.
+    const g = await say(p, "ECHO:back-in-first\rpasted line", f);
+    await p.waitFor(/back-in-first\npasted line\ntokens: /, { from: g });
+    expect((await answers(world, firstId)).map((m) => m.text.trim())).toEqual(["first-session", "back-in-first\npasted line"]);
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);

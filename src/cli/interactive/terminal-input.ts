@@ -58,10 +58,17 @@ export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
           resolve(r);
         };
         line = { rl, finish };
+        // Pasted text arrives as several lines at once: they make one prompt together.
+        const pasted: string[] = [];
         rl.on("line", (text) => {
-          if (remember && text.trim() !== "" && history[0] !== text) history.unshift(text);
-          history.length = Math.min(history.length, HISTORY_SIZE);
-          finish({ kind: "line", text });
+          pasted.push(text);
+          if (pasted.length > 1) return;
+          setImmediate(() => {
+            const all = pasted.join("\n");
+            if (remember && all.trim() !== "" && history[0] !== all) history.unshift(all);
+            history.length = Math.min(history.length, HISTORY_SIZE);
+            finish({ kind: "line", text: all });
+          });
         });
         rl.on("SIGINT", () => {
           // What was typed stays visible with a ^C after it, as in a shell.

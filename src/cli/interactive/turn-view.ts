@@ -26,7 +26,7 @@ function toolLine(screen: Screen, t: ToolEvent): { text: string; narrow: boolean
   const error = t.status === "error" && t.error ? `  ${safeLine(t.error.split("\n")[0] ?? "")}` : "";
   const plain = screen.fit(`⚙ ${safeLine(t.name)} ${safeLine(t.title || t.input)}`, mark.length + 2);
   const colored = t.status === "error" ? c.error(mark) : t.status === "completed" ? c.ok(mark) : c.dim(mark);
-  return { text: `${c.dim(plain)}  ${colored}${c.error(error)}`, narrow: NARROW.test(plain + error) };
+  return { text: `${c.dim(plain)}  ${colored}${error ? c.error(error) : ""}`, narrow: NARROW.test(plain + error) };
 }
 
 function todoLines(screen: Screen, todos: TodoItem[]): string[] {
