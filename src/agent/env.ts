@@ -1,6 +1,7 @@
 // The environment OpenCode runs with: the user's own (so their providers, keys and OpenCode
 // config keep working) minus every secret of ours. A worker token must never reach OpenCode,
 // whose tools run arbitrary shell commands for the model.
+import { RuntimeFailure } from "../util/errors.ts";
 
 /** Marks an OpenCode process as started by us; its value identifies one server (leftover reaping). */
 export const AGENT_MARKER_VAR = "OPENCODE_ORCHESTRATOR_AGENT";
@@ -17,9 +18,47 @@ export function isSecretVar(name: string, value: string): boolean {
   return TOKEN_SECRET.test(value);
 }
 
+/** OpenCode's inline config: merged over every config file it reads, so the user's own stay in force. */
+const INLINE_CONFIG = "OPENCODE_CONFIG_CONTENT";
+
+/**
+ * The user's inline OpenCode config (if any) with the worker's `permission` rules laid over its
+ * own: a rule for the same permission is replaced, patterns within one are merged. Throws a
+ * RuntimeFailure when the user's value is not a JSON object.
+ */
+export function withPermission(inline: string | undefined, permission: Record<string, unknown>): string {
+  let config: Record<string, unknown> = {};
+  if (inline !== undefined && inline.trim() !== "") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(inline);
+    } catch (e) {
+      parsed = e;
+    }
+    if (!isPlainObject(parsed)) {
+      throw new RuntimeFailure(`${INLINE_CONFIG} in the environment is not a JSON object, so the worker's "permission" rules cannot be added to it`, {
+        hint: `Fix ${INLINE_CONFIG} (OpenCode reads it as JSON), or unset it.`,
+      });
+    }
+    config = parsed;
+  }
+  // A single rule for everything ("permission": "allow") is the rule for "*".
+  const theirs = typeof config.permission === "string" ? { "*": config.permission } : isPlainObject(config.permission) ? config.permission : {};
+  const merged: Record<string, unknown> = { ...theirs };
+  for (const [name, rule] of Object.entries(permission)) {
+    const before = merged[name];
+    merged[name] = isPlainObject(rule) && isPlainObject(before) ? { ...before, ...rule } : rule;
+  }
+  return JSON.stringify({ ...config, permission: merged });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 export function agentEnv(
   base: NodeJS.ProcessEnv,
-  add: { marker: string; password: string },
+  add: { marker: string; password: string; permission?: Record<string, unknown> },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(base)) {
@@ -31,5 +70,6 @@ export function agentEnv(
   env.OPENCODE_SERVER_PASSWORD = add.password;
   env.OPENCODE_DISABLE_AUTOUPDATE = "1";
   env[AGENT_MARKER_VAR] = add.marker;
+  if (add.permission && Object.keys(add.permission).length > 0) env[INLINE_CONFIG] = withPermission(env[INLINE_CONFIG], add.permission);
   return env;
 }

@@ -6,9 +6,23 @@ import type { TurnHandle } from "./turn.ts";
 /** How far up a chain of sub-agent sessions an event is followed. */
 const MAX_HOPS = 10;
 
-export function createEventRouter(turns: Map<string, TurnHandle>): (ev: AgentEvent) => void {
+export type EventRouter = {
+  (ev: AgentEvent): void;
+  /** The turn a session's events belong to: its own, or the one that started it as a sub-agent. */
+  ownerOf(sessionId: string): TurnHandle | undefined;
+};
+
+export function createEventRouter(turns: Map<string, TurnHandle>): EventRouter {
   const parentOf = new Map<string, string>();
-  return (ev) => {
+  const ownerOf = (sessionId: string): TurnHandle | undefined => {
+    let at: string | undefined = sessionId;
+    for (let hops = 0; at && hops <= MAX_HOPS; hops++, at = parentOf.get(at)) {
+      const t = turns.get(at);
+      if (t) return t;
+    }
+    return undefined;
+  };
+  const route = (ev: AgentEvent) => {
     if (ev.type === "session.created" || ev.type === "session.updated") {
       if (ev.properties.info.parentID) parentOf.set(ev.properties.info.id, ev.properties.info.parentID);
     }
@@ -23,4 +37,5 @@ export function createEventRouter(turns: Map<string, TurnHandle>): (ev: AgentEve
       if (t) return t.touch();
     }
   };
+  return Object.assign(route, { ownerOf });
 }

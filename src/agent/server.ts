@@ -1,6 +1,7 @@
 // One `opencode serve` for one worker's folder: spawn it in its own process group with a random
 // password and a scrubbed environment (spawn.ts), wait until it serves (readiness.ts), keep one
-// event stream open, refuse its permission requests and questions (requests.ts), and stop the
+// event stream open, hand its permission requests and questions to the turn they belong to (or
+// refuse them when nobody can answer; requests.ts), and stop the
 // whole tree — gently first, for sure at the end. Every process of that tree carries a marker
 // variable, which also finds the ones that left the process group.
 import { randomBytes } from "node:crypto";
@@ -17,8 +18,8 @@ import { AGENT_MARKER_VAR } from "./env.ts";
 import type { EventStream } from "./events.ts";
 import { removeAgentRecord, writeAgentRecord } from "./leftovers.ts";
 import { describeExit, NotServing, waitUntilServing, type AgentExit } from "./readiness.ts";
-import { isAgentRequest, refuseRequest } from "./requests.ts";
-import { createEventRouter } from "./routing.ts";
+import { answerAsk, isAgentRequest, isAgentRequestEnd, refuseRequest, type AgentAsk, type AgentReply } from "./requests.ts";
+import { createEventRouter, type EventRouter } from "./routing.ts";
 import type { SandboxRequest } from "./sandbox/index.ts";
 import { spawnServer } from "./spawn.ts";
 import { runPrompt, type TurnContext, type TurnHandle, type TurnRequest, type TurnResult } from "./turn.ts";
@@ -41,6 +42,8 @@ export type StartAgentOptions = {
   eventStaleAfterMs?: number;
   /** What the agent must not see (src/agent/sandbox); absent = no sandbox. */
   sandbox?: SandboxRequest;
+  /** OpenCode permission rules laid over the user's own OpenCode config (env.ts). */
+  permission?: Record<string, unknown>;
 };
 
 export type AgentServer = {
@@ -56,6 +59,8 @@ export type AgentServer = {
   hasSession(id: string): Promise<boolean>;
   /** Runs one prompt; never rejects for agent-side problems, which become `failed`. */
   runPrompt(t: TurnRequest): Promise<TurnResult>;
+  /** Relays a person's answer to a request a turn raised (TurnRequest.onAsk); "unknown": OpenCode forgot it. */
+  answer(ask: Pick<AgentAsk, "kind" | "agentRequestId" | "sessionId">, reply: AgentReply): Promise<"delivered" | "unknown">;
   /** Number of turns running now. */
   activeTurns(): number;
   /** Resolves when the process exits, whoever caused it. */
@@ -97,7 +102,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
 
   let spawned;
   try {
-    spawned = await spawnServer({ command, opencodePath: opts.opencodePath, directory, env: opts.env ?? process.env, marker, password, log, sandbox: opts.sandbox });
+    spawned = await spawnServer({ command, opencodePath: opts.opencodePath, directory, env: opts.env ?? process.env, marker, password, log, sandbox: opts.sandbox, permission: opts.permission });
   } catch (e) {
     forgetSecrets();
     throw e;
@@ -185,7 +190,8 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
         staleAfterMs: opts.eventStaleAfterMs,
         alive: () => exitInfo === null && !stopping,
         onEvent: (ev) => {
-          if (isAgentRequest(ev) && client) refuseRequest(client, directory, log, ev);
+          if (isAgentRequest(ev) && !route.ownerOf(ev.properties.sessionID)?.ask(ev) && client) refuseRequest(client, directory, log, ev);
+          if (isAgentRequestEnd(ev)) route.ownerOf(ev.properties.sessionID)?.askEnded(ev.properties.requestID);
           route(ev);
         },
         onReconnected: () => {
@@ -207,7 +213,17 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
   const c = createOpencodeClient({ baseUrl: url, directory, headers: { authorization } });
   client = c;
   const ctx: TurnContext = { client: c, directory, log, turns, goneReason, ready: () => stream.ready };
-  return { pid, url, directory, ...sessionApi(c, directory), runPrompt: (t) => runPrompt(ctx, t), activeTurns: () => turns.size, exited, stop };
+  const answer = answerer(c, directory, route);
+  return { pid, url, directory, ...sessionApi(c, directory), runPrompt: (t) => runPrompt(ctx, t), answer, activeTurns: () => turns.size, exited, stop };
+}
+
+/** Relays an answer; the turn stops waiting for a person even if OpenCode's own event is missed. */
+function answerer(client: ReturnType<typeof createOpencodeClient>, directory: string, route: EventRouter): AgentServer["answer"] {
+  return async (ask, reply) => {
+    const r = await answerAsk(client, directory, ask, reply);
+    route.ownerOf(ask.sessionId)?.askEnded(ask.agentRequestId);
+    return r;
+  };
 }
 
 /** The server's model and session calls, each failure a RuntimeFailure saying what failed. */

@@ -36,10 +36,12 @@ export async function spawnServer(o: {
   log: Logger;
   /** What the agent must not see; absent = no sandbox. */
   sandbox?: SandboxRequest;
+  /** The worker's OpenCode permission rules, laid over the user's own config. */
+  permission?: Record<string, unknown>;
 }): Promise<SpawnedServer> {
   // The same command, wrapped in bwrap / sandbox-exec (throws SandboxUnavailable for "on" without one).
   const boxed = sandboxSpawn(
-    { command: o.command, args: ["serve", "--hostname", "127.0.0.1", "--port", "0"], env: agentEnv(o.env, { marker: o.marker, password: o.password }) },
+    { command: o.command, args: ["serve", "--hostname", "127.0.0.1", "--port", "0"], env: agentEnv(o.env, { marker: o.marker, password: o.password, permission: o.permission }) },
     o.directory,
     o.sandbox,
   );

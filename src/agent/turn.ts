@@ -10,6 +10,7 @@ import type { Logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { AgentEvent } from "./events.ts";
 import type { AgentPart } from "./parts.ts";
+import { describeAsk, type AgentAsk, type AgentRequest } from "./requests.ts";
 import { createTranscript } from "./transcript.ts";
 
 export type TurnResult = { outcome: "completed" } | { outcome: "failed"; reason: string } | { outcome: "cancelled" };
@@ -25,6 +26,11 @@ export type TurnRequest = {
   onPart?: (u: AgentPart) => void;
   /** Any sign of life of this session (to extend leases, show progress). */
   onActivity?: () => void;
+  /**
+   * A permission request or question of this turn (or a sub-agent's) for a person; answer it
+   * with AgentServer.answer. Without it, every request is refused at once.
+   */
+  onAsk?: (ask: AgentAsk) => void;
   /** Abort → OpenCode's turn is aborted and the result is `cancelled`. */
   signal: AbortSignal;
   /** No event for this session for this long → abort, `failed`. */
@@ -40,6 +46,10 @@ export type TurnHandle = {
   recover(): void;
   /** The server process is gone (or being stopped). */
   serverGone(reason: string): void;
+  /** OpenCode asks on this turn's behalf; false when nobody here can answer (then it is refused). */
+  ask(ev: AgentRequest): boolean;
+  /** A request of this turn was answered: the wait for a person is over. */
+  askEnded(agentRequestId: string): void;
 };
 
 export type TurnContext = {
@@ -104,6 +114,9 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
     let stopping: OurStop | null = null;
     let inactivity: ReturnType<typeof setTimeout> | undefined;
     let settle: ReturnType<typeof setTimeout> | undefined;
+    // Requests waiting for a person: the turn is silent then on purpose, so the inactivity
+    // abort waits (the worker's permission timeout bounds the wait instead).
+    const asking = new Set<string>();
     const transcript = createTranscript({
       log,
       emit,
@@ -115,7 +128,7 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
       },
     });
 
-    const handle: TurnHandle = { onEvent, touch, recover, serverGone };
+    const handle: TurnHandle = { onEvent, touch, recover, serverGone, ask, askEnded };
     ctx.turns.set(sessionId, handle);
     t.signal.addEventListener("abort", onAbort, { once: true });
     armInactivity();
@@ -135,6 +148,7 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
 
     function armInactivity(): void {
       clearTimeout(inactivity);
+      if (asking.size > 0) return;
       inactivity = setTimeout(() => {
         const secs = Math.round(t.inactivityTimeoutMs / 100) / 10;
         const reason = transcript.agentError ? describeAgentError(transcript.agentError) : `no agent activity for ${secs} s`;
@@ -231,6 +245,25 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
           for (const ev of replay) apply(ev);
           if (idleSeen && (transcript.admitted || stopping)) finish(result());
         });
+    }
+
+    function ask(ev: AgentRequest): boolean {
+      if (done || stopping || !t.onAsk) return false;
+      const a = describeAsk(ev);
+      if (asking.has(a.agentRequestId)) return true;
+      asking.add(a.agentRequestId);
+      clearTimeout(inactivity);
+      log.info("OpenCode asks a person", { kind: a.kind, title: a.title });
+      try {
+        t.onAsk(a);
+      } catch (err) {
+        log.error("onAsk callback failed", { error: errorMessage(err) });
+      }
+      return true;
+    }
+
+    function askEnded(agentRequestId: string): void {
+      if (asking.delete(agentRequestId) && !done && !stopping) armInactivity();
     }
 
     function serverGone(reason: string): void {

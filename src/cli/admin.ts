@@ -1,7 +1,7 @@
 // `admin`: person-side operations from the terminal — add, approve, revoke and list workers —
 // against the embedded backend or a real Convex deployment (admin key required).
 import { connectAdmin } from "../backend/admin-client.ts";
-import type { WorkerSummary } from "../backend/api.ts";
+import type { WorkerListEntry, WorkerSummary } from "../backend/api.ts";
 import { stdoutColors, stderrColors } from "../util/colors.ts";
 import { EXIT, UsageError } from "../util/errors.ts";
 import { safeJson, safeLine } from "../util/terminal-text.ts";
@@ -12,7 +12,7 @@ import { formatAge, renderTable } from "./table.ts";
 
 export const ADMIN_SUBCOMMANDS = ["add-worker", "approve", "revoke", "pause", "resume", "list"] as const;
 
-function summaryJson(w: WorkerSummary) {
+function summaryJson(w: WorkerListEntry) {
   return {
     machineId: w.machineId,
     machineName: w.machineName,
@@ -28,6 +28,7 @@ function summaryJson(w: WorkerSummary) {
     approvedAt: w.approvedAt === null ? null : new Date(w.approvedAt).toISOString(),
     models: w.models,
     paused: w.paused,
+    pendingRequests: w.pendingRequests,
   };
 }
 
@@ -98,10 +99,13 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
           w.approval === "approved" ? c.ok(w.approval) : w.approval === "revoked" ? c.error(w.approval) : c.warn(safeLine(w.approval)),
           w.paused ? c.warn(`${safeLine(w.status)}, paused`) : safeLine(w.status),
           w.lastHeartbeatAt === null ? "never" : `${formatAge(now - w.lastHeartbeatAt)} ago`,
+          w.pendingRequests > 0 ? c.warn(String(w.pendingRequests)) : "0",
           safeLine(w.directory ?? ""),
           modelsCell(w),
         ]);
-        ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "FOLDER", "MODELS"], rows, { headerStyle: c.bold }));
+        ctx.stdout(renderTable(["MACHINE", "WORKER", "ID", "APPROVAL", "STATUS", "HEARTBEAT", "REQUESTS", "FOLDER", "MODELS"], rows, { headerStyle: c.bold }));
+        const waiting = workers.reduce((n, w) => n + w.pendingRequests, 0);
+        if (waiting > 0) ctx.stderr(`${waiting} request${waiting === 1 ? " waits" : "s wait"} for an answer: see them with \`opencode-orchestrator reply\`.`);
         return EXIT.ok;
       }
     }

@@ -57,6 +57,8 @@ export function followAnswer(
   ctx: CommandContext,
   f: Followed,
   custom?: Renderer,
+  /** Runs first on each update (the answer's requests, chat-requests.ts); false: stdout went away. */
+  before?: Renderer,
 ): Promise<{ view: ChatMessageView | null; printed: number }> {
   const text = textRenderer(ctx);
   const render = custom ?? text;
@@ -88,6 +90,7 @@ export function followAnswer(
       rendering = rendering
         .then(async () => {
           if (settled) return;
+          if (before && !(await before(view, final))) return finish(null);
           if (!(await render(view, final))) return finish(null);
           if (final) finish(view);
         })

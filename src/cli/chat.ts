@@ -7,6 +7,7 @@ import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { safeLine } from "../util/terminal-text.ts";
 import { followAnswer } from "./chat-follow.ts";
 import { jsonRenderer } from "./chat-json.ts";
+import { watchRequests } from "./chat-requests.ts";
 import { rememberedSession, rememberSession } from "./chat-sessions.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { resolvePersonTarget } from "./up-target.ts";
@@ -108,7 +109,8 @@ export async function run(ctx: ChatContext): Promise<number> {
     // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
     const followed = { messageId: sent.messageId, sessionId, url: target.url, workerId: worker.workerId };
     const json = ctx.flags.json ? jsonRenderer(admin, sent.messageId, (line) => ctx.write(line)) : undefined;
-    const following = followAnswer(admin, ctx, followed, json);
+    const requests = watchRequests(admin, ctx, sent.messageId, { auto: ctx.flags.permissions, ...(ctx.flags.json ? { json: (line) => ctx.write(line) } : {}) });
+    const following = followAnswer(admin, ctx, followed, json, requests);
     releaseEarly();
     releaseEarly = () => {};
     noteIfNotServing(worker, ctx);

@@ -67,6 +67,19 @@ export const chatOptions = {
   title: { type: "string", value: "TITLE", description: "Title of a new session (default: the prompt's start)" },
   json: { type: "boolean", description: "Print the turn as NDJSON events on stdout (docs/chat-json.md)" },
   model: { type: "string", value: "PROVIDER/MODEL", description: "Run this prompt with one of the worker's models (admin list shows them)" },
+  permissions: {
+    type: "choice",
+    choices: ["once", "always", "reject"],
+    description: "Answer every permission request of this answer so (questions: reject refuses, once/always pick each first option)",
+  },
+  ...adminConnectionFlags,
+} as const satisfies Record<string, OptionSpec>;
+
+export const replyOptions = {
+  message: { type: "string", value: "TEXT", description: "With reject: tell the agent why (it reads this)" },
+  answer: { type: "string", multiple: true, value: "TEXT", description: "Answer a question (an option's label or your own words); once per question, in order" },
+  worker: { type: "string", value: "WORKER", description: "Only this worker's requests (a request of another worker is refused)" },
+  json: { type: "boolean", description: "Print JSON on stdout" },
   ...adminConnectionFlags,
 } as const satisfies Record<string, OptionSpec>;
 
@@ -167,17 +180,33 @@ export const COMMANDS: CommandSpec<any>[] = [
   defineCommand({
     name: "chat",
     summary: "Send a prompt to a worker and stream the answer to stdout",
-    usage: 'chat --worker WORKER [--session ID | --new] [--model PROVIDER/MODEL] [--json] ["prompt"]',
+    usage: 'chat --worker WORKER [--session ID | --new] [--model PROVIDER/MODEL] [--json] [--permissions once|always|reject] ["prompt"]',
     details:
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
       "On a terminal with no prompt given: an interactive session (/help inside lists its commands; README: Interactive chat).\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +
-      "With --json, stdout carries the whole turn as NDJSON instead: text, reasoning, tool, file, todo, usage and a last end event.\n" +
+      "When the agent asks for a permission or asks a question, chat says on stderr how to answer it with `reply` (from any\n" +
+      "terminal) and keeps waiting; --permissions answers every such request of this answer by itself.\n" +
+      "With --json, stdout carries the whole turn as NDJSON instead: text, reasoning, tool, file, todo, usage, permission,\n" +
+      "question and a last end event.\n" +
       "Exit 0 when the answer completes, 1 when it fails, is cancelled or is lost (reason on stderr), or when the backend does not\n" +
       "answer within --timeout.",
     positionals: [0, 1000],
     options: chatOptions,
     load: () => import("./chat.ts"),
+  }),
+  defineCommand({
+    name: "reply",
+    summary: "Answer a permission request or question an agent raised (or list the pending ones)",
+    usage: "reply [REQUEST once|always|reject [--message TEXT] | REQUEST --answer TEXT…] [--worker WORKER] [--json]",
+    details:
+      "once allows this one time, always allows it for the rest of the OpenCode session, reject refuses it (--message tells the agent\n" +
+      "why). A question is answered with --answer TEXT, once per question in order, or rejected. Without a request id: the pending\n" +
+      "requests, oldest first. A request takes one answer: a second is refused (exit 1, saying how and when it was answered).\n" +
+      "Backend URL and admin key are found as for `chat`.",
+    positionals: [0, 2],
+    options: replyOptions,
+    load: () => import("./reply.ts"),
   }),
   defineCommand({
     name: "web",

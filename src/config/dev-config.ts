@@ -129,6 +129,7 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
         agentIdleTimeoutMs: ms("agent_idle_timeout", DEFAULTS.agentIdleTimeoutMs),
         turnInactivityTimeoutMs: ms("turn_inactivity_timeout", DEFAULTS.turnInactivityTimeoutMs),
         heartbeatIntervalMs: ms("heartbeat_interval", DEFAULTS.heartbeatIntervalMs),
+        permissionTimeoutMs: ms("permission_timeout", DEFAULTS.permissionTimeoutMs),
         origin: ".env",
         sandbox: sandboxSettingsOf({ sandbox: optional.sandbox }, (p) => resolvePath(p, cwd, env.home)),
       },

@@ -27,6 +27,8 @@ export const DEV_NUMBER_ENV = {
   turn_inactivity_timeout: "WORKER_TURN_INACTIVITY_TIMEOUT",
   heartbeat_interval: "WORKER_HEARTBEAT_INTERVAL",
   shutdown_timeout: "WORKER_SHUTDOWN_TIMEOUT",
+  // The issue names it so; it is a person-facing wait, not a worker mechanic.
+  permission_timeout: "PERMISSION_TIMEOUT",
 } as const;
 
 export type DevNumberKey = keyof typeof DEV_NUMBER_ENV;

@@ -20,6 +20,10 @@ export type WorkerConfig = {
   /** Abort a turn that produced no agent event for this long. */
   turnInactivityTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** A permission request or question nobody answers for this long is rejected (absent: DEFAULTS.permissionTimeoutMs). */
+  permissionTimeoutMs?: number;
+  /** OpenCode permission rules laid over the user's own OpenCode config (e.g. {"bash": "ask"}); absent: none. */
+  permission?: PermissionRules;
   /** Where it came from, for messages: `workers[2]` or `.env`. */
   origin: string;
   /** The agent's sandbox; absent = SANDBOX_DEFAULTS (src/config/sandbox-settings.ts). */
@@ -27,6 +31,10 @@ export type WorkerConfig = {
   /** token_file, resolved; hidden from every worker's agent. */
   tokenFile?: string | null;
 };
+
+/** OpenCode's `permission` config: a rule per permission, or per pattern of one ({"bash": {"git *": "allow"}}). */
+export type PermissionRules = Record<string, PermissionAction | Record<string, PermissionAction>>;
+export type PermissionAction = "ask" | "allow" | "deny";
 
 export type ConfigSource = { kind: "file"; path: string } | { kind: "env"; envFile: string };
 
@@ -53,6 +61,8 @@ export const DEFAULTS = {
   agentIdleTimeoutMs: 10 * 60_000,
   turnInactivityTimeoutMs: 5 * 60_000,
   heartbeatIntervalMs: 15_000,
+  /** How long a permission request or question waits for a person before it is rejected. */
+  permissionTimeoutMs: 15 * 60_000,
   shutdownTimeoutMs: 30_000,
   devShutdownTimeoutMs: 10_000,
   statusAddress: "127.0.0.1:7420",

@@ -232,6 +232,8 @@ function buildWorker(w: WorkerEntry, p: EntryResult, path: string, env: ConfigEn
     agentIdleTimeoutMs: ms(w.agent_idle_timeout, DEFAULTS.agentIdleTimeoutMs),
     turnInactivityTimeoutMs: ms(w.turn_inactivity_timeout, DEFAULTS.turnInactivityTimeoutMs),
     heartbeatIntervalMs: ms(w.heartbeat_interval, DEFAULTS.heartbeatIntervalMs),
+    permissionTimeoutMs: ms(w.permission_timeout, DEFAULTS.permissionTimeoutMs),
+    ...(w.permission ? { permission: w.permission } : {}),
     origin: `workers[${p.index}]`,
     sandbox: sandboxSettingsOf(w, (q) => resolveFromConfigFile(q, path, env.home)),
     tokenFile: w.token_file === undefined ? null : resolveFromConfigFile(w.token_file, path, env.home),

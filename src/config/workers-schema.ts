@@ -27,6 +27,7 @@ export const NUMBER_FIELDS = {
   turn_inactivity_timeout: { min: 1, max: 24 * 3600, whole: false, default: DEFAULTS.turnInactivityTimeoutMs / 1000 },
   heartbeat_interval: { min: 1, max: 20, whole: false, default: DEFAULTS.heartbeatIntervalMs / 1000 },
   shutdown_timeout: { min: 0, max: 3600, whole: false, default: DEFAULTS.shutdownTimeoutMs / 1000 },
+  permission_timeout: { min: 1, max: 7 * 24 * 3600, whole: false, default: DEFAULTS.permissionTimeoutMs / 1000 },
 } as const;
 
 export type NumberField = keyof typeof NUMBER_FIELDS;
@@ -61,6 +62,13 @@ function numberField(field: NumberField, what: string) {
   const base = f.whole ? z.int() : z.number();
   return base.min(f.min).max(f.max).describe(`${what} ${rangeText(field).replace(/^a /, "A ")}, default ${f.default}.`);
 }
+
+const permissionAction = z.enum(["ask", "allow", "deny"], { message: 'must be "ask", "allow" or "deny"' });
+/** OpenCode's own `permission` shape: a rule per permission name, or per pattern within one. */
+export const permissionSchema = z.record(
+  z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: "is not an OpenCode permission name (e.g. bash, edit, read, external_directory)" }),
+  z.union([permissionAction, z.record(z.string().min(1), permissionAction)], { message: 'must be "ask", "allow", "deny" or an object of pattern → "ask"/"allow"/"deny"' }),
+);
 
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
@@ -101,6 +109,10 @@ export const workerEntrySchema = z
       "heartbeat_interval",
       "Seconds between heartbeats to Convex; at most 20 because a running answer's lease is 60 s and the backend marks a worker offline after 45 s of silence.",
     ).optional(),
+    permission_timeout: numberField("permission_timeout", "Seconds a permission request or question waits for a person before it is rejected.").optional(),
+    permission: permissionSchema
+      .optional()
+      .describe('OpenCode permission rules laid over your own OpenCode config, to make the agent ask for more, e.g. {"bash": "ask", "edit": "ask"}; a person answers with `reply`. Values: "ask", "allow", "deny", or per pattern {"git *": "allow"}.'),
     sandbox: z
       .enum(SANDBOX_MODES)
       .optional()

@@ -41,6 +41,8 @@ export function workersTemplate(): string {
       // "agent_idle_timeout": ${N.agent_idle_timeout.default},        // seconds (${N.agent_idle_timeout.min}-${N.agent_idle_timeout.max}) before an idle OpenCode server is stopped
       // "turn_inactivity_timeout": ${N.turn_inactivity_timeout.default},   // seconds (${N.turn_inactivity_timeout.min}-${N.turn_inactivity_timeout.max}) a turn may go silent before it is aborted
       // "heartbeat_interval": ${N.heartbeat_interval.default},         // seconds between heartbeats (${N.heartbeat_interval.min}-${N.heartbeat_interval.max})
+      // "permission_timeout": ${N.permission_timeout.default},        // seconds (${N.permission_timeout.min}-${N.permission_timeout.max}) a permission request waits for a person
+      // "permission": {"bash": "ask", "edit": "ask"},  // make OpenCode ask for more (a person answers with reply)
       // "sandbox": "${SANDBOX_DEFAULTS.mode}",              // agent sandbox: auto | on | off (docs/security.md)
       // "sandbox_network": ${SANDBOX_DEFAULTS.network},        // the sandboxed agent keeps the network (false: not supported yet)
       // "sandbox_hide": ["~/.ssh", "~/.aws"],  // more paths the agent must not see

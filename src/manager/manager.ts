@@ -62,6 +62,8 @@ function sameWorker(a: WorkerConfig, b: WorkerConfig): boolean {
     a.agentIdleTimeoutMs === b.agentIdleTimeoutMs &&
     a.turnInactivityTimeoutMs === b.turnInactivityTimeoutMs &&
     a.heartbeatIntervalMs === b.heartbeatIntervalMs &&
+    a.permissionTimeoutMs === b.permissionTimeoutMs &&
+    JSON.stringify(a.permission) === JSON.stringify(b.permission) &&
     JSON.stringify(a.sandbox) === JSON.stringify(b.sandbox) &&
     a.tokenFile === b.tokenFile
   );

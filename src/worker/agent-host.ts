@@ -29,6 +29,8 @@ export function createAgentHost(opts: {
   directory: string;
   opencodePath: string | null;
   idleTimeoutMs: number;
+  /** The worker's OpenCode permission rules (workers.json `permission`). */
+  permission?: Record<string, unknown>;
   log: Logger;
 }): AgentHost {
   let server: AgentServer | null = null;
@@ -45,7 +47,7 @@ export function createAgentHost(opts: {
 
   async function startServer(): Promise<AgentServer> {
     opts.log.info("starting OpenCode", { directory: opts.directory });
-    const s = await oneAtATime(() => opts.start({ directory: opts.directory, opencodePath: opts.opencodePath, log: opts.log.child("opencode") }));
+    const s = await oneAtATime(() => opts.start({ directory: opts.directory, opencodePath: opts.opencodePath, log: opts.log.child("opencode"), ...(opts.permission ? { permission: opts.permission } : {}) }));
     if (stopped) {
       await s.stop();
       throw new Error("worker stopped while OpenCode was starting");

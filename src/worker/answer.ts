@@ -10,6 +10,7 @@ import type { Logger } from "../util/log.ts";
 import type { TurnRequest } from "../agent/index.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { createRelay } from "./relay.ts";
+import { relayAsk, type RequestDesk } from "./requests.ts";
 
 /** Why a running turn was stopped from our side. */
 export type StopReason = { kind: "cancel" } | { kind: "interrupt"; reason: string };
@@ -27,6 +28,8 @@ export type AnswerDeps = {
   log: Logger;
   /** Called on every agent event (for the watchdog's "alive but deaf" check). */
   onActivity: () => void;
+  /** Where OpenCode's permission requests and questions go to a person. */
+  requests: RequestDesk;
   /**
    * Aborted when the worker gave up on its backend (it failed): writes still pending are
    * dropped at once instead of retried; the backend's lease expiry ends the message.
@@ -111,6 +114,7 @@ async function runOnAgent(
       inactivityTimeoutMs: deps.inactivityTimeoutMs,
       ...stream,
       onActivity: deps.onActivity,
+      onAsk: (ask) => void relayAsk(deps.requests, msg.messageId, agent, ask),
     });
     if (result.outcome === "completed") return { outcome: "completed" };
     if (result.outcome === "failed") return { outcome: "failed", reason: result.reason };
@@ -149,6 +153,8 @@ export async function answerMessage(deps: AnswerDeps, msg: PendingMessage, stop:
     },
     onPart: (u) => relay.pushPart(u),
   });
+  // Whatever is still open reaches nobody now; said before the message ends, so it shows.
+  await deps.requests.closeMessage(msg.messageId, outcome === "completed" ? "the answer ended before anyone answered" : `the answer ended (${outcome}${reason ? `: ${reason}` : ""})`);
   await relay.flush();
   const unsaved = relay.failed !== undefined ? relay.failed : await finishWithRetry(deps, msg.messageId, outcome, reason);
   if (unsaved !== undefined) {

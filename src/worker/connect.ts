@@ -43,6 +43,7 @@ export function openAgentHost(o: {
     directory: config.workingDirectory,
     opencodePath: config.opencodePath,
     idleTimeoutMs: config.agentIdleTimeoutMs,
+    ...(config.permission ? { permission: config.permission } : {}),
     log,
   });
   publishWorkerModels({ config, log, resources: o.resources, backend: o.backend, host, listModels: o.listModels });

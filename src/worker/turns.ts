@@ -6,6 +6,7 @@ import type { Logger } from "../util/log.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { answerMessage, type StopReason } from "./answer.ts";
 import { failureText } from "./failure.ts";
+import type { RequestDesk } from "./requests.ts";
 import type { Watchdog } from "./watchdog.ts";
 
 export type WorkerStats = {
@@ -43,6 +44,7 @@ export function createTurns(o: {
   watchdog: Watchdog;
   inactivityTimeoutMs: number;
   relayWindowMs: number;
+  requests: RequestDesk;
 }): Turns {
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   // chat session id → OpenCode session id, remembered across this worker's turns.
@@ -73,6 +75,7 @@ export function createTurns(o: {
         relayWindowMs: o.relayWindowMs,
         log: o.log,
         onActivity: () => o.watchdog.activity(msg.messageId),
+        requests: o.requests,
         abandon: abandon.signal,
       };
       entry.done = answerMessage(deps, msg, controller.signal)

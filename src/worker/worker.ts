@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { PendingMessage } from "../backend/api.ts";
 import { backendErrorMessage } from "../backend/errors.ts";
 import type { WorkerBackend } from "../backend/worker-client.ts";
-import type { WorkerConfig } from "../config/types.ts";
+import { DEFAULTS, type WorkerConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
 import { resourceStack } from "../util/resources.ts";
 import type { AgentHost } from "./agent-host.ts";
@@ -17,6 +17,7 @@ import { failureText, REAUTH_HINT, toFailure as toFailureOf, WorkerFailure } fro
 import { startHeartbeat } from "./heartbeat.ts";
 import { createIntake } from "./intake.ts";
 import { createRegistration } from "./registration.ts";
+import { createRequestDesk } from "./requests.ts";
 import { createScheduler } from "./scheduler.ts";
 import { createStateMachine, ENDING, HOLDS_NEW_WORK, ONLINE, type ErrorClass, type StateChange, type WorkerState } from "./state.ts";
 import { createTurns, emptyStats, type WorkerStats } from "./turns.ts";
@@ -75,8 +76,16 @@ export function startWorker(opts: WorkerOptions): Worker {
   const scheduler = createScheduler(config.maxConcurrentSessions);
   const watchdog = createWatchdog({ log, inactivityMs: config.turnInactivityTimeoutMs });
   const relayWindowMs = opts.relayWindowMs ?? 100;
-  const turns = createTurns({ instanceId, log, stats, watchdog, inactivityTimeoutMs: config.turnInactivityTimeoutMs, relayWindowMs });
   let backend: WorkerBackend | null = null;
+  const requests = createRequestDesk({
+    backend: () => backend,
+    instanceId,
+    timeoutMs: config.permissionTimeoutMs ?? DEFAULTS.permissionTimeoutMs,
+    watchdog,
+    running: (id) => turns.has(id),
+    log,
+  });
+  const turns = createTurns({ instanceId, log, stats, watchdog, inactivityTimeoutMs: config.turnInactivityTimeoutMs, relayWindowMs, requests });
   let agents: AgentHost | null = null;
   let lastError: string | null = null;
   let errorClass: ErrorClass | null = null;
@@ -147,6 +156,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     });
     stopHeartbeat = resources.add("heartbeat", heartbeat);
     resources.add("pending-work subscription", b.watchPendingWork(intake.onPendingWork, (e) => fail(toFailure(e, "pending work"))));
+    resources.add("answered-requests subscription", b.watchAnsweredRequests(requests.onAnswered, (e) => fail(toFailure(e, "answered requests"))));
   }
 
   async function boot(): Promise<void> {
@@ -160,6 +170,8 @@ export function startWorker(opts: WorkerOptions): Worker {
 
   // ---- stopping -------------------------------------------------------------------------
   function shutdown(o: { cancel?: boolean; reason?: string }): Promise<WorkerEnd> {
+    // A turn waiting for a person would hold the stop up to the permission timeout.
+    void requests.rejectAll(o.reason ?? "the worker is stopping");
     if (o.cancel) turns.interruptAll(o.reason ?? "the worker was stopped before the answer finished");
     if (ended) return ended;
     const after = fsm.state;
@@ -181,10 +193,16 @@ export function startWorker(opts: WorkerOptions): Worker {
     return ended;
   }
 
+  /** Drain: no new prompts; running turns finish, and those waiting for a person get a rejection. */
+  function drain(): void {
+    control.drain();
+    if (fsm.in(ENDING) || fsm.state === "draining") void requests.rejectAll("the worker is stopping");
+  }
+
   function stop(o: { cancel?: boolean; reason?: string } = {}): Promise<WorkerEnd> {
     if (!o.cancel && fsm.state === "draining") return done;
     if (!o.cancel && fsm.can("draining")) {
-      control.drain();
+      drain();
       return done;
     }
     return shutdown({ cancel: o.cancel ?? false, reason: o.reason });
@@ -198,7 +216,7 @@ export function startWorker(opts: WorkerOptions): Worker {
   return {
     name: config.name,
     done,
-    drain: () => control.drain(),
+    drain,
     stop,
     snapshot: () => ({
       name: config.name,

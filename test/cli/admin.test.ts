@@ -64,7 +64,7 @@ for (const target of CLI_TARGETS) {
       const table = await admin(target, ["list"]);
       expect(table.code).toBe(0);
       const [header, ...rows] = table.stdout.trimEnd().split("\n");
-      expect(header).toMatch(/^MACHINE\s+WORKER\s+ID\s+APPROVAL\s+STATUS\s+HEARTBEAT\s+FOLDER\s+MODELS$/);
+      expect(header).toMatch(/^MACHINE\s+WORKER\s+ID\s+APPROVAL\s+STATUS\s+HEARTBEAT\s+REQUESTS\s+FOLDER\s+MODELS$/);
       const line = rows.find((l) => l.includes(workerId));
       expect(line).toMatch(new RegExp(`^laptop-${target}\\s+${name}\\s+${workerId}\\s+pending\\s+offline\\s+never`));
       expect(table.stdout).not.toContain(secret);

@@ -36,6 +36,8 @@ export function scriptedAgent(): ScriptedAgent {
     activeTurns: () => running,
     exited: new Promise(() => {}),
     stop: async () => {},
+    // It never asks a person, so no answer is ever for it.
+    answer: async () => "unknown" as const,
     async runPrompt(t): Promise<TurnResult> {
       running++;
       changed();

@@ -1,0 +1,104 @@
+// `chat` and the requests raised on its answer (permission requests, questions, budget): with
+// --permissions it answers each one itself; otherwise it says on stderr how to answer it with
+// `reply` and keeps waiting. With --json each request is an event when it is raised and again
+// when it ends. Requests are read when the answer's count of pending ones changes, and once more
+// at the end, so every change is seen without following a second subscription.
+import { BackendRefused, type AdminClient } from "../backend/admin-client.ts";
+import type { ChatMessageView, RequestReply, RequestView } from "../backend/api.ts";
+import { errorMessage } from "../util/errors.ts";
+import { safeLine } from "../util/terminal-text.ts";
+import type { CommandContext } from "./command-spec.ts";
+
+export type RequestHandling = {
+  /** --permissions: answer every request so. */
+  auto?: RequestReply;
+  /** --json: print events on stdout. */
+  json?: (line: string) => boolean;
+};
+
+/** Called on each update of the answer (before it is rendered); false when stdout went away. */
+export type RequestWatch = (view: ChatMessageView, final: boolean) => Promise<boolean>;
+
+/** How to answer it from any terminal. */
+export function replyHint(r: Pick<RequestView, "requestId" | "kind">): string {
+  const cmd = `opencode-orchestrator reply ${r.requestId}`;
+  if (r.kind === "question") return `${cmd} --answer TEXT   (or: ${cmd} reject [--message TEXT])`;
+  if (r.kind === "budget") return `${cmd} once|reject   (once: continue, reject: stop)`;
+  return `${cmd} once|always|reject [--message TEXT]`;
+}
+
+/** The request for a person reading stderr: what is asked, then how to answer. Agent text is made safe. */
+function describe(r: RequestView): string {
+  const lines = [`${r.kind === "permission" ? "permission request" : r.kind === "question" ? "question" : "budget request"} ${r.requestId}: ${safeLine(r.title)}`];
+  if (r.detail) lines.push(`  ${safeLine(r.detail)}`);
+  for (const q of r.kind === "question" ? (r.questions ?? []) : []) {
+    if (q.question !== r.title) lines.push(`  ${safeLine(q.question)}`);
+    if (q.options.length) lines.push(`  options: ${q.options.map((o) => safeLine(o.label)).join(" | ")}`);
+  }
+  lines.push(`  answer with: ${replyHint(r)}`);
+  return lines.join("\n");
+}
+
+function ended(r: RequestView): string {
+  const how = r.status === "answered" ? (r.kind === "question" ? "answered" : `answered ${r.reply}`) : r.status;
+  const why = r.reason ?? (r.message ? `"${r.message}"` : undefined);
+  return `request ${r.requestId} ${how}${why ? `: ${safeLine(why)}` : ""}`;
+}
+
+/** The --json event of a request: its view, `type` for its kind. */
+export function requestEvent(r: RequestView): Record<string, unknown> {
+  const { kind, messageId: _messageId, ...rest } = r;
+  return { type: kind, ...rest };
+}
+
+/** --permissions for a question: reject refuses it, once/always pick each question's first option. */
+function autoReply(r: RequestView, auto: RequestReply): { reply: RequestReply; answers?: string[][] } {
+  if (r.kind === "question" && auto !== "reject") return { reply: "once", answers: (r.questions ?? []).map((q) => [q.options[0]?.label ?? "yes"]) };
+  if (r.kind === "budget" && auto === "always") return { reply: "once" };
+  return { reply: auto };
+}
+
+export function watchRequests(admin: AdminClient, ctx: CommandContext, messageId: string, how: RequestHandling): RequestWatch {
+  const seen = new Map<string, RequestView["status"]>();
+  let lastPending = 0;
+
+  async function onNew(r: RequestView): Promise<void> {
+    if (!how.auto) {
+      if (!how.json) ctx.stderr(describe(r));
+      else ctx.stderr(`${r.kind} ${r.requestId} waits for an answer: ${replyHint(r)}`);
+      return;
+    }
+    const a = autoReply(r, how.auto);
+    try {
+      await admin.reply(r.requestId, a.reply, a.answers ? { answers: a.answers } : {});
+    } catch (e) {
+      // Someone else answered first: their answer stands.
+      if (e instanceof BackendRefused && e.code === "ALREADY_ANSWERED") return;
+      ctx.stderr(`could not answer request ${r.requestId} (${safeLine(errorMessage(e))}); ${replyHint(r)}`);
+    }
+  }
+
+  return async (view, final) => {
+    const changed = view.pendingRequests !== lastPending;
+    lastPending = view.pendingRequests;
+    // Text streaming with nothing pending needs no read; the final read catches what came and went.
+    if (!final && !changed && view.pendingRequests === 0) return true;
+    const list = await admin.listRequests(messageId);
+    for (const r of list) {
+      const before = seen.get(r.requestId);
+      if (before === r.status) continue;
+      seen.set(r.requestId, r.status);
+      if (how.json) {
+        // A request that began and ended between two reads is still shown raised first.
+        if (before === undefined && r.status !== "pending") {
+          const { reply: _r, message: _m, answers: _a, reason: _why, answeredAt: _at, ...raised } = r;
+          if (!how.json(`${JSON.stringify(requestEvent({ ...raised, status: "pending" }))}\n`)) return false;
+        }
+        if (!how.json(`${JSON.stringify(requestEvent(r))}\n`)) return false;
+      }
+      if (r.status === "pending") await onNew(r);
+      else if (!how.json) ctx.stderr(ended(r));
+    }
+    return true;
+  };
+}

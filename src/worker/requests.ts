@@ -1,0 +1,198 @@
+// The worker's side of requests a person answers (permission requests, questions, budget
+// requests): publish one on the running message, wait for the person's answer, hand it over
+// once and record that it was. Nothing waits for ever: a request nobody answers within the
+// permission timeout is rejected with that reason, and so are the open ones when the worker
+// stops or their answer ends.
+import type { AgentAsk, AgentReply } from "../agent/index.ts";
+import type { RequestContent, RequestReply, WorkerRequestView } from "../backend/api.ts";
+import { backendErrorMessage } from "../backend/errors.ts";
+import type { WorkerBackend } from "../backend/worker-client.ts";
+import { errorMessage } from "../util/errors.ts";
+import type { Logger } from "../util/log.ts";
+import type { Watchdog } from "./watchdog.ts";
+
+/** How a request ended for the one who asked. */
+export type PersonAnswer =
+  | { status: "answered"; requestId: string; reply: Exclude<RequestReply, "reject">; answers: string[][] | null }
+  /** Refused by the person (`message` is theirs) or by the worker (`reason`: timeout, stopping). */
+  | { status: "rejected"; requestId: string; message: string | null; reason: string | null }
+  /** OpenCode (or the run) no longer waits for it. */
+  | { status: "expired"; requestId: string; reason: string };
+
+export type PersonAsk = {
+  /** The running message the request belongs to (this process must hold it). */
+  messageId: string;
+  content: RequestContent;
+  /** Idempotency key within the message: OpenCode's request id, or your own (e.g. "budget:turn:2"). */
+  key?: string;
+  /**
+   * Hands the answer to whoever waits for it (OpenCode); called once, also for a rejection by
+   * timeout or stop. "unknown": it no longer knows the request (recorded as expired). Without
+   * it, the answer counts as delivered once askPerson resolves.
+   */
+  deliver?: (a: PersonAnswer) => Promise<"delivered" | "unknown">;
+};
+
+export type RequestDesk = {
+  /** Raises a request and resolves with how it ended; never rejects, never waits past the timeout. */
+  askPerson(ask: PersonAsk): Promise<PersonAnswer>;
+  /** The backend's list of answered, undelivered requests (the worker's subscription). */
+  onAnswered(list: WorkerRequestView[]): void;
+  /** Rejects the open requests of one message with `reason` (its turn is ending). */
+  closeMessage(messageId: string, reason: string): Promise<void>;
+  /** Rejects every open request with `reason`, and any raised from now on (the worker stops). */
+  rejectAll(reason: string): Promise<void>;
+};
+
+type Wait = { ask: PersonAsk; requestId: string; settled: boolean; timer?: ReturnType<typeof setTimeout>; release: () => void; resolve: (a: PersonAnswer) => void };
+
+/** "15m", "1m30s", "2h": how long a person had. */
+export function formatWait(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${sec || s === 0 ? `${sec}s` : ""}`;
+}
+
+export function answerOf(v: WorkerRequestView): PersonAnswer {
+  if (v.status === "answered") return { status: "answered", requestId: v.requestId, reply: v.reply === "always" ? "always" : "once", answers: v.answers };
+  if (v.status === "rejected") return { status: "rejected", requestId: v.requestId, message: v.message, reason: v.reason };
+  return { status: "expired", requestId: v.requestId, reason: v.reason ?? "the request ended without an answer" };
+}
+
+export function createRequestDesk(o: {
+  backend: () => WorkerBackend | null;
+  instanceId: string;
+  timeoutMs: number;
+  watchdog: Pick<Watchdog, "hold">;
+  /** This process runs the message now (an answer for one it does not run has nobody to reach). */
+  running: (messageId: string) => boolean;
+  log: Logger;
+}): RequestDesk {
+  const { log } = o;
+  const waits = new Map<string, Wait>();
+  let latest = new Map<string, WorkerRequestView>();
+  let closing: string | null = null;
+
+  /** Hands the answer over and records how that went; a failure is logged, never thrown. */
+  async function handOver(ask: PersonAsk, answer: PersonAnswer, byPerson: boolean): Promise<PersonAnswer> {
+    let outcome: "delivered" | "unknown" = "delivered";
+    try {
+      if (ask.deliver) outcome = await ask.deliver(answer);
+    } catch (e) {
+      log.warn("could not hand the answer to OpenCode", { requestId: answer.requestId, error: errorMessage(e) });
+      outcome = "unknown";
+    }
+    const gone = "OpenCode no longer knows this request";
+    if (!byPerson || answer.requestId === "") return answer;
+    await settle(answer.requestId, outcome === "delivered" ? "delivered" : "expired", outcome === "delivered" ? undefined : gone);
+    return outcome === "delivered" ? answer : { status: "expired", requestId: answer.requestId, reason: gone };
+  }
+
+  async function settle(requestId: string, outcome: "delivered" | "rejected" | "expired", reason?: string): Promise<WorkerRequestView | null> {
+    const b = o.backend();
+    if (!b) return null;
+    try {
+      return await b.settleRequest(requestId, outcome, reason);
+    } catch (e) {
+      // The backend closes what is left open when the message ends.
+      log.warn("could not record how a request ended", { requestId, outcome, error: backendErrorMessage(e) });
+      return null;
+    }
+  }
+
+  function take(w: Wait): boolean {
+    if (w.settled) return false;
+    w.settled = true;
+    clearTimeout(w.timer);
+    waits.delete(w.requestId);
+    w.release();
+    return true;
+  }
+
+  /** The person answered: hand it over and record it. */
+  async function fromPerson(w: Wait, v: WorkerRequestView): Promise<void> {
+    if (!take(w)) return;
+    log.info("a person answered", { requestId: w.requestId, status: v.status, reply: v.reply ?? undefined });
+    w.resolve(await handOver(w.ask, answerOf(v), true));
+  }
+
+  /** Nobody answered (timeout, stop): reject it, unless the person's answer got in first. */
+  async function withoutPerson(w: Wait, reason: string): Promise<void> {
+    if (!take(w)) return;
+    const v = await settle(w.requestId, "rejected", reason);
+    if (v && !v.delivered && (v.status === "answered" || v.status === "rejected")) {
+      w.resolve(await handOver(w.ask, answerOf(v), true));
+      return;
+    }
+    log.info("request rejected without a person", { requestId: w.requestId, reason });
+    w.resolve(await handOver(w.ask, { status: "rejected", requestId: w.requestId, message: null, reason }, false));
+  }
+
+  async function askPerson(ask: PersonAsk): Promise<PersonAnswer> {
+    const b = o.backend();
+    let v: WorkerRequestView;
+    try {
+      if (!b) throw new Error("the worker is not connected to its backend");
+      v = await b.raiseRequest(o.instanceId, ask.messageId, ask.content, ask.key);
+    } catch (e) {
+      const reason = `the request could not be shown to anyone (${backendErrorMessage(e)})`;
+      log.warn("could not publish a request; rejecting it", { title: ask.content.title, error: backendErrorMessage(e) });
+      return await handOver(ask, { status: "rejected", requestId: "", message: null, reason }, false);
+    }
+    // Seen again (a retry, a reconnect): it may already be over.
+    if (v.status !== "pending") return v.delivered ? answerOf(v) : await handOver(ask, answerOf(v), true);
+    log.info("waiting for a person", { requestId: v.requestId, kind: ask.content.kind, title: ask.content.title });
+    return await new Promise<PersonAnswer>((resolve) => {
+      const w: Wait = { ask, requestId: v.requestId, settled: false, release: o.watchdog.hold(ask.messageId), resolve };
+      waits.set(v.requestId, w);
+      w.timer = setTimeout(() => void withoutPerson(w, `nobody answered within ${formatWait(o.timeoutMs)}`), o.timeoutMs);
+      w.timer.unref?.();
+      const seen = latest.get(v.requestId);
+      if (closing !== null) void withoutPerson(w, closing);
+      else if (seen) void fromPerson(w, seen);
+    });
+  }
+
+  return {
+    askPerson,
+    onAnswered(list) {
+      latest = new Map(list.map((v) => [v.requestId, v]));
+      for (const v of list) {
+        const w = waits.get(v.requestId);
+        if (w) void fromPerson(w, v);
+        // An answer for a run this process no longer holds reaches nobody; a run it holds may
+        // still be raising it (the wait is registered when raise returns).
+        else if (!o.running(v.messageId)) void settle(v.requestId, "expired", "the worker no longer runs this answer");
+      }
+    },
+    async closeMessage(messageId, reason) {
+      await Promise.all([...waits.values()].filter((w) => w.ask.messageId === messageId).map((w) => withoutPerson(w, reason)));
+    },
+    async rejectAll(reason) {
+      closing ??= reason;
+      await Promise.all([...waits.values()].map((w) => withoutPerson(w, reason)));
+    },
+  };
+}
+
+/** What an agent server offers for answering (AgentServer.answer). */
+type Answerer = { answer(ask: AgentAsk, reply: AgentReply): Promise<"delivered" | "unknown"> };
+
+/** OpenCode asks on a running message: publish it, wait for the person, hand the answer back. */
+export function relayAsk(desk: RequestDesk, messageId: string, agent: Answerer, ask: AgentAsk): Promise<PersonAnswer> {
+  const { agentRequestId, sessionId, ...content } = ask;
+  return desk.askPerson({
+    messageId,
+    content,
+    key: agentRequestId,
+    deliver: (a) => agent.answer(ask, toAgentReply(a)),
+  });
+}
+
+/** The person's answer (or the worker's rejection) in OpenCode's terms. */
+export function toAgentReply(a: PersonAnswer): AgentReply {
+  if (a.status === "answered") return { reply: a.reply, ...(a.answers ? { answers: a.answers } : {}) };
+  return { reply: "reject", ...(a.status === "rejected" && a.message ? { message: a.message } : {}) };
+}
