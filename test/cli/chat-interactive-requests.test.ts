@@ -114,4 +114,19 @@ describe("interactive chat: requests and parts", () => {
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);
+
+  test("with --permissions once every request is answered so without asking", async () => {
+    const w = await playedWorker("played-auto");
+    const p = startOnPty("binary", ["chat", "--worker", w.name, "--new", "--permissions", "once"], adminEnv(world));
+    ptys.push(p);
+    const { messageId, at } = await prompt(p, w, "go ahead", 0);
+    await w.backend.raiseRequest(w.instanceId, messageId, { kind: "permission", title: "bash make", permission: "bash", patterns: ["make"] }, "per_auto");
+    await p.waitFor(/\? bash make\n  bash: make\n  → allowed once \(--permissions\)\n/, { from: at });
+    expect(await only(messageId)).toMatchObject({ status: "answered", reply: "once" });
+    expect(p.text.slice(at)).not.toContain("allow?");
+    await w.backend.finish(w.instanceId, messageId, "completed");
+    await p.waitFor(/^> $/m, { from: at + 1 });
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
 });

@@ -3,12 +3,14 @@
 // typed on the terminal; what a person would read is matched. SLOW answers are paced by the test
 // (the gate), never by the clock.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { World } from "../support/e2e.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Running } from "../support/proc.ts";
 import { CTRL_C, CTRL_D, ENTER, startOnPty, type PtyProcess } from "../support/pty.ts";
 import { STUB_PRICED_MODEL, STUB_PRICED_STEP_COST, STUB_PROVIDER } from "../support/opencode-env.ts";
 import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { adminEnv, answers, closeDevWorld, openDevWorld } from "../e2e/dev-support.ts";
+import { adminEnv, answers, closeDevWorld, startOnlineDev } from "../e2e/dev-support.ts";
+import { startWorld, type World } from "../support/e2e.ts";
 
 const T = 120_000;
 const SLOW_CHUNKS = 5;
@@ -27,10 +29,13 @@ function hold(tag: string) {
 let world: World;
 let dev: Running;
 let worker: { name: string; workerId: string };
+let cwd: string;
+const ENV_FILE = ".env.local";
+const SECRET_LINE = "API_KEY=interactive-test-value";
 const ptys: PtyProcess[] = [];
 
 beforeAll(async () => {
-  const d = await openDevWorld("binary", {
+  world = await startWorld({
     stub: {
       slowChunks: SLOW_CHUNKS,
       slowChunkGate: (i, r) => {
@@ -39,8 +44,11 @@ beforeAll(async () => {
       },
     },
   });
-  ({ world, dev } = d);
+  const d = await startOnlineDev("binary", world);
+  ({ dev, cwd } = d);
   worker = d.worker;
+  // OpenCode asks before the agent reads *.env.* files: the inline permission test's file.
+  writeFileSync(join(cwd, ENV_FILE), `${SECRET_LINE}\n`);
 }, 90_000);
 
 afterAll(async () => {
@@ -186,5 +194,39 @@ describe("interactive chat on a terminal", () => {
     const p = chatOnPty(["--new", "Say hello"]);
     expect(await p.exited).toBe(0);
     expect(p.text).toMatch(new RegExp(`^session \\S+\n${CANNED_ANSWER.replace(/\./g, "\\.")}\n$`));
+  }, T);
+
+  test("the agent reads .env.local: the permission request is asked inline, allowed once, the tool runs and the answer completes; a rejection with a message reaches the agent", async () => {
+    const p = chatOnPty(["--new"]);
+    const readEnv = `TOOLJSON:read ${JSON.stringify({ filePath: join(cwd, ENV_FILE) })}`;
+    const a = await say(p, readEnv, 0);
+    await p.waitFor(new RegExp(`\\? read \\S*/${ENV_FILE.replace(".", "\\.")}\\n  read: \\S*${ENV_FILE.replace(".", "\\.")}\\n`), { from: a });
+    await p.waitFor(/allow\? \[o\]nce \[a\]lways \[r\]eject \(r MESSAGE says why\): $/, { from: a });
+    const sessionId = sessionIn(p.text.slice(a))!;
+    const [asked] = await answers(world, sessionId);
+    expect(asked!.status).toBe("running");
+    p.type("o" + ENTER);
+    await p.waitFor(/→ allowed once\n/, { from: a });
+    await p.waitFor(new RegExp(`⚙ read .*✓\\n${TOOL_FINAL_ANSWER.replace(/\./g, "\\.")}\\ntokens: `), { from: a });
+    const [done] = await answers(world, sessionId);
+    expect(done!.status).toBe("completed");
+    const [allowed] = await world.admin.listRequests(done!.messageId);
+    expect(allowed).toMatchObject({ kind: "permission", permission: "read", status: "answered", reply: "once" });
+
+    // The stub answers a tool result in its history without a tool call: a new session asks again.
+    const n = await say(p, "/new", p.text.lastIndexOf("tokens: "));
+    const b = await say(p, readEnv, n);
+    await p.waitFor(/allow\? \[o\]nce/, { from: b });
+    p.type("r not my secrets" + ENTER);
+    await p.waitFor(/→ rejected: not my secrets\n/, { from: b });
+    // The tool failed with the person's message, and the answer still completes.
+    await p.waitFor(/⚙ read .*✗ .*not my secrets/, { from: b });
+    await p.waitFor(/tokens: /, { from: b });
+    const [rejected] = await answers(world, sessionIn(p.text.slice(b))!);
+    expect(rejected!.status).toBe("completed");
+    const [refused] = await world.admin.listRequests(rejected!.messageId);
+    expect(refused).toMatchObject({ status: "rejected", reply: "reject", message: "not my secrets" });
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
   }, T);
 });

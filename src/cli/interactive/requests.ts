@@ -7,6 +7,7 @@ import { BackendRefused } from "../../backend/admin-client.ts";
 import type { RequestView } from "../../backend/api.ts";
 import { errorMessage } from "../../util/errors.ts";
 import { safeLine, safeText } from "../../util/terminal-text.ts";
+import { autoReply } from "../chat-requests.ts";
 import { parseAnswer, promptFor, questionLines, type ParsedAnswer } from "./request-answers.ts";
 import type { Session } from "./session.ts";
 
@@ -35,11 +36,11 @@ export function outcome(r: RequestView, elsewhere: boolean): string {
   return `${r.reply === "always" ? "always allowed" : "allowed once"}${by}`;
 }
 
-async function send(s: Session, r: RequestView, a: ParsedAnswer): Promise<void> {
+async function send(s: Session, r: RequestView, a: ParsedAnswer, note = ""): Promise<void> {
   const c = s.screen.palette;
   try {
     await s.admin.reply(r.requestId, a.reply, { ...(a.message ? { message: a.message } : {}), ...(a.answers ? { answers: a.answers } : {}), worker: s.state.worker.workerId });
-    s.screen.line(c.dim(`  → ${outcome({ ...r, status: a.reply === "reject" ? "rejected" : "answered", reply: a.reply, message: a.message, answers: a.answers }, false)}`));
+    s.screen.line(c.dim(`  → ${outcome({ ...r, status: a.reply === "reject" ? "rejected" : "answered", reply: a.reply, message: a.message, answers: a.answers }, false)}${note}`));
   } catch (e) {
     if (!(e instanceof BackendRefused)) throw e;
     s.screen.line(c.warn(`  → ${safeLine(e.message)}`));
@@ -52,6 +53,12 @@ type Asked = "done" | "interrupted";
 async function ask(s: Session, r: RequestView, latest: () => RequestView | undefined): Promise<Asked> {
   const c = s.screen.palette;
   show(s, r);
+  // --permissions: every request of the session is answered so, as in one-shot chat.
+  const auto = s.ctx.flags.permissions;
+  if (auto) {
+    await send(s, r, autoReply(r, auto), " (--permissions)");
+    return "done";
+  }
   const answers: string[][] = [];
   let shown = -1;
   for (;;) {

@@ -1,0 +1,24 @@
+import { afterAll, beforeAll, test } from "bun:test";
+import type { World } from "../support/e2e.ts";
+import type { Running } from "../support/proc.ts";
+import { CTRL_D, ENTER, startOnPty } from "../support/pty.ts";
+import { adminEnv, closeDevWorld, openDevWorld } from "../e2e/dev-support.ts";
+let world: World; let dev: Running; let worker: { name: string };
+beforeAll(async () => { const d = await openDevWorld("binary"); ({ world, dev } = d); worker = d.worker; }, 90_000);
+afterAll(() => closeDevWorld({ world, dev }), 60_000);
+test("scratch", async () => {
+  const p = startOnPty("binary", ["chat", "--worker", worker.name, "--new"], { ...adminEnv(world), NO_COLOR: undefined });
+  await p.waitFor(/^> $/m);
+  let m = p.mark();
+  p.type("ECHO:first line\rsecond line" + ENTER);
+  await p.waitFor(/tokens/, { from: m });
+  m = p.mark();
+  await p.waitFor(/^> $/m, { from: m - 3 });
+  p.type("THINK about TOOL" + ENTER);
+  await p.waitFor(/tokens/, { from: m });
+  await p.waitFor(/^> $/m, { from: m });
+  p.type(CTRL_D);
+  await p.exited;
+  console.log(JSON.stringify(p.raw));
+  console.log(p.text);
+}, 120_000);
