@@ -7,7 +7,7 @@ import { connectWorkerBackend, type WorkerBackend } from "../../src/backend/work
 import type { PartUpdate } from "../../src/backend/api.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { adminEnv, useWorld } from "../e2e/dev-support.ts";
-import { CTRL_D, ENTER, startOnPty, type PtyProcess } from "../support/pty.ts";
+import { CTRL_C, CTRL_D, ENTER, startOnPty, type PtyProcess } from "../support/pty.ts";
 
 const world = useWorld();
 const T = 90_000;
@@ -50,7 +50,7 @@ const only = async (messageId: string) => {
   return r!;
 };
 
-describe("interactive chat: requests and parts", () => {
+describe("interactive chat with a played worker: requests, parts, waiting", () => {
   test("a permission request is asked inline and allowed once; the turn's tool, file, todo and usage are drawn; agent escapes made visible", async () => {
     const w = await playedWorker("played-permission");
     const p = startOnPty("binary", ["chat", "--worker", w.name, "--new"], adminEnv(world));
@@ -126,6 +126,32 @@ describe("interactive chat: requests and parts", () => {
     expect(p.text.slice(at)).not.toContain("allow?");
     await w.backend.finish(w.instanceId, messageId, "completed");
     await p.waitFor(/^> $/m, { from: at + 1 });
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
+
+  test("a prompt to a worker not approved yet says it waits, and Ctrl+C cancels it before it starts; Ctrl+C drops a typed line without the leave hint", async () => {
+    const w = await world.addWorker({ name: "not-approved" });
+    const p = startOnPty("binary", ["chat", "--worker", w.name, "--new"], adminEnv(world));
+    ptys.push(p);
+    await p.waitFor(/^> $/m);
+    const at = p.mark();
+    p.type("Say hello" + ENTER);
+    await p.waitFor(/worker "not-approved" is not approved yet: the answer starts once it is \(opencode-orchestrator admin approve not-approved/, { from: at });
+    p.type(CTRL_C);
+    await p.waitFor(/answer cancelled: cancelled before it started\n> $/, { from: at });
+    const sessionId = (await p.waitFor(/session (\S+) \(new\)/))[1]!;
+    const [answer] = (await world.admin.messages(sessionId)).filter((m) => m.role === "assistant");
+    expect(answer).toMatchObject({ status: "cancelled", text: "" });
+
+    const typed = p.mark();
+    p.type("half a thought");
+    await p.waitFor(/half a thought$/, { from: typed });
+    p.type(CTRL_C);
+    await p.waitFor(/half a thought\^C\n> $/, { from: typed });
+    expect(p.text.slice(typed)).not.toContain("to leave");
+    p.type(CTRL_C);
+    await p.waitFor(/press Ctrl\+C again or Ctrl\+D to leave/, { from: typed });
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);

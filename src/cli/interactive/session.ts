@@ -7,7 +7,7 @@ import type { WorkerSummary } from "../../backend/api.ts";
 import { stdoutColors } from "../../util/colors.ts";
 import { EXIT, OrchestratorError } from "../../util/errors.ts";
 import { safeLine, safeText } from "../../util/terminal-text.ts";
-import { findWorker, noteIfNotServing } from "../chat.ts";
+import { findWorker } from "../chat.ts";
 import { rememberedSession } from "../chat-sessions.ts";
 import type { CommandContext } from "../command-spec.ts";
 import { DEFAULT_ADMIN_TIMEOUT_MS, type chatOptions } from "../command-table.ts";
@@ -64,7 +64,12 @@ async function loop(s: Session, leaving: () => boolean): Promise<number> {
     if (leaving()) return EXIT.failure;
     if (r.kind === "eof" || r.kind === "closed") return EXIT.ok;
     if (r.kind === "interrupt") {
-      // As in shells and REPLs: one Ctrl+C at the prompt says how to leave, a second one leaves.
+      // As in shells and REPLs: Ctrl+C drops what was typed; on an empty line it says how to
+      // leave, and a second one leaves.
+      if (r.typed) {
+        interrupted = false;
+        continue;
+      }
       if (interrupted) return EXIT.ok;
       interrupted = true;
       s.screen.line(s.screen.palette.dim("(press Ctrl+C again or Ctrl+D to leave)"));
@@ -106,7 +111,6 @@ export async function runInteractive(ctx: ChatContext, ref: string): Promise<num
     const sessionId = ctx.flags.new ? undefined : (ctx.flags.session ?? rememberedSession(target.url, worker.workerId));
     const s: Session = { ctx, admin, url: target.url, input, screen, state: { worker, sessionId, model: ctx.flags.model, title: ctx.flags.title } };
     banner(s);
-    noteIfNotServing(worker, { ...ctx, stderr: (t) => void screen.line(palette.warn(t)) });
     return await loop(s, () => leaving);
   } finally {
     stopSignals();

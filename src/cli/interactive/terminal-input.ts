@@ -9,8 +9,8 @@ export type LineResult =
   | { kind: "line"; text: string }
   /** Ctrl+D on an empty line, or the terminal went away. */
   | { kind: "eof" }
-  /** Ctrl+C. */
-  | { kind: "interrupt" }
+  /** Ctrl+C; `typed`: the line had text (which is dropped, as shells do). */
+  | { kind: "interrupt"; typed: boolean }
   /** closeLine() was called (the prompt is no longer needed). */
   | { kind: "closed" };
 
@@ -75,7 +75,7 @@ export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
           stdout.write("^C\n");
           // During an answer (a permission prompt), Ctrl+C is still the answer's.
           if (interrupts) interrupts(++count);
-          finish({ kind: "interrupt" });
+          finish({ kind: "interrupt", typed: rl.line !== "" });
         });
         rl.on("close", () => finish({ kind: "eof" }));
         rl.prompt();

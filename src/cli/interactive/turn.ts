@@ -4,12 +4,21 @@
 // the 1st press cancels the answer, a 2nd stops waiting for it.
 import { BackendRefused } from "../../backend/admin-client.ts";
 import { safeLine } from "../../util/terminal-text.ts";
+import { noteIfNotServing } from "../chat.ts";
 import { followAnswer, type Renderer } from "../chat-follow.ts";
 import { rememberSession } from "../chat-sessions.ts";
 import type { CommandContext } from "../command-spec.ts";
 import { askRequests } from "./requests.ts";
 import type { Session } from "./session.ts";
 import { turnView } from "./turn-view.ts";
+
+/** A prompt for a worker that is not running waits silently otherwise: say so, as one-shot chat does. */
+async function noteWorker(s: Session): Promise<void> {
+  const now = (await s.admin.list()).find((w) => w.workerId === s.state.worker.workerId);
+  if (!now) return; // sending says what happened to it
+  s.state.worker = now;
+  noteIfNotServing(now, { ...s.ctx, stderr: (line) => void s.screen.line(s.screen.palette.warn(line)) });
+}
 
 async function send(s: Session, text: string): Promise<{ sessionId: string; messageId: string }> {
   const { admin, state, screen } = s;
@@ -46,6 +55,7 @@ export async function runTurn(s: Session, text: string): Promise<void> {
   });
   let stopAsking = () => {};
   try {
+    await noteWorker(s);
     const sent = await send(s, text);
     const followCtx: CommandContext = {
       ...ctx,
