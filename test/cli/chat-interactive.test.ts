@@ -9,7 +9,7 @@ import type { Running } from "../support/proc.ts";
 import { CTRL_C, CTRL_D, ENTER, startOnPty, type PtyProcess } from "../support/pty.ts";
 import { STUB_PRICED_MODEL, STUB_PRICED_STEP_COST, STUB_PROVIDER } from "../support/opencode-env.ts";
 import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { adminEnv, answers, closeDevWorld, startOnlineDev } from "../e2e/dev-support.ts";
+import { adminEnv, answers, childrenOf, closeDevWorld, startOnlineDev } from "../e2e/dev-support.ts";
 import { startWorld, type World } from "../support/e2e.ts";
 
 const T = 120_000;
@@ -228,5 +228,18 @@ describe("interactive chat on a terminal", () => {
     expect(refused).toMatchObject({ status: "rejected", reply: "reject", message: "not my secrets" });
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
+  }, T);
+
+  test("SIGTERM from outside cancels the running answer and ends the session with exit 1", async () => {
+    const p = chatOnPty(["--new"]);
+    const from = await say(p, "SLOW:term me", 0);
+    await p.waitFor(/slow 2\. /, { from });
+    const sessionId = sessionIn(p.text)!;
+    const [chatPid] = childrenOf(p.pid);
+    process.kill(chatPid!, "SIGTERM");
+    await p.waitFor(/answer cancelled: cancelled on request while running/, { from });
+    expect(await p.exited).toBe(1);
+    const [answer] = await answers(world, sessionId);
+    expect(answer!.status).toBe("cancelled");
   }, T);
 });

@@ -30,6 +30,8 @@ export type PtyProcess = {
   mark(): number;
   /** Resolves with the match once `pattern` shows up in the readable text after `from` (default 0). */
   waitFor(pattern: RegExp, o?: { from?: number; timeoutMs?: number }): Promise<RegExpMatchArray>;
+  /** The pid of `script`; the program is its only child. */
+  pid: number;
   /** The program's exit code (script -e passes it on). */
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
@@ -86,6 +88,7 @@ export function startOnPty(target: CliTarget, args: string[], env: Record<string
         () => new Error(`timed out after ${timeoutMs}ms waiting for ${pattern}; the terminal showed:\n${readable(raw)}`),
       );
     },
+    pid: child.pid!,
     exited,
     kill: (signal = "SIGKILL") => void child.kill(signal),
   };

@@ -3,6 +3,7 @@
 // one it may rewrite in place (a tool call that went from running to done). Everything the agent
 // or the backend wrote passes through safeText/safeLine before it gets here.
 import type { Palette } from "../../util/colors.ts";
+import { redact } from "../../util/redact.ts";
 
 /** Sequences we write ourselves: up one line, to its start, erase it. */
 const REWRITE_LAST_LINE = "\x1b[1A\r\x1b[2K";
@@ -49,6 +50,13 @@ export function createScreen(write: (text: string) => boolean, palette: Palette,
     replace(key: string, text: string): boolean {
       if (lastKey !== key || !opts.rewrite || !opts.columns()) return screen.line(text, key);
       return write(`${REWRITE_LAST_LINE}${text}\n`);
+    },
+    /**
+     * A notice of ours (an error, a note from chat-follow), masked for secrets as src/index.ts
+     * masks what it prints on stderr.
+     */
+    notice(text: string): boolean {
+      return screen.line(redact(text));
     },
     /** Ends a half-written line. */
     endLine(): boolean {

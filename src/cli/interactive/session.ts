@@ -44,8 +44,8 @@ export type Session = {
 export function showFailure(s: Session, e: unknown): void {
   if (!(e instanceof OrchestratorError)) throw e;
   const c = s.screen.palette;
-  s.screen.line(`${c.error("error:")} ${safeText(e.message)}`);
-  if (e.hint) s.screen.line(c.dim(safeText(e.hint)));
+  s.screen.notice(`${c.error("error:")} ${safeText(e.message)}`);
+  if (e.hint) s.screen.notice(c.dim(safeText(e.hint)));
 }
 
 function banner(s: Session): void {

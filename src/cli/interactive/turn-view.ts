@@ -1,8 +1,8 @@
-// One answer on the terminal, from the same events `chat --json` prints (docs/chat-json.md), so
-// every part kind documented there shows up here too: the text as it streams, reasoning dimmed,
-// a line per tool call, `path +a −r` per changed file, the todo list when it changes, and the
-// tokens and cost when the answer ends (permission requests and questions: requests.ts). The agent is untrusted: all it wrote passes through
-// safeText/safeLine.
+// One answer on the terminal, drawn from the very events `chat --json` prints (docs/chat-json.md;
+// read back from its lines, so the events are defined once): the text as it streams, reasoning
+// dimmed, a line per tool call, `path +a −r` per changed file, the todo list when it changes, and
+// the tokens and cost when the answer ends. Permission requests and questions: requests.ts. The
+// agent is untrusted: all it wrote passes through safeText/safeLine.
 import type { AdminClient } from "../../backend/admin-client.ts";
 import type { TodoItem } from "../../backend/api.ts";
 import { safeLine, safeText } from "../../util/terminal-text.ts";

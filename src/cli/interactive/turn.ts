@@ -17,7 +17,7 @@ async function noteWorker(s: Session): Promise<void> {
   const now = (await s.admin.list()).find((w) => w.workerId === s.state.worker.workerId);
   if (!now) return; // sending says what happened to it
   s.state.worker = now;
-  noteIfNotServing(now, { ...s.ctx, stderr: (line) => void s.screen.line(s.screen.palette.warn(line)) });
+  noteIfNotServing(now, { ...s.ctx, stderr: (line) => void s.screen.notice(s.screen.palette.warn(line)) });
 }
 
 async function send(s: Session, text: string): Promise<{ sessionId: string; messageId: string }> {
@@ -59,7 +59,7 @@ export async function runTurn(s: Session, text: string): Promise<void> {
     const sent = await send(s, text);
     const followCtx: CommandContext = {
       ...ctx,
-      stderr: (line) => void screen.line(screen.palette.dim(line)),
+      stderr: (line) => void screen.notice(screen.palette.dim(line)),
       onSignal: (handler) => {
         // The terminal closing: stop waiting (the answer goes on; it stays in the session).
         const stopProcess = ctx.onSignal((sig) => handler(sig.signal === "SIGHUP" ? { signal: "SIGINT", count: 2 } : sig));
