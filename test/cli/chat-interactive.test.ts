@@ -136,11 +136,18 @@ describe("interactive chat on a terminal", () => {
     expect(await p.exited).toBe(0);
   }, T);
 
-  test("/help, an unknown command and /sessions keep the session; /sessions switches; a paste is one prompt (Node bundle)", async () => {
+  test("/help (and again with the up arrow), an unknown command and /sessions keep the session; /sessions switches; a paste is one prompt (Node bundle)", async () => {
     const p = chatOnPty(["--new"], "node");
     const a = await say(p, "/help", 0);
     await p.waitFor(/\/sessions .*\n.*\/model/, { from: a });
-    const b = await say(p, "/nonsense", a);
+    // The up arrow brings back the last line (readline's history).
+    await p.waitFor(/^> $/m, { from: a });
+    const up = p.mark();
+    p.type("\x1b[A");
+    await p.waitFor(/\/help$/, { from: up });
+    p.type(ENTER);
+    await p.waitFor(/\/sessions .*\n.*\/model/, { from: up });
+    const b = await say(p, "/nonsense", up);
     await p.waitFor(/error: unknown command \/nonsense/, { from: b });
     const c = await say(p, "ECHO:first-session", b);
     await p.waitFor(/first-session[\s\S]*tokens: /, { from: c });
