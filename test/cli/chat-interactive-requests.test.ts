@@ -51,7 +51,7 @@ const only = async (messageId: string) => {
 };
 
 describe("interactive chat with a played worker: requests, parts, waiting", () => {
-  test("a permission request is asked inline and allowed once; the turn's tool, file, todo and usage are drawn; agent escapes made visible", async () => {
+  test("a permission request is asked inline and allowed once; the turn's reasoning, text, tool, file, todo and usage are drawn; agent escapes made visible", async () => {
     const w = await playedWorker("played-permission");
     const p = startOnPty("binary", ["chat", "--worker", w.name, "--new"], adminEnv(world));
     ptys.push(p);
@@ -67,6 +67,7 @@ describe("interactive chat with a played worker: requests, parts, waiting", () =
 
     const tool = { name: "read", callId: "c1", title: "src/app.ts", input: '{"filePath":"src/app.ts"}', output: "ok", error: null, truncated: [] };
     const parts: PartUpdate[] = [
+      { key: "r1", kind: "reasoning", append: "Thinking\u001b]0;owned\u0007 about it." },
       { key: "t1", kind: "text", start: 0, end: 12 },
       { key: "tool1", kind: "tool", tool: { ...tool, status: "completed" } },
       { key: "file:src/app.ts", kind: "file", file: { path: "src/app.ts", status: "modified", additions: 3, deletions: 1, patch: "@@", patchTruncated: false } },
@@ -75,7 +76,10 @@ describe("interactive chat with a played worker: requests, parts, waiting", () =
     ];
     await w.backend.appendOutput(w.instanceId, messageId, 0, "It says hi.\n", parts);
     await w.backend.finish(w.instanceId, messageId, "completed");
-    await p.waitFor(/It says hi\.\n⚙ read src\/app\.ts +✓\nM src\/app\.ts \+3 −1\ntodo:\n  ☑ read \.env\n  ☐ fix app\ntokens: 1,200 in · 34 out · \$0\.0123\n> $/, { from: at });
+    await p.waitFor(/Thinking\\x1b\]0;owned\\x07 about it\.\nIt says hi\.\n⚙ read src\/app\.ts +✓\nM src\/app\.ts \+3 −1\ntodo:\n  ☑ read \.env\n  ☐ fix app\ntokens: 1,200 in · 34 out · \$0\.0123\n> $/, { from: at });
+    // What the agent sent never reaches the terminal raw.
+    expect(p.raw).not.toContain("\u001b]0;owned");
+    expect(p.raw).not.toContain("\u001b[2J");
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);
