@@ -59,6 +59,11 @@ export function startOnPty(target: CliTarget, args: string[], env: Record<string
     raw += d;
     waiters.notify();
   });
+  child.on("error", (e) => {
+    raw += `\n[could not run script(1) from util-linux (Debian: bsdutils): ${e.message}]\n`;
+    done = true;
+    waiters.notify();
+  });
   const exited = new Promise<number | null>((resolve) => {
     child.on("close", (code) => {
       done = true;
