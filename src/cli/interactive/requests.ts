@@ -129,9 +129,13 @@ export function askRequests(s: Session, messageId: string): RequestAsker {
     if (asking && latest.get(asking)?.status !== "pending") s.input.closeLine();
     kick();
   };
-  const unsubscribe = s.admin.watchRequests(messageId, onList, (e) => {
+  let watching: (() => void) | undefined = s.admin.watchRequests(messageId, onList, (e) => {
     s.screen.line(s.screen.palette.warn(`cannot follow this answer's permission requests: ${safeLine(e.message)}`));
   });
+  const unsubscribe = () => {
+    watching?.();
+    watching = undefined;
+  };
   return {
     idle: () => busy ?? Promise.resolve(),
     stop() {

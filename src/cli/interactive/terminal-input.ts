@@ -1,8 +1,10 @@
 // The keyboard of an interactive chat. At a prompt, node:readline does the line editing
-// (cursor keys, history, Ctrl+U/W, paste); while an answer runs, the terminal stays in raw mode
-// and only Ctrl+C is listened for, so typed keys neither echo into the streaming answer nor turn
-// into a process signal (src/index.ts counts SIGINTs and exits on the 3rd: a session lives
-// through many cancelled answers).
+// (cursor keys, history, Ctrl+U/W, paste); while an answer runs only Ctrl+C is listened for, so
+// typed keys neither echo into the streaming answer nor turn into a process signal (src/index.ts
+// counts SIGINTs and exits on the 3rd: a session lives through many cancelled answers). The
+// terminal stays in raw mode for the whole session — readline turns it off when a prompt closes
+// and it is turned on again at once — so a key pressed between two prompts (Ctrl+D right after
+// an answer) waits for the next prompt instead of reaching the terminal's own line discipline.
 import { createInterface, type Interface } from "node:readline";
 
 export type LineResult =
@@ -27,6 +29,7 @@ export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
   let interrupts: ((count: number) => void) | null = null;
   let count = 0;
 
+  stdin.setRawMode?.(true);
   const onData = (d: Buffer) => {
     // Raw mode: Ctrl+C arrives as byte 0x03 (ETX). A line prompt handles its own keys.
     if (line || !interrupts || !d.includes(3)) return;
@@ -48,13 +51,11 @@ export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
           done = true;
           line = null;
           rl.close();
+          stdin.setRawMode?.(true);
           // Enter and Ctrl+C end the line themselves; a closed prompt leaves the cursor after it.
           if (r.kind === "closed" || r.kind === "eof") stdout.write("\n");
-          // readline leaves cooked mode behind; a running answer still listens for Ctrl+C.
-          if (interrupts) {
-            stdin.setRawMode?.(true);
-            stdin.resume();
-          }
+          // A running answer (a permission prompt was asked) still listens for Ctrl+C.
+          if (interrupts) stdin.resume();
           resolve(r);
         };
         line = { rl, finish };
@@ -92,14 +93,13 @@ export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
     onInterrupt(handler: (count: number) => void): () => void {
       interrupts = handler;
       count = 0;
-      stdin.setRawMode?.(true);
       stdin.on("data", onData);
       stdin.resume();
       return () => {
         if (interrupts !== handler) return;
         interrupts = null;
         stdin.off("data", onData);
-        stdin.setRawMode?.(false);
+        // Keys pressed from now on wait in the terminal for the next prompt.
         stdin.pause();
       };
     },

@@ -76,6 +76,8 @@ export async function runTurn(s: Session, text: string): Promise<void> {
     const draw = turnView(s.admin, sent.messageId, screen);
     // While a request is asked the agent waits for it: the answer is drawn again after.
     const view: Renderer = async (v, final) => {
+      // An ended answer has nothing left to ask: a question still open is left for `reply`.
+      if (final) asker.stop();
       await asker.idle();
       return draw(v, final);
     };
