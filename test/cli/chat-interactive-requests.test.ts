@@ -159,4 +159,33 @@ describe("interactive chat with a played worker: requests, parts, waiting", () =
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);
+
+  test("with colors a tool line is rewritten in place when it finishes, and printed anew when text came in between", async () => {
+    const w = await playedWorker("played-colors");
+    const p = startOnPty("binary", ["chat", "--worker", w.name, "--new"], { ...adminEnv(world), NO_COLOR: undefined });
+    ptys.push(p);
+    const { messageId, at } = await prompt(p, w, "run things", 0);
+    const tool = (callId: string, status: "running" | "completed") =>
+      ({ key: callId, kind: "tool", tool: { name: "bash", callId, status, title: `step ${callId}`, input: "{}", output: null, error: null, truncated: [] } }) as PartUpdate;
+    await w.backend.appendOutput(w.instanceId, messageId, 0, "", [tool("a", "running")]);
+    await p.waitFor(/⚙ bash step a  …\n/, { from: at });
+    const rawBefore = p.raw.length;
+    await w.backend.appendOutput(w.instanceId, messageId, 1, "", [tool("a", "completed")]);
+    await p.waitFor(/⚙ bash step a  ✓\n/, { from: at });
+    // Up one line, to its start, erased: the running line became the finished one.
+    expect(p.raw.slice(rawBefore)).toMatch(/^\x1b\[1A\r\x1b\[2K\x1b\[2m⚙ bash step a/);
+
+    await w.backend.appendOutput(w.instanceId, messageId, 2, "", [tool("b", "running")]);
+    await p.waitFor(/⚙ bash step b  …\n/, { from: at });
+    await w.backend.appendOutput(w.instanceId, messageId, 3, "meanwhile\n", [{ key: "t1", kind: "text", start: 0, end: 10 }]);
+    await p.waitFor(/meanwhile\n/, { from: at });
+    const rawAfterText = p.raw.length;
+    await w.backend.appendOutput(w.instanceId, messageId, 4, "", [tool("b", "completed")]);
+    await p.waitFor(/meanwhile\n⚙ bash step b  ✓\n/, { from: at });
+    expect(p.raw.slice(rawAfterText)).not.toContain("\x1b[1A");
+    await w.backend.finish(w.instanceId, messageId, "completed");
+    await p.waitFor(/^> $/m, { from: p.text.lastIndexOf("step b") });
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
 });
