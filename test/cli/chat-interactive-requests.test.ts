@@ -84,7 +84,7 @@ describe("interactive chat with a played worker: requests, parts, waiting", () =
     expect(await p.exited).toBe(0);
   }, T);
 
-  test("a question is answered by option number; a permission rejected with a message; one answered elsewhere ends its prompt", async () => {
+  test("a question is answered by option number; a permission rejected with a message; one answered elsewhere ends its prompt; a budget request continued", async () => {
     const w = await playedWorker("played-question");
     const p = startOnPty("binary", ["chat", "--worker", w.name, "--new"], adminEnv(world));
     ptys.push(p);
@@ -111,6 +111,13 @@ describe("interactive chat with a played worker: requests, parts, waiting", () =
     await p.waitFor(/\? edit src\/x\.ts\n[\s\S]*allow\? \[o\]nce \[a\]lways \[r\]eject \(r MESSAGE says why\): $/, { from: afterReject });
     await world.admin.reply(third.requestId, "always");
     await p.waitFor(/says why\): \n  → always allowed elsewhere\n/, { from: afterReject });
+    const afterElsewhere = p.mark();
+
+    const budget = await w.backend.raiseRequest(w.instanceId, messageId, { kind: "budget", title: "this turn has cost $1.20 of $1.00 — continue?" });
+    await p.waitFor(/\? this turn has cost \$1\.20 of \$1\.00 — continue\?\n\[c\]ontinue or \[s\]top\? $/, { from: afterElsewhere });
+    p.type("c" + ENTER);
+    await p.waitFor(/→ continued\n/, { from: afterElsewhere });
+    expect((await world.admin.listRequests(messageId)).find((r) => r.requestId === budget.requestId)).toMatchObject({ status: "answered", reply: "once" });
 
     await w.backend.appendOutput(w.instanceId, messageId, 0, "Done.", [{ key: "t1", kind: "text", start: 0, end: 5 }]);
     await w.backend.finish(w.instanceId, messageId, "completed");
