@@ -15,7 +15,7 @@ export async function retentionDays(ctx: QueryCtx): Promise<number | null> {
   return row ? row.retentionDays : RETENTION_DAYS_DEFAULT;
 }
 
-export type Deleted = { sessions: number; messages: number; outputChunks: number; turnParts: number; workers: number; more: boolean };
+export type Deleted = { sessions: number; messages: number; outputChunks: number; turnParts: number; requests: number; workers: number; more: boolean };
 
 type Run = { ctx: MutationCtx; docs: number; chars: number; deleted: Deleted };
 
@@ -49,7 +49,14 @@ async function deleteMessage(run: Run, message: Doc<"messages">): Promise<boolea
       .withIndex("by_message_seq", (q) => q.eq("messageId", message._id))
       .take(page);
     for (const part of parts) await remove(run, part._id, partChars(part), "turnParts");
-    if (parts.length < page) {
+    if (parts.length === page) continue;
+    // Requests are capped per message and their texts are small, like parts.
+    const requests = await run.ctx.db
+      .query("requests")
+      .withIndex("by_message", (q) => q.eq("messageId", message._id))
+      .take(page);
+    for (const r of requests) await remove(run, r._id, r.title.length + (r.detail?.length ?? 0), "requests");
+    if (requests.length < page) {
       if (spent(run)) return false;
       await remove(run, message._id, message.text.length, "messages");
       return true;
@@ -160,7 +167,7 @@ async function deleteRevokedWorkers(run: Run, cutoff: number): Promise<void> {
  * workers. `more` says that the budget ran out, so the caller should run again.
  */
 export async function deleteExpired(ctx: MutationCtx, maxDocs = RETENTION_BATCH_DOCS): Promise<Deleted> {
-  const deleted: Deleted = { sessions: 0, messages: 0, outputChunks: 0, turnParts: 0, workers: 0, more: false };
+  const deleted: Deleted = { sessions: 0, messages: 0, outputChunks: 0, turnParts: 0, requests: 0, workers: 0, more: false };
   const days = await retentionDays(ctx);
   if (days === null) return deleted;
   const run: Run = { ctx, docs: Math.min(maxDocs, RETENTION_BATCH_DOCS), chars: RETENTION_BATCH_CHARS, deleted };

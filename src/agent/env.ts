@@ -29,11 +29,11 @@ const INLINE_CONFIG = "OPENCODE_CONFIG_CONTENT";
 export function withPermission(inline: string | undefined, permission: Record<string, unknown>): string {
   let config: Record<string, unknown> = {};
   if (inline !== undefined && inline.trim() !== "") {
-    let parsed: unknown;
+    let parsed: unknown = null;
     try {
       parsed = JSON.parse(inline);
-    } catch (e) {
-      parsed = e;
+    } catch {
+      // reported below, like any value that is not an object
     }
     if (!isPlainObject(parsed)) {
       throw new RuntimeFailure(`${INLINE_CONFIG} in the environment is not a JSON object, so the worker's "permission" rules cannot be added to it`, {

@@ -205,7 +205,7 @@ export const adminApi = {
   deleteExpired: makeFunctionReference<"mutation", { maxDocs?: number }, RetentionResult>("admin:deleteExpired"),
 };
 
-export type RetentionResult = { sessions: number; messages: number; outputChunks: number; turnParts: number; workers: number; more: boolean };
+export type RetentionResult = { sessions: number; messages: number; outputChunks: number; turnParts: number; requests: number; workers: number; more: boolean };
 
 export const chatApi = {
   createSession: makeFunctionReference<"mutation", { worker: string; title?: string }, { sessionId: string; workerId: string }>(

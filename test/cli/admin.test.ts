@@ -66,14 +66,14 @@ for (const target of CLI_TARGETS) {
       const [header, ...rows] = table.stdout.trimEnd().split("\n");
       expect(header).toMatch(/^MACHINE\s+WORKER\s+ID\s+APPROVAL\s+STATUS\s+HEARTBEAT\s+REQUESTS\s+FOLDER\s+MODELS$/);
       const line = rows.find((l) => l.includes(workerId));
-      expect(line).toMatch(new RegExp(`^laptop-${target}\\s+${name}\\s+${workerId}\\s+pending\\s+offline\\s+never`));
+      expect(line).toMatch(new RegExp(`^laptop-${target}\\s+${name}\\s+${workerId}\\s+pending\\s+offline\\s+never\\s+0\\b`));
       expect(table.stdout).not.toContain(secret);
 
       const json = await admin(target, ["list", "--json"]);
       expect(json.code).toBe(0);
       const doc = JSON.parse(json.stdout) as { workers: Record<string, unknown>[] };
       const w = doc.workers.find((x) => x.workerId === workerId)!;
-      expect(w).toMatchObject({ name, approval: "pending", status: "offline", lastHeartbeatAt: null, machineName: `laptop-${target}` });
+      expect(w).toMatchObject({ name, approval: "pending", status: "offline", lastHeartbeatAt: null, machineName: `laptop-${target}`, pendingRequests: 0 });
       expect(json.stdout).not.toContain(secret);
       expect(json.stdout).not.toMatch(/secret|hash/i);
     });

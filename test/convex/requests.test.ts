@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import type { RegisteredMutation, RegisteredQuery } from "convex/server";
 import { adminApi, requestsApi, workerApi, workerRequestsApi, type RequestContent } from "../../src/backend/api.ts";
 import * as requests from "../../convex/requests.ts";
+import { RETENTION_DAYS_DEFAULT } from "../../convex/lib/constants.ts";
 import * as workers from "../../convex/workers.ts";
 import { invalidating, readRecorder, writeRecorder, type ReadSet, type Write } from "./read-sets.ts";
 import { expectCode, INFO, message, newBackend, onlineWorker, runningPrompt, type Backend, type TestWorker } from "./setup.ts";
@@ -138,6 +139,17 @@ describe("ending without a person", () => {
     const [view] = await t.query(requestsApi.list, { messageId: run.messageId });
     expect(view).toMatchObject({ requestId: r.requestId, status: "expired", reason: "worker restarted while answering" });
     await expectCode(t.mutation(requestsApi.reply, { requestId: r.requestId, reply: "once" }), "ALREADY_ANSWERED");
+  });
+
+  test("retention deletes a session's requests with its messages", async () => {
+    const { t, w, run } = await setup();
+    await raise(t, w, run.messageId);
+    await t.mutation(workerApi.finish, { auth: w.auth, instanceId: w.instanceId, messageId: run.messageId, outcome: "completed" });
+    await t.run(async (ctx) => {
+      await ctx.db.patch(ctx.db.normalizeId("sessions", run.sessionId)!, { lastActivityAt: Date.now() - (RETENTION_DAYS_DEFAULT + 1) * 86_400_000 });
+    });
+    expect(await t.mutation(adminApi.deleteExpired, {})).toMatchObject({ sessions: 1, messages: 2, requests: 1 });
+    expect(await t.run(async (ctx) => (await ctx.db.query("requests").collect()).length)).toBe(0);
   });
 
   test("revoking the worker expires its pending requests", async () => {

@@ -84,7 +84,7 @@ describe("admin:deleteExpired", () => {
 
     const before = await counts(t);
     const result = await t.mutation(adminApi.deleteExpired, {});
-    expect(result).toEqual({ sessions: 2, messages: 4, outputChunks: 4, turnParts: 0, workers: 1, more: false });
+    expect(result).toEqual({ sessions: 2, messages: 4, outputChunks: 4, turnParts: 0, requests: 0, workers: 1, more: false });
     expect(await counts(t)).toEqual({
       sessions: before.sessions - 2,
       messages: before.messages - 4,
@@ -161,6 +161,6 @@ describe("admin:deleteExpired", () => {
     const w = await addWorker(t);
     const s = await queuePrompt(t, w, "waits for approval");
     await age(t, s.sessionId, 90);
-    expect(await t.mutation(adminApi.deleteExpired, {})).toEqual({ sessions: 0, messages: 0, outputChunks: 0, turnParts: 0, workers: 0, more: false });
+    expect(await t.mutation(adminApi.deleteExpired, {})).toEqual({ sessions: 0, messages: 0, outputChunks: 0, turnParts: 0, requests: 0, workers: 0, more: false });
   });
 });
