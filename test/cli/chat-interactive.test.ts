@@ -94,7 +94,7 @@ describe("interactive chat on a terminal", () => {
     expect(await p.exited).toBe(0);
   }, T);
 
-  test("Ctrl+C cancels the running answer and keeps the session: the next prompt is answered in it", async () => {
+  test("Ctrl+C cancels the running answer and keeps the session: the next prompt is answered in it, and the next chat continues it", async () => {
     const p = chatOnPty(["--new"]);
     const from = await say(p, "SLOW:cancel me", 0);
     await p.waitFor(/slow 2\. /, { from });
@@ -112,6 +112,12 @@ describe("interactive chat on a terminal", () => {
     expect(hello!.text).toBe(CANNED_ANSWER);
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
+
+    // Without --new the next chat continues this session, named by its title.
+    const again = chatOnPty();
+    await again.waitFor(new RegExp(`\\(online; continuing session ${sessionId}: SLOW:cancel me\\)`));
+    again.type(CTRL_D);
+    expect(await again.exited).toBe(0);
   }, T);
 
   test("a tool call is one line with its state; /new starts a new session; Ctrl+C twice at an empty prompt leaves", async () => {

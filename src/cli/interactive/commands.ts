@@ -53,7 +53,7 @@ async function model(s: Session, arg: string): Promise<void> {
 }
 
 /** One read of the worker's sessions, over the live-update socket (the web page's query). */
-function listSessions(s: Session): Promise<SessionSummary[]> {
+export function listSessions(s: Session): Promise<SessionSummary[]> {
   return new Promise((resolve, reject) => {
     let stop: (() => void) | undefined;
     let done = false;

@@ -12,7 +12,7 @@ import { rememberedSession } from "../chat-sessions.ts";
 import type { CommandContext } from "../command-spec.ts";
 import { DEFAULT_ADMIN_TIMEOUT_MS, type chatOptions } from "../command-table.ts";
 import { resolvePersonTarget } from "../up-target.ts";
-import { runCommand } from "./commands.ts";
+import { listSessions, runCommand } from "./commands.ts";
 import { createScreen, type Screen } from "./screen.ts";
 import { terminalInput, type TerminalInput } from "./terminal-input.ts";
 import { runTurn } from "./turn.ts";
@@ -48,10 +48,22 @@ export function showFailure(s: Session, e: unknown): void {
   if (e.hint) s.screen.notice(c.dim(safeText(e.hint)));
 }
 
-function banner(s: Session): void {
+/** The continued session's title, so the person knows which conversation goes on; none if it cannot be read. */
+async function titleOf(s: Session, sessionId: string): Promise<string | undefined> {
+  try {
+    return (await listSessions(s)).find((x) => x.sessionId === sessionId)?.title;
+  } catch {
+    return undefined; // the first prompt says what is wrong with the backend, if anything
+  }
+}
+
+async function banner(s: Session): Promise<void> {
   const c = s.screen.palette;
   const { worker, sessionId } = s.state;
-  const where = sessionId ? `continuing session ${safeLine(sessionId)}` : "a new session starts with your first prompt";
+  const title = sessionId ? await titleOf(s, sessionId) : undefined;
+  const where = sessionId
+    ? `continuing session ${safeLine(sessionId)}${title ? `: ${safeLine(title)}` : ""}`
+    : "a new session starts with your first prompt";
   s.screen.line(`${c.bold(`chat with ${safeLine(worker.name)}`)} ${c.dim(`(${worker.status}; ${where})`)}`);
   s.screen.line(c.dim("/help lists commands · Ctrl+C cancels an answer · Ctrl+D leaves"));
 }
@@ -110,7 +122,7 @@ export async function runInteractive(ctx: ChatContext, ref: string): Promise<num
     const worker = await findWorker(admin, ref, target.url);
     const sessionId = ctx.flags.new ? undefined : (ctx.flags.session ?? rememberedSession(target.url, worker.workerId));
     const s: Session = { ctx, admin, url: target.url, input, screen, state: { worker, sessionId, model: ctx.flags.model, title: ctx.flags.title } };
-    banner(s);
+    await banner(s);
     return await loop(s, () => leaving);
   } finally {
     stopSignals();
