@@ -53,7 +53,7 @@ async function model(s: Session, arg: string): Promise<void> {
 }
 
 /** One read of the worker's sessions, over the live-update socket (the web page's query). */
-export function listSessions(s: Session): Promise<SessionSummary[]> {
+export function listSessions(s: Session, ms = s.admin.timeoutMs ?? 30_000): Promise<SessionSummary[]> {
   return new Promise((resolve, reject) => {
     let stop: (() => void) | undefined;
     let done = false;
@@ -61,13 +61,12 @@ export function listSessions(s: Session): Promise<SessionSummary[]> {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      // After the current call: the first answer may come while watchSessions is still returning.
       queueMicrotask(() => stop?.());
       f();
     };
-    const ms = s.admin.timeoutMs ?? 30_000;
     const timer = setTimeout(() => settle(() => reject(new RuntimeFailure(`the backend at ${s.url} did not list the sessions within ${ms / 1000} s`))), ms);
     stop = s.admin.watchSessions(s.state.worker.workerId, (list) => settle(() => resolve(list)), (e) => settle(() => reject(e)));
-    if (done) stop();
   });
 }
 

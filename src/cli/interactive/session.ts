@@ -48,10 +48,13 @@ export function showFailure(s: Session, e: unknown): void {
   if (e.hint) s.screen.notice(c.dim(safeText(e.hint)));
 }
 
+/** How long the banner waits for the continued session's title before it goes without. */
+const BANNER_WAIT_MS = 3_000;
+
 /** The continued session's title, so the person knows which conversation goes on; none if it cannot be read. */
 async function titleOf(s: Session, sessionId: string): Promise<string | undefined> {
   try {
-    return (await listSessions(s)).find((x) => x.sessionId === sessionId)?.title;
+    return (await listSessions(s, BANNER_WAIT_MS)).find((x) => x.sessionId === sessionId)?.title;
   } catch {
     return undefined; // the first prompt says what is wrong with the backend, if anything
   }
