@@ -195,4 +195,20 @@ describe("interactive chat with a played worker: requests, parts, waiting", () =
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);
+
+  test("a second Ctrl+C stops waiting for an answer whose worker does not stop it, and the session goes on", async () => {
+    const w = await playedWorker("played-stubborn");
+    const p = startOnPty("binary", ["chat", "--worker", w.name, "--new"], adminEnv(world));
+    ptys.push(p);
+    const { messageId, at } = await prompt(p, w, "never ending", 0);
+    await w.backend.appendOutput(w.instanceId, messageId, 0, "working", [{ key: "t1", kind: "text", start: 0, end: 7 }]);
+    await p.waitFor(/working/, { from: at });
+    p.type(CTRL_C);
+    await p.waitFor(/cancelling the answer… \(Ctrl\+C again to stop waiting\)\n/, { from: at });
+    p.type(CTRL_C);
+    await p.waitFor(/error: stopped waiting; the answer may still be running\n.*\n> $/, { from: at });
+    expect((await world.admin.message(messageId))!.status).toBe("running");
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
 });

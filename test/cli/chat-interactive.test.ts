@@ -9,7 +9,7 @@ import type { Running } from "../support/proc.ts";
 import { CTRL_C, CTRL_D, ENTER, startOnPty, type PtyProcess } from "../support/pty.ts";
 import { STUB_PRICED_MODEL, STUB_PRICED_STEP_COST, STUB_PROVIDER } from "../support/opencode-env.ts";
 import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { adminEnv, answers, childrenOf, closeDevWorld, startOnlineDev } from "../e2e/dev-support.ts";
+import { adminEnv, answers, childrenOf, closeDevWorld, startOnlineDev, waitGone } from "../e2e/dev-support.ts";
 import { startWorld, type World } from "../support/e2e.ts";
 
 const T = 120_000;
@@ -254,5 +254,21 @@ describe("interactive chat on a terminal", () => {
     expect(await p.exited).toBe(1);
     const [answer] = await answers(world, sessionId);
     expect(answer!.status).toBe("cancelled");
+  }, T);
+
+  test("the terminal closing ends the session and leaves the running answer to finish in its session", async () => {
+    const p = chatOnPty(["--new"]);
+    const from = await say(p, "SLOW:hangup", 0);
+    await p.waitFor(/slow 2\. /, { from });
+    const sessionId = sessionIn(p.text)!;
+    const [chatPid] = childrenOf(p.pid);
+    // script gone: the pty's other end closes and the kernel hangs up on chat.
+    p.kill("SIGKILL");
+    expect(await waitGone(chatPid!)).toBe(true);
+    const [running] = await answers(world, sessionId);
+    expect(running!.status).toBe("running");
+    hold("hangup").release();
+    const done = await world.waitForMessage(running!.messageId);
+    expect(done.status).toBe("completed");
   }, T);
 });
