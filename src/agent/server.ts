@@ -18,7 +18,7 @@ import { AGENT_MARKER_VAR } from "./env.ts";
 import type { EventStream } from "./events.ts";
 import { removeAgentRecord, writeAgentRecord } from "./leftovers.ts";
 import { describeExit, NotServing, waitUntilServing, type AgentExit } from "./readiness.ts";
-import { answerAsk, isAgentRequest, isAgentRequestEnd, refuseRequest, type AgentAsk, type AgentReply } from "./requests.ts";
+import { answerAsk, isAgentRequest, isAgentRequestEnd, refuseRequest, type AgentAsk, type AgentReply, type AgentRequest } from "./requests.ts";
 import { createEventRouter, type EventRouter } from "./routing.ts";
 import type { SandboxRequest } from "./sandbox/index.ts";
 import { spawnServer } from "./spawn.ts";
@@ -191,11 +191,12 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
         alive: () => exitInfo === null && !stopping,
         onEvent: (ev) => {
           if (isAgentRequest(ev) && !route.ownerOf(ev.properties.sessionID)?.ask(ev) && client) refuseRequest(client, directory, log, ev);
-          if (isAgentRequestEnd(ev)) route.ownerOf(ev.properties.sessionID)?.askEnded(ev.properties.requestID);
+          if (isAgentRequestEnd(ev)) route.ownerOf(ev.properties.sessionID)?.askEnded(ev.properties.requestID, true);
           route(ev);
         },
         onReconnected: () => {
           for (const t of [...turns.values()]) t.recover();
+          if (client && turns.size > 0) void askAgain(client, directory, log, route);
         },
       },
       onStream: (s) => {
@@ -215,6 +216,24 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
   const ctx: TurnContext = { client: c, directory, log, turns, goneReason, ready: () => stream.ready };
   const answer = answerer(c, directory, route);
   return { pid, url, directory, ...sessionApi(c, directory), runPrompt: (t) => runPrompt(ctx, t), answer, activeTurns: () => turns.size, exited, stop };
+}
+
+/**
+ * Requests OpenCode raised while the event stream was down reach their turns now (a turn takes
+ * each one once; the worker raises it once per OpenCode id).
+ */
+async function askAgain(client: ReturnType<typeof createOpencodeClient>, directory: string, log: Logger, route: EventRouter): Promise<void> {
+  try {
+    const [permissions, questions] = await Promise.all([
+      client.permission.list({ directory }, { throwOnError: true }),
+      client.question.list({ directory }, { throwOnError: true }),
+    ]);
+    log.debug("OpenCode's open requests after a reconnect", { permissions: permissions.data?.length ?? 0, questions: questions.data?.length ?? 0 });
+    for (const p of permissions.data ?? []) route.ownerOf(p.sessionID)?.ask({ id: `resync-${p.id}`, type: "permission.asked", properties: p } as AgentRequest);
+    for (const q of questions.data ?? []) route.ownerOf(q.sessionID)?.ask({ id: `resync-${q.id}`, type: "question.asked", properties: q } as AgentRequest);
+  } catch (err) {
+    log.debug("listing OpenCode's open requests after a reconnect failed", { error: errorMessage(err) });
+  }
 }
 
 /** Relays an answer; the turn stops waiting for a person even if OpenCode's own event is missed. */

@@ -31,6 +31,8 @@ export type TurnRequest = {
    * with AgentServer.answer. Without it, every request is refused at once.
    */
   onAsk?: (ask: AgentAsk) => void;
+  /** OpenCode settled a request of onAsk itself (an "always" given for another one covers it). */
+  onAskEnded?: (agentRequestId: string) => void;
   /** Abort → OpenCode's turn is aborted and the result is `cancelled`. */
   signal: AbortSignal;
   /** No event for this session for this long → abort, `failed`. */
@@ -48,8 +50,8 @@ export type TurnHandle = {
   serverGone(reason: string): void;
   /** OpenCode asks on this turn's behalf; false when nobody here can answer (then it is refused). */
   ask(ev: AgentRequest): boolean;
-  /** A request of this turn was answered: the wait for a person is over. */
-  askEnded(agentRequestId: string): void;
+  /** A request of this turn was answered (`inAgent`: OpenCode says so): the wait for a person is over. */
+  askEnded(agentRequestId: string, inAgent?: boolean): void;
 };
 
 export type TurnContext = {
@@ -262,8 +264,16 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
       return true;
     }
 
-    function askEnded(agentRequestId: string): void {
-      if (asking.delete(agentRequestId) && !done && !stopping) armInactivity();
+    function askEnded(agentRequestId: string, inAgent = false): void {
+      if (!asking.delete(agentRequestId)) return;
+      if (inAgent) {
+        try {
+          t.onAskEnded?.(agentRequestId);
+        } catch (err) {
+          log.error("onAskEnded callback failed", { error: errorMessage(err) });
+        }
+      }
+      if (!done && !stopping) armInactivity();
     }
 
     function serverGone(reason: string): void {

@@ -52,7 +52,7 @@ export function requestEvent(r: RequestView): Record<string, unknown> {
 }
 
 /** --permissions for a question: reject refuses it, once/always pick each question's first option. */
-function autoReply(r: RequestView, auto: RequestReply): { reply: RequestReply; answers?: string[][] } {
+export function autoReply(r: RequestView, auto: RequestReply): { reply: RequestReply; answers?: string[][] } {
   if (r.kind === "question" && auto !== "reject") return { reply: "once", answers: (r.questions ?? []).map((q) => [q.options[0]?.label ?? "yes"]) };
   if (r.kind === "budget" && auto === "always") return { reply: "once" };
   return { reply: auto };
@@ -80,10 +80,21 @@ export function watchRequests(admin: AdminClient, ctx: CommandContext, messageId
 
   return async (view, final) => {
     const changed = view.pendingRequests !== lastPending;
+    const hadAny = seen.size > 0 || lastPending > 0;
     lastPending = view.pendingRequests;
-    // Text streaming with nothing pending needs no read; the final read catches what came and went.
+    // Text streaming with nothing pending needs no read; the final read (--json, or once any was
+    // seen) catches what came and went between two updates.
     if (!final && !changed && view.pendingRequests === 0) return true;
-    const list = await admin.listRequests(messageId);
+    if (final && !changed && !hadAny && !how.json && view.pendingRequests === 0) return true;
+    let list: RequestView[];
+    try {
+      list = await admin.listRequests(messageId);
+    } catch (e) {
+      // The answer itself goes on; its requests are read again at the next update.
+      ctx.stderr(`could not read the answer's requests (${safeLine(errorMessage(e))})`);
+      lastPending = -1;
+      return true;
+    }
     for (const r of list) {
       const before = seen.get(r.requestId);
       if (before === r.status) continue;

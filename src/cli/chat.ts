@@ -45,7 +45,7 @@ async function readPrompt(ctx: ChatContext): Promise<string> {
  * The worker named on the command line (id or name), as the backend resolves it. Known before
  * any session is chosen, so a prompt is never sent to a session of a worker that does not exist.
  */
-async function findWorker(admin: AdminClient, ref: string, url: string): Promise<WorkerSummary> {
+export async function findWorker(admin: AdminClient, ref: string, url: string): Promise<WorkerSummary> {
   const workers = await admin.list();
   const byId = workers.find((w) => w.workerId === ref);
   const byName = workers.find((w) => w.name === ref);
@@ -60,7 +60,7 @@ async function findWorker(admin: AdminClient, ref: string, url: string): Promise
 }
 
 /** A prompt for a worker that is not running waits silently otherwise: say why on stderr. */
-function noteIfNotServing(w: WorkerSummary, ctx: ChatContext): void {
+export function noteIfNotServing(w: WorkerSummary, ctx: ChatContext): void {
   if (w.approval === "pending") {
     ctx.stderr(`worker "${safeLine(w.name)}" is not approved yet: the answer starts once it is (opencode-orchestrator admin approve ${safeLine(w.name)}; its id is ${safeLine(w.workerId)})`);
   } else if (w.status !== "online") {
@@ -87,6 +87,11 @@ async function sendPrompt(admin: AdminClient, ctx: ChatContext, worker: WorkerSu
 export async function run(ctx: ChatContext): Promise<number> {
   const ref = ctx.flags.worker;
   const tags = chatTags(ctx.flags);
+  // A person at a terminal with no prompt given: the interactive session (docs: README "Interactive chat").
+  // It talks to one worker; a tag session's worker is chosen per routed prompt, so --tag stays one-shot.
+  if (!tags && ctx.positionals.length === 0 && !ctx.flags.json && process.stdin.isTTY && process.stdout.isTTY) {
+    return (await import("./interactive/session.ts")).runInteractive(ctx, ref!);
+  }
   const prompt = await readPrompt(ctx);
   const target = resolvePersonTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] }, ctx.stderr);
   const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });

@@ -191,6 +191,7 @@ export const COMMANDS: CommandSpec<any>[] = [
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
       "--tag instead sends to any worker with every tag given, the one with the most room (a new session unless --session;\n" +
       "stderr says when it waits, where it went and when it moved; docs/routing.md).\n" +
+      "On a terminal with no prompt given: an interactive session (/help inside lists its commands; README: Interactive chat).\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +
       "When the agent asks for a permission or asks a question, chat says on stderr how to answer it with `reply` (from any\n" +
       "terminal) and keeps waiting; --permissions answers every such request of this answer by itself.\n" +

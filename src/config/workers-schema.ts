@@ -3,7 +3,7 @@
 // exist, token files) live in workers-file.ts; this file checks only the shape and values.
 import { z } from "zod";
 import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
-import { DEFAULTS } from "./types.ts";
+import { DEFAULTS, type PermissionRules } from "./types.ts";
 import { SANDBOX_MODES } from "./sandbox-settings.ts";
 import { checkTagList, TAG_RULE } from "./tags.ts";
 
@@ -75,12 +75,30 @@ function numberField(field: NumberField, what: string) {
   return base.min(f.min).max(f.max).describe(`${what} ${rangeText(field).replace(/^an? /, (a) => (a === "a " ? "A " : "An "))}, ${dflt}.`);
 }
 
-const permissionAction = z.enum(["ask", "allow", "deny"], { message: 'must be "ask", "allow" or "deny"' });
+const PERMISSION_ACTIONS = ["ask", "allow", "deny"];
+const PERMISSION_FIX = 'Use OpenCode\'s shape, e.g. {"bash": "ask", "edit": "ask"} or {"bash": {"git status": "allow", "*": "ask"}}; each value "ask", "allow" or "deny".';
+
+/** Each rule of OpenCode's `permission` shape, each problem named by its path with the fix. */
+function checkPermissionRules(rules: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const problem = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message, params: { fix: PERMISSION_FIX } });
+  for (const [name, rule] of Object.entries(rules)) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) problem([name], "is not an OpenCode permission name (e.g. bash, edit, read, external_directory)");
+    if (typeof rule === "string") {
+      if (!PERMISSION_ACTIONS.includes(rule)) problem([name], 'must be "ask", "allow" or "deny"');
+    } else if (typeof rule === "object" && rule !== null && !Array.isArray(rule)) {
+      for (const [pattern, action] of Object.entries(rule)) {
+        if (pattern === "") problem([name], "has an empty pattern");
+        if (typeof action !== "string" || !PERMISSION_ACTIONS.includes(action)) problem([name, pattern], 'must be "ask", "allow" or "deny"');
+      }
+    } else problem([name], 'must be "ask", "allow", "deny" or an object of pattern → "ask"/"allow"/"deny"');
+  }
+}
+
 /** OpenCode's own `permission` shape: a rule per permission name, or per pattern within one. */
-export const permissionSchema = z.record(
-  z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: "is not an OpenCode permission name (e.g. bash, edit, read, external_directory)" }),
-  z.union([permissionAction, z.record(z.string().min(1), permissionAction)], { message: 'must be "ask", "allow", "deny" or an object of pattern → "ask"/"allow"/"deny"' }),
-);
+export const permissionSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine(checkPermissionRules)
+  .transform((rules) => rules as PermissionRules);
 
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 

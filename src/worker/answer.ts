@@ -122,6 +122,7 @@ async function runOnAgent(
       ...stream,
       onActivity: deps.onActivity,
       onAsk: (ask) => void relayAsk(deps.requests, msg.messageId, agent, ask),
+      onAskEnded: (id) => void deps.requests.endedInAgent(msg.messageId, id),
     });
     if (result.outcome === "completed") return { outcome: "completed" };
     if (result.outcome === "failed") return { outcome: "failed", reason: result.reason };

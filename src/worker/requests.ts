@@ -38,10 +38,12 @@ export type RequestDesk = {
   askPerson(ask: PersonAsk): Promise<PersonAnswer>;
   /** The backend's list of answered, undelivered requests (the worker's subscription). */
   onAnswered(list: WorkerRequestView[]): void;
-  /** Rejects the open requests of one message with `reason` (its turn is ending). */
+  /** Expires the open requests of one message with `reason`: its turn is over, nobody waits for them. */
   closeMessage(messageId: string, reason: string): Promise<void>;
   /** Rejects every open request with `reason`, and any raised from now on (the worker stops). */
   rejectAll(reason: string): Promise<void>;
+  /** OpenCode settled a request by itself (an "always" for another covers it): nobody needs to answer. */
+  endedInAgent(messageId: string, key: string): Promise<void>;
 };
 
 type Wait = { ask: PersonAsk; requestId: string; settled: boolean; timer?: ReturnType<typeof setTimeout>; release: () => void; resolve: (a: PersonAnswer) => void };
@@ -61,6 +63,39 @@ export function answerOf(v: WorkerRequestView): PersonAnswer {
   return { status: "expired", requestId: v.requestId, reason: v.reason ?? "the request ended without an answer" };
 }
 
+type Settlement = "delivered" | "rejected" | "expired";
+type Backend = { backend: () => WorkerBackend | null; log: Logger };
+
+/** Records how a request ended; null when the backend could not be told (it closes what is left open when the message ends). */
+async function settleRequest(o: Backend, requestId: string, outcome: Settlement, reason?: string): Promise<WorkerRequestView | null> {
+  const b = o.backend();
+  if (!b) return null;
+  try {
+    return await b.settleRequest(requestId, outcome, reason);
+  } catch (e) {
+    o.log.warn("could not record how a request ended", { requestId, outcome, error: backendErrorMessage(e) });
+    return null;
+  }
+}
+
+/**
+ * Hands the answer to whoever waits (ask.deliver) and, for a person's answer, records that it
+ * was delivered, or expired when OpenCode no longer knows the request. Never throws.
+ */
+async function handOverAnswer(o: Backend, ask: PersonAsk, answer: PersonAnswer, byPerson: boolean): Promise<PersonAnswer> {
+  let outcome: "delivered" | "unknown" = "delivered";
+  try {
+    if (ask.deliver) outcome = await ask.deliver(answer);
+  } catch (e) {
+    o.log.warn("could not hand the answer to OpenCode", { requestId: answer.requestId, error: errorMessage(e) });
+    outcome = "unknown";
+  }
+  if (!byPerson || answer.requestId === "") return answer;
+  const gone = "OpenCode no longer knows this request";
+  await settleRequest(o, answer.requestId, outcome === "delivered" ? "delivered" : "expired", outcome === "delivered" ? undefined : gone);
+  return outcome === "delivered" ? answer : { status: "expired", requestId: answer.requestId, reason: gone };
+}
+
 export function createRequestDesk(o: {
   backend: () => WorkerBackend | null;
   instanceId: string;
@@ -75,32 +110,8 @@ export function createRequestDesk(o: {
   let latest = new Map<string, WorkerRequestView>();
   let closing: string | null = null;
 
-  /** Hands the answer over and records how that went; a failure is logged, never thrown. */
-  async function handOver(ask: PersonAsk, answer: PersonAnswer, byPerson: boolean): Promise<PersonAnswer> {
-    let outcome: "delivered" | "unknown" = "delivered";
-    try {
-      if (ask.deliver) outcome = await ask.deliver(answer);
-    } catch (e) {
-      log.warn("could not hand the answer to OpenCode", { requestId: answer.requestId, error: errorMessage(e) });
-      outcome = "unknown";
-    }
-    const gone = "OpenCode no longer knows this request";
-    if (!byPerson || answer.requestId === "") return answer;
-    await settle(answer.requestId, outcome === "delivered" ? "delivered" : "expired", outcome === "delivered" ? undefined : gone);
-    return outcome === "delivered" ? answer : { status: "expired", requestId: answer.requestId, reason: gone };
-  }
-
-  async function settle(requestId: string, outcome: "delivered" | "rejected" | "expired", reason?: string): Promise<WorkerRequestView | null> {
-    const b = o.backend();
-    if (!b) return null;
-    try {
-      return await b.settleRequest(requestId, outcome, reason);
-    } catch (e) {
-      // The backend closes what is left open when the message ends.
-      log.warn("could not record how a request ended", { requestId, outcome, error: backendErrorMessage(e) });
-      return null;
-    }
-  }
+  const settle = (requestId: string, outcome: Settlement, reason?: string) => settleRequest(o, requestId, outcome, reason);
+  const handOver = (ask: PersonAsk, answer: PersonAnswer, byPerson: boolean) => handOverAnswer(o, ask, answer, byPerson);
 
   function take(w: Wait): boolean {
     if (w.settled) return false;
@@ -118,16 +129,20 @@ export function createRequestDesk(o: {
     w.resolve(await handOver(w.ask, answerOf(v), true));
   }
 
-  /** Nobody answered (timeout, stop): reject it, unless the person's answer got in first. */
-  async function withoutPerson(w: Wait, reason: string): Promise<void> {
+  /**
+   * Nobody answered (timeout, stop: rejected; its turn is over: expired), unless the person's
+   * answer got in first.
+   */
+  async function withoutPerson(w: Wait, reason: string, outcome: "rejected" | "expired" = "rejected"): Promise<void> {
     if (!take(w)) return;
-    const v = await settle(w.requestId, "rejected", reason);
+    const v = await settle(w.requestId, outcome, reason);
     if (v && !v.delivered && (v.status === "answered" || v.status === "rejected")) {
       w.resolve(await handOver(w.ask, answerOf(v), true));
       return;
     }
-    log.info("request rejected without a person", { requestId: w.requestId, reason });
-    w.resolve(await handOver(w.ask, { status: "rejected", requestId: w.requestId, message: null, reason }, false));
+    log.info(`request ${outcome} without a person`, { requestId: w.requestId, reason });
+    const answer: PersonAnswer = outcome === "expired" ? { status: "expired", requestId: w.requestId, reason } : { status: "rejected", requestId: w.requestId, message: null, reason };
+    w.resolve(await handOver(w.ask, answer, false));
   }
 
   async function askPerson(ask: PersonAsk): Promise<PersonAnswer> {
@@ -168,7 +183,14 @@ export function createRequestDesk(o: {
       }
     },
     async closeMessage(messageId, reason) {
-      await Promise.all([...waits.values()].filter((w) => w.ask.messageId === messageId).map((w) => withoutPerson(w, reason)));
+      await Promise.all([...waits.values()].filter((w) => w.ask.messageId === messageId).map((w) => withoutPerson(w, reason, "expired")));
+    },
+    async endedInAgent(messageId, key) {
+      const w = [...waits.values()].find((x) => x.ask.messageId === messageId && x.ask.key === key);
+      if (!w || !take(w)) return;
+      const reason = "OpenCode settled it itself (an earlier \"always\" covers it)";
+      await settle(w.requestId, "expired", reason);
+      w.resolve({ status: "expired", requestId: w.requestId, reason });
     },
     async rejectAll(reason) {
       closing ??= reason;

@@ -71,3 +71,40 @@ describe("a turn that can ask", () => {
     expect(await agent.answer(a, { reply: "once" })).toBe("unknown");
   }, SLOW_TEST);
 });
+
+describe("a request across event stream reconnects", () => {
+  let h: Harness;
+  afterAll(async () => {
+    await h?.close();
+  }, SLOW_TEST);
+
+  test("OpenCode's open requests are listed again after each reconnect; the turn asks the person once", async () => {
+    h = await harness();
+    // A tiny silence watchdog: the stream drops and reconnects again and again while the turn waits.
+    const agent = await h.start({ permission: { bash: "ask" }, eventStaleAfterMs: 300 });
+    const s = await agent.createSession("asks across reconnects");
+    const asks: AgentAsk[] = [];
+    let asked!: () => void;
+    const first = new Promise<void>((r) => (asked = r));
+    const done = agent.runPrompt({
+      sessionId: s,
+      prompt: "TOOLCMD: echo asked-once",
+      onText: () => {},
+      onAsk: (a) => {
+        asks.push(a);
+        asked();
+      },
+      signal: new AbortController().signal,
+      inactivityTimeoutMs: 60_000,
+    });
+    await first;
+    const before = h.lines.filter((l) => l.includes("event stream reconnected")).length;
+    await h.waitForLines("event stream reconnected", before + 3);
+    // Listed again after the reconnects, and still asked only once.
+    await h.waitForLines("OpenCode's open requests after a reconnect permissions=1", 2);
+    expect(asks).toHaveLength(1);
+    expect(await agent.answer(asks[0]!, { reply: "once" })).toBe("delivered");
+    expect(await done).toEqual({ outcome: "completed" });
+    expect(asks).toHaveLength(1);
+  }, SLOW_TEST);
+});

@@ -85,6 +85,25 @@ describe("requests nobody answers", () => {
   }, TEST_TIMEOUT);
 });
 
+describe("OpenCode going away", () => {
+  test("OpenCode dies mid-request: the request expires (nobody can act on it), the answer fails, the worker goes on", async () => {
+    const { worker, cwd, dev } = await devWithSecret();
+    const c = chatReadingSecret(worker.workerId, cwd);
+    const id = await pendingId(c);
+    process.kill(-(await opencodePid(dev)), "SIGKILL");
+    expect((await c.exited).code).toBe(1);
+    const evs = events(c.stdout);
+    const last = evs.filter((e) => e.type === "permission").at(-1)!;
+    expect(last).toMatchObject({ requestId: id, status: "expired" });
+    expect(last.reason).toContain("OpenCode exited unexpectedly");
+    expect(evs.at(-1)).toMatchObject({ type: "end", status: "failed" });
+    // A fresh OpenCode takes the next prompt.
+    const next = startChat("binary", world, ["--worker", worker.workerId, "--new", "ECHO: still here"]);
+    expect(await next.exited).toEqual({ code: 0, signal: null });
+    expect(next.stdout).toBe("still here\n");
+  }, TEST_TIMEOUT);
+});
+
 describe("questions", () => {
   const question = {
     questions: [{ question: "Which colour should the button be?", header: "Colour", options: [{ label: "red", description: "warm" }, { label: "blue", description: "cold" }] }],

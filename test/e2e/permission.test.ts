@@ -10,7 +10,7 @@ import type { World } from "../support/e2e.ts";
 import { startWorld } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { adminEnv, chat, closeDevWorld, startChat, startOnlineDev } from "./dev-support.ts";
+import { admin, adminEnv, chat, closeDevWorld, startChat, startOnlineDev } from "./dev-support.ts";
 
 const TEST_TIMEOUT = 120_000;
 const SECRET_LINE = "API_KEY=perm-test-value";
@@ -76,6 +76,9 @@ describe("permission requests through the CLI (binary)", () => {
     const listed = await reply(world, ["--json"]);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout).requests.map((r: Ev) => [r.requestId, r.worker, r.status])).toEqual([[id, (await world.admin.list())[0]!.name, "pending"]]);
+    // admin list counts it for the worker.
+    const workers = JSON.parse((await admin("binary", world, ["list", "--json"])).stdout).workers as Ev[];
+    expect(workers.find((w) => w.workerId === workerId)!.pendingRequests).toBe(1);
     const r = await reply(world, [id, "once"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`Answered request ${id} (once)`);
