@@ -9,6 +9,8 @@ import { checkText, fail } from "./lib/errors";
 import { recoverMessage, runningMessages, type Recovered } from "./lib/messages";
 import { closeOpenRequests } from "./lib/requests";
 import { resolveWorker, summaryOf, workerSummary } from "./lib/people";
+import { routeWaitingTo } from "./lib/routing";
+import { moveRouted } from "./lib/routing-moves";
 import { lastHeartbeatOf, setStatus } from "./lib/liveness";
 import { randomId, randomSecret } from "./lib/random";
 import { sha256Hex } from "./lib/sha256";
@@ -132,7 +134,9 @@ async function settleRevokedPage(ctx: MutationCtx, workerId: string): Promise<bo
     .query("messages")
     .withIndex("by_worker_status", (q) => q.eq("workerId", workerId).eq("status", "queued"))
     .take(SWEEP_BATCH);
-  for (const m of queued) {
+  // Prompts of sessions routed by tags go to another worker with those tags instead.
+  const revoked = await findWorker(ctx, workerId);
+  for (const m of revoked ? await moveRouted(ctx, revoked, queued) : queued) {
     await ctx.db.patch(m._id, { status: "cancelled", reason: "its worker was revoked", finishedAt: now });
   }
   for (const m of await runningMessages(ctx, workerId)) {
@@ -196,6 +200,7 @@ export const setPaused = internalMutation({
     const worker = await resolveWorker(ctx, ref);
     if (worker.approval === "revoked") fail("CONFLICT", `Worker "${worker.name}" was revoked; there is nothing to pause or resume.`);
     if (worker.drainRequested !== paused) await ctx.db.patch(worker._id, { drainRequested: paused });
+    if (!paused) await routeWaitingTo(ctx, worker._id);
     return await summaryOf(ctx, worker._id);
   },
 });

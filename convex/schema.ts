@@ -51,6 +51,10 @@ export default defineSchema({
     directory: v.optional(v.string()),
     pid: v.optional(v.number()),
     models: v.array(modelValidator),
+    /** Labels sessions are routed by (lib/routing.ts); reported at registration. */
+    tags: v.optional(v.array(v.string())),
+    /** Sessions it runs at once (its max_concurrent_sessions), reported at registration. */
+    capacity: v.optional(v.number()),
     createdAt: v.number(),
     approvedAt: v.optional(v.number()),
     revokedAt: v.optional(v.number()),
@@ -73,7 +77,12 @@ export default defineSchema({
     .index("by_live_heartbeat", ["live", "lastHeartbeatAt"]),
 
   sessions: defineTable({
+    /** UNROUTED ("") while a session addressed to tags waits for a worker (lib/routing.ts). */
     workerId: v.string(),
+    /** Set when the session was addressed to a tag set instead of a worker: it is routed. */
+    tags: v.optional(v.array(v.string())),
+    /** The worker a routed session last moved away from (gone for good). */
+    movedFrom: v.optional(v.string()),
     title: v.string(),
     /** OpenCode's session id once the worker bound it, so a conversation survives restarts. */
     agentSessionId: v.optional(v.string()),
@@ -82,7 +91,9 @@ export default defineSchema({
     lastActivityAt: v.optional(v.number()),
   })
     .index("by_worker", ["workerId"])
-    .index("by_activity", ["lastActivityAt"]),
+    .index("by_activity", ["lastActivityAt"])
+    // sessions:list: a worker's sessions, most recently used first.
+    .index("by_worker_activity", ["workerId", "lastActivityAt"]),
 
   // User prompts and assistant answers in one table, so a session reads back in order.
   // Assistant rows carry the run state; `replyTo` points at the prompt they answer.
@@ -105,6 +116,8 @@ export default defineSchema({
     model: v.optional(v.string()),
     /** Typed parts stored so far (turnParts); missing on older rows and before the first. */
     partCount: v.optional(v.number()),
+    /** The worker this prompt was moved away from, when its routed session moved (lib/routing.ts). */
+    movedFrom: v.optional(v.string()),
     createdAt: v.number(),
     startedAt: v.optional(v.number()),
     finishedAt: v.optional(v.number()),

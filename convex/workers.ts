@@ -18,6 +18,7 @@ import { isFinal, recoverMessage, runningMessages, storeOutput, type Recovered }
 import { checkUpdates, partUpdateValidator, storeParts } from "./lib/parts";
 import { closeOpenRequests } from "./lib/requests";
 import { setStatus } from "./lib/liveness";
+import { checkTags, routeWaitingTo } from "./lib/routing";
 import { machineName } from "./lib/people";
 import { finalOutcomeValidator, modelValidator } from "./schema";
 import { mutation, query, type Doc, type QueryCtx } from "./lib/server";
@@ -45,13 +46,24 @@ function requireLease(message: Doc<"messages">, instanceId: string): void {
   }
 }
 
+function routingInfo(routing: { tags: string[]; capacity: number } | undefined) {
+  if (!routing) return {};
+  const { capacity } = routing;
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_RUNNING_PER_WORKER) {
+    fail("INVALID", `routing.capacity must be a whole number from 1 to ${MAX_RUNNING_PER_WORKER}, got ${capacity}.`);
+  }
+  return { tags: checkTags("routing.tags", routing.tags, true), capacity };
+}
+
 export const register = mutation({
   args: {
     auth: workerAuthValidator,
     instanceId: v.string(),
     info: v.object({ hostname: v.string(), version: v.string(), directory: v.string(), pid: v.optional(v.number()) }),
+    /** Routing (lib/routing.ts): the worker's tags and its max_concurrent_sessions. Older workers send neither. */
+    routing: v.optional(v.object({ tags: v.array(v.string()), capacity: v.number() })),
   },
-  handler: async (ctx, { auth, instanceId, info }) => {
+  handler: async (ctx, { auth, instanceId, info, routing }) => {
     const worker = await requireActiveWorker(ctx, auth);
     checkInstanceId(instanceId);
     for (const [key, value] of [["hostname", info.hostname], ["version", info.version], ["directory", info.directory]] as const) {
@@ -71,9 +83,12 @@ export const register = mutation({
       version: info.version,
       directory: info.directory,
       pid: info.pid,
+      ...routingInfo(routing),
     });
     // A pending worker is not available for work until approved, so it stays offline.
     await setStatus(ctx, worker, worker.approval === "approved" ? "online" : "offline", Date.now());
+    // Tags or capacity may have changed while it already was online: waiting sessions may fit now.
+    await routeWaitingTo(ctx, worker._id);
     return {
       approval: worker.approval,
       machineName: await machineName(ctx, worker.machineId),
@@ -287,6 +302,8 @@ export const finish = mutation({
       leaseInstanceId: undefined,
       leaseExpiresAt: undefined,
     });
+    // One answer fewer: room for a session waiting for a worker with this one's tags.
+    await routeWaitingTo(ctx, worker._id);
     return { status: outcome };
   },
 });

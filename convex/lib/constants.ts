@@ -84,6 +84,25 @@ export const MAX_PART_UPDATES = 200;
 /** Parts one chat:parts answer returns; a reader asks again from `throughSeq` for the rest. */
 export const MAX_PARTS_PER_READ = 500;
 
+// Routing (lib/routing.ts): sessions addressed to a tag set instead of a worker.
+/** Tags one worker may carry, and one session may ask for. */
+export const MAX_TAGS = 16;
+/** Characters of one tag (tags are typed on command lines, like worker names). */
+export const MAX_TAG_CHARS = 32;
+/** A tag: letters, digits, ".", "_" and "-", not starting with "." or "-"; case matters. */
+export const TAG_PATTERN = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,${MAX_TAG_CHARS - 1}}$`);
+/**
+ * A routed session whose worker has been offline this long is given up on: its queued prompts
+ * go to another worker with every tag (a fresh agent session there). Change it here and deploy.
+ */
+export const REROUTE_AFTER_MS = 10 * 60_000;
+/** Waiting (unrouted) queued rows one routing pass looks through; the next pass takes the rest. */
+export const ROUTE_SCAN = 500;
+/** Approved workers routing considers as candidates for one session. */
+export const ROUTE_CANDIDATES = 1_000;
+/** The title of a session created without one; sessions:list shows its first prompt instead. */
+export const DEFAULT_SESSION_TITLE = "New session";
+
 // Permission requests and questions (convex/requests.ts): what one request may carry.
 /** A request's one-line title and a pattern or option label, as a person reads them. */
 export const REQUEST_TITLE_CHARS = 300;

@@ -2,6 +2,7 @@
 // table: the worker's subscriptions (`self`, `pendingWork`) read the `workers` row, and on a
 // real deployment every write to that row would re-run them. Only the sweep and person-side
 // listings read `liveness`.
+import { statusChanged } from "./routing-moves";
 import type { Doc, MutationCtx, QueryCtx } from "./server";
 
 type Status = Doc<"workers">["status"];
@@ -25,7 +26,8 @@ export function lastHeartbeatOf(worker: Doc<"workers">, row: Doc<"liveness"> | n
  * by index.
  */
 export async function setStatus(ctx: MutationCtx, worker: Doc<"workers">, status: Status, beat?: number): Promise<void> {
-  if (worker.status !== status || worker.lastHeartbeatAt !== undefined) {
+  const changed = worker.status !== status;
+  if (changed || worker.lastHeartbeatAt !== undefined) {
     // Clearing the legacy field moves an older worker's liveness out of its row, once.
     await ctx.db.patch(worker._id, { status, lastHeartbeatAt: undefined });
   }
@@ -39,4 +41,5 @@ export async function setStatus(ctx: MutationCtx, worker: Doc<"workers">, status
   } else if (row.live !== live) {
     await ctx.db.patch(row._id, { live });
   }
+  if (changed) await statusChanged(ctx, worker, status);
 }

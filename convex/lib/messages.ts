@@ -81,6 +81,10 @@ export type ChatMessageView = {
   createdAt: number;
   finishedAt: number | null;
   outputBatches: number;
+  /** The worker answering (null while a session routed by tags waits for one). */
+  workerId: string | null;
+  /** The worker this prompt's routed session moved away from (it went away for good). */
+  movedFrom: string | null;
   /** The model chosen for this answer (`chat --model`), or null for the worker's default. */
   model: string | null;
   /** Requests (permission, question, budget) waiting for a person; a follower lists them with requests:list. */
@@ -99,6 +103,9 @@ export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Prom
     createdAt: message.createdAt,
     finishedAt: message.finishedAt ?? null,
     outputBatches: message.role === "assistant" ? message.nextSeq : 0,
+    // "" is lib/routing.ts's UNROUTED.
+    workerId: message.workerId === "" ? null : message.workerId,
+    movedFrom: message.movedFrom ?? null,
     model: message.model ?? null,
     pendingRequests: message.role === "assistant" ? await pendingCount(ctx, message._id) : 0,
   };

@@ -49,6 +49,9 @@ export type WorkerSummary = {
   models: Doc<"workers">["models"];
   /** A person paused it: it finishes what it runs and takes no new prompts until resumed. */
   paused: boolean;
+  /** Labels sessions are routed by, and the sessions it runs at once (null: not reported). */
+  tags: string[];
+  capacity: number | null;
 };
 
 /** The summary of one worker as it is stored now (after the caller's writes). */
@@ -73,5 +76,7 @@ export function workerSummary(worker: Doc<"workers">, machine: string, lastHeart
     approvedAt: worker.approvedAt ?? null,
     models: worker.models,
     paused: worker.drainRequested,
+    tags: worker.tags ?? [],
+    capacity: worker.capacity ?? null,
   };
 }

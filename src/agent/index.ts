@@ -5,5 +5,5 @@ export { describeAgentError } from "./turn.ts";
 export { reapLeftoverAgents, agentsDir, type ReapResult } from "./leftovers.ts";
 export { agentEnv, isSecretVar, AGENT_MARKER_VAR } from "./env.ts";
 export type { AgentPart } from "./parts.ts";
-export type { AgentAsk, AgentReply } from "./requests.ts";
 export { listAgentModels, parseModelList, type ListModelsOptions } from "./models.ts";
+export type { AgentAsk, AgentReply } from "./requests.ts";

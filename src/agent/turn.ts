@@ -10,7 +10,8 @@ import type { Logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { AgentEvent } from "./events.ts";
 import type { AgentPart } from "./parts.ts";
-import { describeAsk, type AgentAsk, type AgentRequest } from "./requests.ts";
+import type { AgentAsk, AgentRequest } from "./requests.ts";
+import { createTurnAsks } from "./turn-asks.ts";
 import { createTranscript } from "./transcript.ts";
 
 export type TurnResult = { outcome: "completed" } | { outcome: "failed"; reason: string } | { outcome: "cancelled" };
@@ -116,9 +117,14 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
     let stopping: OurStop | null = null;
     let inactivity: ReturnType<typeof setTimeout> | undefined;
     let settle: ReturnType<typeof setTimeout> | undefined;
-    // Requests waiting for a person: the turn is silent then on purpose, so the inactivity
-    // abort waits (the worker's permission timeout bounds the wait instead).
-    const asking = new Set<string>();
+    const asks = createTurnAsks({
+      log,
+      onAsk: t.onAsk,
+      onAskEnded: t.onAskEnded,
+      active: () => !done && !stopping,
+      onWait: () => clearTimeout(inactivity),
+      onResume: () => armInactivity(),
+    });
     const transcript = createTranscript({
       log,
       emit,
@@ -130,7 +136,7 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
       },
     });
 
-    const handle: TurnHandle = { onEvent, touch, recover, serverGone, ask, askEnded };
+    const handle: TurnHandle = { onEvent, touch, recover, serverGone, ask: asks.ask, askEnded: asks.ended };
     ctx.turns.set(sessionId, handle);
     t.signal.addEventListener("abort", onAbort, { once: true });
     armInactivity();
@@ -150,7 +156,7 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
 
     function armInactivity(): void {
       clearTimeout(inactivity);
-      if (asking.size > 0) return;
+      if (asks.waiting) return;
       inactivity = setTimeout(() => {
         const secs = Math.round(t.inactivityTimeoutMs / 100) / 10;
         const reason = transcript.agentError ? describeAgentError(transcript.agentError) : `no agent activity for ${secs} s`;
@@ -247,33 +253,6 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
           for (const ev of replay) apply(ev);
           if (idleSeen && (transcript.admitted || stopping)) finish(result());
         });
-    }
-
-    function ask(ev: AgentRequest): boolean {
-      if (done || stopping || !t.onAsk) return false;
-      const a = describeAsk(ev);
-      if (asking.has(a.agentRequestId)) return true;
-      asking.add(a.agentRequestId);
-      clearTimeout(inactivity);
-      log.info("OpenCode asks a person", { kind: a.kind, title: a.title });
-      try {
-        t.onAsk(a);
-      } catch (err) {
-        log.error("onAsk callback failed", { error: errorMessage(err) });
-      }
-      return true;
-    }
-
-    function askEnded(agentRequestId: string, inAgent = false): void {
-      if (!asking.delete(agentRequestId)) return;
-      if (inAgent) {
-        try {
-          t.onAskEnded?.(agentRequestId);
-        } catch (err) {
-          log.error("onAskEnded callback failed", { error: errorMessage(err) });
-        }
-      }
-      if (!done && !stopping) armInactivity();
     }
 
     function serverGone(reason: string): void {

@@ -3,7 +3,18 @@
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
-import { adminApi, chatApi, requestsApi, type ChatMessageView, type RequestReply, type RequestView, type WorkerSummary } from "./api.ts";
+import {
+  adminApi,
+  chatApi,
+  requestsApi,
+  sessionsApi,
+  type ChatMessageView,
+  type RequestReply,
+  type RequestView,
+  type SessionSummary,
+  type WorkerListEntry,
+  type WorkerSummary,
+} from "./api.ts";
 import { convexLogger } from "./convex-logger.ts";
 import { backendErrorCode, backendErrorMessage } from "./errors.ts";
 
@@ -136,6 +147,8 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     setPaused: (worker: string, paused: boolean) => call(adminApi.setPaused, { worker, paused }),
     list: () => call(adminApi.list, {}),
     createSession: (worker: string, title?: string) => call(chatApi.createSession, { worker, ...(title ? { title } : {}) }),
+    /** A session for any worker with every tag: routed when a prompt is sent to it. */
+    createSessionForTags: (tags: string[], title?: string) => call(chatApi.createSession, { tags, ...(title ? { title } : {}) }),
     // `worker`, when given, must own the session or message: the backend refuses with WRONG_WORKER.
     send: (sessionId: string, text: string, worker?: string, model?: string) =>
       call(chatApi.send, { sessionId, text, ...(worker ? { worker } : {}), ...(model ? { model } : {}) }),
@@ -166,7 +179,7 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     /** The per-call deadline, for callers that wait on the socket themselves. */
     timeoutMs,
     /** Live updates of the worker list (the web page). */
-    watchWorkers(onList: (v: WorkerSummary[]) => void, onError: (e: Error) => void): () => void {
+    watchWorkers(onList: (v: WorkerListEntry[]) => void, onError: (e: Error) => void): () => void {
       const unsub = socket().onUpdate(adminApi.list, {}, onList, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },
@@ -174,6 +187,11 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     watchSession(sessionId: string, worker: string | undefined, onViews: (v: ChatMessageView[]) => void, onError: (e: Error) => void): () => void {
       const args = { sessionId, ...(worker ? { worker } : {}) };
       const unsub = socket().onUpdate(chatApi.messages, args, onViews, (e) => onError(adminFailure(url, e)));
+      return () => unsub();
+    },
+    /** Live updates of a worker's sessions, most recently used first (the web page). */
+    watchSessions(worker: string, onList: (v: SessionSummary[]) => void, onError: (e: Error) => void): () => void {
+      const unsub = socket().onUpdate(sessionsApi.list, { worker }, onList, (e) => onError(adminFailure(url, e)));
       return () => unsub();
     },
     /** Connection changes of the live-update socket: `connected` false while it reconnects. */

@@ -12,6 +12,8 @@ export type FinalOutcome = "completed" | "failed" | "cancelled" | "interrupted";
 
 /** What a worker reports about itself when it registers. */
 export type WorkerInfo = { hostname: string; version: string; directory: string; pid?: number };
+/** What routing needs from a worker: its tags and its max_concurrent_sessions. */
+export type RoutingInfo = { tags: string[]; capacity: number };
 
 export type RegisterResult = {
   approval: Approval;
@@ -126,7 +128,9 @@ export type ClaimResult = { claimed: true; leaseExpiresAt: number } | { claimed:
 export type ModelInfo = { providerId: string; modelId: string; name: string };
 
 export const workerApi = {
-  register: makeFunctionReference<"mutation", { auth: WorkerAuth; instanceId: string; info: WorkerInfo }, RegisterResult>("workers:register"),
+  register: makeFunctionReference<"mutation", { auth: WorkerAuth; instanceId: string; info: WorkerInfo; routing?: RoutingInfo }, RegisterResult>(
+    "workers:register",
+  ),
   self: makeFunctionReference<"query", { auth: WorkerAuth }, SelfView>("workers:self"),
   heartbeat: makeFunctionReference<
     "mutation",
@@ -168,6 +172,9 @@ export type WorkerSummary = {
   models: ModelInfo[];
   /** Paused by a person: finishes running answers, takes no new prompts until resumed. */
   paused: boolean;
+  /** Labels sessions are routed by (`chat --tag`), and the sessions it runs at once (null: not reported). */
+  tags: string[];
+  capacity: number | null;
 };
 
 export type ChatMessageView = {
@@ -181,6 +188,11 @@ export type ChatMessageView = {
   finishedAt: number | null;
   /** Number of output batches stored (assistant messages). */
   outputBatches: number;
+  // Routing (absent from deployments older than tags):
+  /** The worker answering; null while a session routed by tags waits for one. */
+  workerId?: string | null;
+  /** The worker this prompt's routed session moved away from (gone for good): a fresh agent session answers. */
+  movedFrom?: string | null;
   /** The model chosen for this answer (`chat --model`), or null for the worker's default (absent from older backends). */
   model?: string | null;
   /** Requests waiting for a person on this answer; list them with requestsApi.list. */
@@ -210,20 +222,34 @@ export const adminApi = {
 export type RetentionResult = { sessions: number; messages: number; outputChunks: number; turnParts: number; requests: number; workers: number; more: boolean };
 
 export const chatApi = {
-  createSession: makeFunctionReference<"mutation", { worker: string; title?: string }, { sessionId: string; workerId: string }>(
-    "chat:createSession",
-  ),
+  /** Exactly one of `worker` (id or name) and `tags`: a session for tags is routed when a prompt is sent (workerId null). */
+  createSession: makeFunctionReference<
+    "mutation",
+    { worker: string; title?: string } | { tags: string[]; title?: string },
+    { sessionId: string; workerId: string | null }
+  >("chat:createSession"),
   // `worker` (id or name), when given, must own the session or message, else WRONG_WORKER.
   // `model` (provider/model) must be one the worker published, else INVALID listing them.
-  send: makeFunctionReference<"mutation", { sessionId: string; text: string; worker?: string; model?: string }, { userMessageId: string; messageId: string }>(
-    "chat:send",
-  ),
+  // `workerId`: who will answer; null while a routed session waits for a worker with its tags.
+  send: makeFunctionReference<
+    "mutation",
+    { sessionId: string; text: string; worker?: string; model?: string },
+    { userMessageId: string; messageId: string; workerId: string | null }
+  >("chat:send"),
   cancel: makeFunctionReference<"mutation", { messageId: string; worker?: string }, { status: MessageStatus }>("chat:cancel"),
   message: makeFunctionReference<"query", { messageId: string; worker?: string }, ChatMessageView | null>("chat:message"),
   /** The session's latest messages (at most 200), oldest first. */
   messages: makeFunctionReference<"query", { sessionId: string; worker?: string }, ChatMessageView[]>("chat:messages"),
   /** The answer's parts changed after output batch `afterSeq` (-1: all), so a reader fetches only what is new. */
   parts: makeFunctionReference<"query", { messageId: string; afterSeq: number; worker?: string }, TurnPartsView>("chat:parts"),
+};
+
+/** One of a worker's sessions as sessions:list shows it; `title` is its first prompt, shortened. */
+export type SessionSummary = { sessionId: string; title: string; createdAt: number; lastActivityAt: number };
+
+export const sessionsApi = {
+  /** A worker's sessions, most recently used first (default 50, at most 200). */
+  list: makeFunctionReference<"query", { worker: string; limit?: number }, SessionSummary[]>("sessions:list"),
 };
 
 // ── Requests a person answers (convex/requests.ts) ──────────────────────────────────────────

@@ -16,6 +16,7 @@ import {
   type RegisterResult,
   type SelfView,
   type WorkerAuth,
+  type RoutingInfo,
   type WorkerInfo,
 } from "./api.ts";
 import type { Logger } from "../util/log.ts";
@@ -35,7 +36,7 @@ export type ConnectionSnapshot = {
 };
 
 export type WorkerBackend = {
-  register(instanceId: string, info: WorkerInfo): Promise<RegisterResult>;
+  register(instanceId: string, info: WorkerInfo, routing?: RoutingInfo): Promise<RegisterResult>;
   watchSelf(onView: (v: SelfView) => void, onError: (e: Error) => void): () => void;
   watchPendingWork(onWork: (w: PendingWork) => void, onError: (e: Error) => void): () => void;
   heartbeat(instanceId: string, draining: boolean, runningMessageIds: string[]): Promise<{ approval: string }>;
@@ -75,7 +76,8 @@ export function connectWorkerBackend(url: string, token: WorkerToken, opts: { ca
   };
 
   return {
-    register: (instanceId, info) => call(client.mutation(workerApi.register, { auth, instanceId, info }), "register"),
+    register: (instanceId, info, routing) =>
+      call(client.mutation(workerApi.register, { auth, instanceId, info, ...(routing ? { routing } : {}) }), "register"),
     watchSelf(onView, onError) {
       const unsub = client.onUpdate(workerApi.self, { auth }, onView, onError);
       return () => unsub();

@@ -1,14 +1,14 @@
 // `admin`: person-side operations from the terminal — add, approve, revoke and list workers —
 // against the embedded backend or a real Convex deployment (admin key required).
 import { connectAdmin } from "../backend/admin-client.ts";
-import type { WorkerListEntry } from "../backend/api.ts";
+import type { WorkerListEntry, WorkerSummary } from "../backend/api.ts";
 import { stdoutColors, stderrColors } from "../util/colors.ts";
 import { EXIT, UsageError } from "../util/errors.ts";
 import { safeJson, safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { resolvePersonTarget } from "./up-target.ts";
 import { DEFAULT_ADMIN_TIMEOUT_MS, type adminOptions } from "./command-table.ts";
-import { formatAge, renderTable } from "./table.ts";
+import { formatAge, renderTable, tagSuffix } from "./table.ts";
 
 export const ADMIN_SUBCOMMANDS = ["add-worker", "approve", "revoke", "pause", "resume", "list"] as const;
 
@@ -28,6 +28,8 @@ function summaryJson(w: WorkerListEntry) {
     approvedAt: w.approvedAt === null ? null : new Date(w.approvedAt).toISOString(),
     models: w.models,
     paused: w.paused,
+    tags: w.tags ?? [],
+    capacity: w.capacity ?? null,
     pendingRequests: w.pendingRequests,
   };
 }
@@ -94,7 +96,7 @@ export async function run(ctx: CommandContext<typeof adminOptions>): Promise<num
         // Names, ids and folders come from the backend and the workers' own registration.
         const rows = workers.map((w) => [
           safeLine(w.machineName),
-          safeLine(w.name),
+          safeLine(w.name) + tagSuffix(w.tags),
           safeLine(w.workerId),
           w.approval === "approved" ? c.ok(w.approval) : w.approval === "revoked" ? c.error(w.approval) : c.warn(safeLine(w.approval)),
           w.paused ? c.warn(`${safeLine(w.status)}, paused`) : safeLine(w.status),

@@ -12,7 +12,8 @@ const FINAL = new Set(["completed", "failed", "cancelled", "interrupted"]);
 /** A connection that stays lost this long is reported (shorter drops are routine reconnects). */
 const LOST_NOTICE_MS = 5_000;
 
-export type Followed = { messageId: string; sessionId: string; url: string; workerId: string };
+/** `workerId`, when known (chat --worker), must own the message; a routed chat (--tag) follows it wherever it goes. */
+export type Followed = { messageId: string; sessionId: string; url: string; workerId?: string };
 
 export class AnswerVanished extends RuntimeFailure {
   constructor(f: Followed, what: string) {

@@ -52,7 +52,7 @@ export function requestEvent(r: RequestView): Record<string, unknown> {
 }
 
 /** --permissions for a question: reject refuses it, once/always pick each question's first option. */
-function autoReply(r: RequestView, auto: RequestReply): { reply: RequestReply; answers?: string[][] } {
+export function autoReply(r: RequestView, auto: RequestReply): { reply: RequestReply; answers?: string[][] } {
   if (r.kind === "question" && auto !== "reject") return { reply: "once", answers: (r.questions ?? []).map((q) => [q.options[0]?.label ?? "yes"]) };
   if (r.kind === "budget" && auto === "always") return { reply: "once" };
   return { reply: auto };

@@ -6,6 +6,7 @@ import type { WorkerSummary } from "../backend/api.ts";
 import { EXIT, RuntimeFailure, UsageError } from "../util/errors.ts";
 import { safeLine } from "../util/terminal-text.ts";
 import { followAnswer } from "./chat-follow.ts";
+import { chatTags, sendRouted, watchRouting } from "./chat-route.ts";
 import { jsonRenderer } from "./chat-json.ts";
 import { watchRequests } from "./chat-requests.ts";
 import { rememberedSession, rememberSession } from "./chat-sessions.ts";
@@ -44,7 +45,7 @@ async function readPrompt(ctx: ChatContext): Promise<string> {
  * The worker named on the command line (id or name), as the backend resolves it. Known before
  * any session is chosen, so a prompt is never sent to a session of a worker that does not exist.
  */
-async function findWorker(admin: AdminClient, ref: string, url: string): Promise<WorkerSummary> {
+export async function findWorker(admin: AdminClient, ref: string, url: string): Promise<WorkerSummary> {
   const workers = await admin.list();
   const byId = workers.find((w) => w.workerId === ref);
   const byName = workers.find((w) => w.name === ref);
@@ -59,7 +60,7 @@ async function findWorker(admin: AdminClient, ref: string, url: string): Promise
 }
 
 /** A prompt for a worker that is not running waits silently otherwise: say why on stderr. */
-function noteIfNotServing(w: WorkerSummary, ctx: ChatContext): void {
+export function noteIfNotServing(w: WorkerSummary, ctx: ChatContext): void {
   if (w.approval === "pending") {
     ctx.stderr(`worker "${safeLine(w.name)}" is not approved yet: the answer starts once it is (opencode-orchestrator admin approve ${safeLine(w.name)}; its id is ${safeLine(w.workerId)})`);
   } else if (w.status !== "online") {
@@ -85,7 +86,12 @@ async function sendPrompt(admin: AdminClient, ctx: ChatContext, worker: WorkerSu
 
 export async function run(ctx: ChatContext): Promise<number> {
   const ref = ctx.flags.worker;
-  if (!ref) throw new UsageError("chat needs --worker <worker id or name>", { command: "chat" });
+  const tags = chatTags(ctx.flags);
+  // A person at a terminal with no prompt given: the interactive session (docs: README "Interactive chat").
+  // It talks to one worker; a tag session's worker is chosen per routed prompt, so --tag stays one-shot.
+  if (!tags && ctx.positionals.length === 0 && !ctx.flags.json && process.stdin.isTTY && process.stdout.isTTY) {
+    return (await import("./interactive/session.ts")).runInteractive(ctx, ref!);
+  }
   const prompt = await readPrompt(ctx);
   const target = resolvePersonTarget({ url: ctx.flags.url, adminKey: ctx.flags["admin-key"] }, ctx.stderr);
   const admin = connectAdmin(target.url, target.adminKey, { timeoutMs: (ctx.flags.timeout ?? DEFAULT_ADMIN_TIMEOUT_MS / 1000) * 1000 });
@@ -93,23 +99,27 @@ export async function run(ctx: ChatContext): Promise<number> {
   // remembered, and the answer cancelled as soon as it exists.
   let interrupted = false;
   let releaseEarly = ctx.onSignal((s) => void (interrupted ||= s.signal !== "SIGHUP"));
+  let stopNotes = () => {};
   try {
-    const worker = await findWorker(admin, ref, target.url);
-    const { sessionId, sent } = await sendPrompt(admin, ctx, worker, target.url, prompt);
-    rememberSession(target.url, worker.workerId, sessionId);
+    const worker = tags ? undefined : await findWorker(admin, ref!, target.url);
+    const { sessionId, sent } = worker
+      ? await sendPrompt(admin, ctx, worker, target.url, prompt)
+      : await sendRouted(admin, tags!, { session: ctx.flags.session, title: ctx.flags.title ?? prompt.slice(0, 60), prompt });
+    if (worker) rememberSession(target.url, worker.workerId, sessionId);
     ctx.stderr(`session ${safeLine(sessionId)}`);
     if (interrupted) {
-      const r = await admin.cancel(sent.messageId, worker.workerId);
+      const r = await admin.cancel(sent.messageId, worker?.workerId);
       throw new RuntimeFailure(`interrupted while sending: the answer was ${r.status === "cancelled" ? "cancelled" : `asked to cancel (it is ${r.status})`}`);
     }
     // Following starts (and takes over Ctrl+C) before the note that invites waiting is printed.
-    const followed = { messageId: sent.messageId, sessionId, url: target.url, workerId: worker.workerId };
+    const followed = { messageId: sent.messageId, sessionId, url: target.url, workerId: worker?.workerId };
+    if (tags) stopNotes = await watchRouting(admin, ctx, sent.messageId, tags, ctx.flags.json === true);
     const json = ctx.flags.json ? jsonRenderer(admin, sent.messageId, (line) => ctx.write(line)) : undefined;
     const requests = watchRequests(admin, ctx, sent.messageId, { auto: ctx.flags.permissions, ...(ctx.flags.json ? { json: (line) => ctx.write(line) } : {}) });
     const following = followAnswer(admin, ctx, followed, json, requests);
     releaseEarly();
     releaseEarly = () => {};
-    noteIfNotServing(worker, ctx);
+    if (worker) noteIfNotServing(worker, ctx);
     const { view, printed } = await following;
     if (view === null) return EXIT.ok;
     if (printed > 0 && !view.text.endsWith("\n")) ctx.write("\n");
@@ -117,6 +127,7 @@ export async function run(ctx: ChatContext): Promise<number> {
     ctx.stderr(`answer ${view.status}${view.reason ? `: ${safeLine(view.reason)}` : ""}`);
     return EXIT.failure;
   } finally {
+    stopNotes();
     releaseEarly();
     await admin.close();
   }

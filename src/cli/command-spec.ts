@@ -29,7 +29,12 @@ type FlagValue<O extends OptionSpec> = O extends { type: "boolean" }
       ? C
       : O extends { multiple: true }
         ? string[]
-        : string;
+        : // Only the general OptionSpec (any command's flags) may be either.
+          O extends { multiple?: infer M }
+          ? boolean extends M
+            ? string | string[]
+            : string
+          : string;
 
 /** The parsed flags of a command, typed from its declaration; a flag not given is undefined. */
 export type Flags<O extends OptionSpecs = OptionSpecs> = { [K in keyof O]?: FlagValue<O[K]> } & { help?: boolean };

@@ -62,6 +62,12 @@ export const adminOptions = {
 
 export const chatOptions = {
   worker: { type: "string", value: "WORKER", description: "Worker id or name" },
+  tag: {
+    type: "string",
+    multiple: true,
+    value: "TAG",
+    description: "Instead of --worker: any worker with this tag (repeat: every tag must match), the one with the most room; a new session unless --session",
+  },
   session: { type: "string", value: "ID", description: "Continue this chat session (it must belong to --worker)" },
   new: { type: "boolean", description: "Start a new session" },
   title: { type: "string", value: "TITLE", description: "Title of a new session (default: the prompt's start)" },
@@ -180,9 +186,12 @@ export const COMMANDS: CommandSpec<any>[] = [
   defineCommand({
     name: "chat",
     summary: "Send a prompt to a worker and stream the answer to stdout",
-    usage: 'chat --worker WORKER [--session ID | --new] [--model PROVIDER/MODEL] [--json] [--permissions once|always|reject] ["prompt"]',
+    usage: 'chat (--worker WORKER | --tag TAG…) [--session ID | --new] [--model PROVIDER/MODEL] [--json] [--permissions once|always|reject] ["prompt"]',
     details:
       "Continues your last session with that worker unless --new or --session is given. The prompt is read from stdin when not given.\n" +
+      "--tag instead sends to any worker with every tag given, the one with the most room (a new session unless --session;\n" +
+      "stderr says when it waits, where it went and when it moved; docs/routing.md).\n" +
+      "On a terminal with no prompt given: an interactive session (/help inside lists its commands; README: Interactive chat).\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +
       "When the agent asks for a permission or asks a question, chat says on stderr how to answer it with `reply` (from any\n" +
       "terminal) and keeps waiting; --permissions answers every such request of this answer by itself.\n" +

@@ -9,7 +9,7 @@ import { safeJson, safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { formatSandboxStatus } from "../agent/sandbox/request.ts";
 import { dollars } from "../worker/budget-usage.ts";
-import { formatAge, renderTable } from "./table.ts";
+import { formatAge, renderTable, tagSuffix } from "./table.ts";
 
 /** Where to look, in the precedence orchestrate uses (config/status-address.ts). */
 async function resolveAddress(flag: string | undefined): Promise<string> {
@@ -63,7 +63,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
   }
   const rows = doc.workers.map((w) => [
-    safeLine(String(w.name)),
+    safeLine(String(w.name)) + tagSuffix(w.tags),
     stateColor(w.state),
     formatAge(now - Date.parse(w.since)),
     w.backendConnected ? "yes" : "no",

@@ -1,6 +1,8 @@
 // Plain aligned tables for stdout. Widths are measured as a terminal draws the text: colors
 // take no room, CJK and emoji take two columns, combining marks none.
 
+import { safeLine } from "../util/terminal-text.ts";
+
 const ANSI = /\x1b\[[0-9;]*m/g;
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\p{Cc}]$/u;
 const EMOJI = /^\p{Extended_Pictographic}$/u;
@@ -49,4 +51,9 @@ export function formatAge(ms: number | null): string {
   if (s < 3600) return `${Math.round(s / 60)}m`;
   if (s < 86400) return `${Math.round(s / 3600)}h`;
   return `${Math.round(s / 86400)}d`;
+}
+
+/** A worker's tags after its name, "api [api,linux]", in tables (routing: `chat --tag`). */
+export function tagSuffix(tags: readonly string[] | undefined): string {
+  return tags && tags.length > 0 ? ` [${safeLine(tags.join(","))}]` : "";
 }

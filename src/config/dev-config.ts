@@ -17,6 +17,7 @@ import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
 import type { WorkerToken } from "./token.ts";
 import { DEFAULTS, type OrchestratorConfig } from "./types.ts";
 import { checkNumberText, NAME_PATTERN } from "./workers-schema.ts";
+import { parseTagsText } from "./tags.ts";
 
 export type DevConfigOptions = {
   /** `--env-file` value (relative to cwd; `~` expanded). Default: `.env` in cwd. */
@@ -125,13 +126,14 @@ export async function loadDevConfig(opts: DevConfigOptions): Promise<Orchestrato
         workingDirectory: cwd,
         convexUrl: convexUrl!,
         maxConcurrentSessions: optional.numbers.max_concurrent_sessions ?? DEFAULTS.maxConcurrentSessions,
+        ...(optional.tags ? { tags: optional.tags } : {}),
         opencodePath: optional.opencodePath,
         agentIdleTimeoutMs: ms("agent_idle_timeout", DEFAULTS.agentIdleTimeoutMs),
         turnInactivityTimeoutMs: ms("turn_inactivity_timeout", DEFAULTS.turnInactivityTimeoutMs),
         heartbeatIntervalMs: ms("heartbeat_interval", DEFAULTS.heartbeatIntervalMs),
-        permissionTimeoutMs: ms("permission_timeout", DEFAULTS.permissionTimeoutMs),
         maxTurnCostUsd: optional.numbers.max_turn_cost ?? null,
         maxDailyCostUsd: optional.numbers.max_daily_cost ?? null,
+        permissionTimeoutMs: ms("permission_timeout", DEFAULTS.permissionTimeoutMs),
         origin: ".env",
         sandbox: sandboxSettingsOf({ sandbox: optional.sandbox }, (p) => resolvePath(p, cwd, env.home)),
       },
@@ -147,6 +149,7 @@ type Pick = (fromEnv: string | undefined, key: string) => Found | undefined;
 
 type OptionalSettings = {
   name?: string;
+  tags?: string[];
   statusAddress: string | null;
   opencodePath: string | null;
   numbers: Partial<Record<DevNumberKey, number>>;
@@ -154,7 +157,7 @@ type OptionalSettings = {
   issues: ConfigIssue[];
 };
 
-/** WORKER_NAME, the status address, OPENCODE_PATH, the numbers and WORKER_SANDBOX: none is required. */
+/** WORKER_NAME, WORKER_TAGS, the status address, OPENCODE_PATH, the numbers and WORKER_SANDBOX: none is required. */
 function readOptionalSettings(pick: Pick, where: (f: Found) => string, cwd: string, env: ConfigEnv): OptionalSettings {
   const out: OptionalSettings = { statusAddress: null, opencodePath: null, numbers: {}, issues: [] };
   const nameFound = pick(env.workerName, ENV_NAMES.workerName);
@@ -168,6 +171,12 @@ function readOptionalSettings(pick: Pick, where: (f: Found) => string, cwd: stri
         fix: "Use a short name such as api or web-app.",
       });
     }
+  }
+  const tagsFound = pick(env.workerTags, ENV_NAMES.workerTags);
+  if (tagsFound) {
+    const r = parseTagsText(tagsFound.value);
+    if (r.ok) out.tags = r.value;
+    else out.issues.push({ file: where(tagsFound), path: ENV_NAMES.workerTags, message: r.message, fix: r.fix });
   }
   const statusFound = pick(env.statusAddress, ENV_NAMES.statusAddress);
   if (statusFound) {

@@ -10,6 +10,7 @@ export const ENV_NAMES = {
   workerToken: "WORKER_TOKEN",
   convexUrl: "CONVEX_URL",
   workerName: "WORKER_NAME",
+  workerTags: "WORKER_TAGS",
   opencodePath: "OPENCODE_PATH",
   workerSandbox: "WORKER_SANDBOX",
   adminKey: "CONVEX_ADMIN_KEY",
@@ -27,10 +28,10 @@ export const DEV_NUMBER_ENV = {
   turn_inactivity_timeout: "WORKER_TURN_INACTIVITY_TIMEOUT",
   heartbeat_interval: "WORKER_HEARTBEAT_INTERVAL",
   shutdown_timeout: "WORKER_SHUTDOWN_TIMEOUT",
-  // The issue names it so; it is a person-facing wait, not a worker mechanic.
-  permission_timeout: "PERMISSION_TIMEOUT",
   max_turn_cost: "MAX_TURN_COST",
   max_daily_cost: "MAX_DAILY_COST",
+  // The issue names it so; it is a person-facing wait, not a worker mechanic.
+  permission_timeout: "PERMISSION_TIMEOUT",
 } as const;
 
 export type DevNumberKey = keyof typeof DEV_NUMBER_ENV;
@@ -50,6 +51,8 @@ export type ConfigEnv = {
   workerToken: string | undefined;
   convexUrl: string | undefined;
   workerName: string | undefined;
+  /** Dev mode: WORKER_TAGS, comma-separated (workers.json uses `tags`). */
+  workerTags: string | undefined;
   /** Dev mode: the opencode executable (workers.json uses `opencode_path`). */
   opencodePath: string | undefined;
   /** Dev mode's numbers as written (checked against the schema's bounds in dev-config.ts). */
@@ -89,6 +92,7 @@ export function readConfigEnv(env: NodeJS.ProcessEnv = process.env): ConfigEnv {
     workerToken: value(env, ENV_NAMES.workerToken),
     convexUrl: value(env, ENV_NAMES.convexUrl),
     workerName: value(env, ENV_NAMES.workerName),
+    workerTags: value(env, ENV_NAMES.workerTags),
     opencodePath: value(env, ENV_NAMES.opencodePath),
     devNumbers: Object.fromEntries(Object.entries(DEV_NUMBER_ENV).map(([k, name]) => [k, value(env, name)]).filter(([, v]) => v !== undefined)),
     workerSandbox: value(env, ENV_NAMES.workerSandbox),

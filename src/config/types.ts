@@ -11,8 +11,10 @@ export type WorkerConfig = {
   /** Absolute path of an existing directory. */
   workingDirectory: string;
   convexUrl: string;
-  /** Sessions run at once; more wait in a queue. */
+  /** Sessions run at once; more wait in a queue. Also the capacity routing by tags counts on. */
   maxConcurrentSessions: number;
+  /** Labels sessions are routed by (`chat --tag`), deduplicated; absent = none. */
+  tags?: string[];
   /** Explicit opencode binary; null = find it on PATH. */
   opencodePath: string | null;
   /** Stop the idle OpenCode server after this long without a turn. */

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { checkConvexUrl, checkStatusAddress, checkToken } from "./rules.ts";
 import { DEFAULTS, type PermissionRules } from "./types.ts";
 import { SANDBOX_MODES } from "./sandbox-settings.ts";
+import { checkTagList, TAG_RULE } from "./tags.ts";
 
 /** Attach a rule from rules.ts as a zod check, carrying its fix in the issue's params. */
 function rule(check: (v: string) => { ok: true } | { ok: false; message: string; fix: string }) {
@@ -27,10 +28,10 @@ export const NUMBER_FIELDS = {
   turn_inactivity_timeout: { min: 1, max: 24 * 3600, whole: false, default: DEFAULTS.turnInactivityTimeoutMs / 1000 },
   heartbeat_interval: { min: 1, max: 20, whole: false, default: DEFAULTS.heartbeatIntervalMs / 1000 },
   shutdown_timeout: { min: 0, max: 3600, whole: false, default: DEFAULTS.shutdownTimeoutMs / 1000 },
-  permission_timeout: { min: 1, max: 7 * 24 * 3600, whole: false, default: DEFAULTS.permissionTimeoutMs / 1000 },
   // Spend limits (src/worker/budget.ts): no default, absent = no limit; `example` stands in for it.
   max_turn_cost: { min: 0, max: 100_000, whole: false, default: null, unit: "usd", example: 5 },
   max_daily_cost: { min: 0, max: 1_000_000, whole: false, default: null, unit: "usd", example: 50 },
+  permission_timeout: { min: 1, max: 7 * 24 * 3600, whole: false, default: DEFAULTS.permissionTimeoutMs / 1000 },
 } as const;
 
 export type NumberField = keyof typeof NUMBER_FIELDS;
@@ -126,6 +127,14 @@ export const workerEntrySchema = z
       .string()
       .superRefine(rule(checkConvexUrl))
       .describe("Convex deployment URL. https:// required; http:// only for 127.0.0.0/8, localhost and [::1]."),
+    tags: z
+      .array(z.string())
+      .superRefine((tags, ctx) => {
+        const r = checkTagList(tags);
+        if (!r.ok) ctx.addIssue({ code: "custom", message: r.message, params: { fix: r.fix } });
+      })
+      .optional()
+      .describe(`Labels for routing: \`chat --tag api\` goes to any worker that has every tag asked for. ${TAG_RULE[0]!.toUpperCase()}${TAG_RULE.slice(1)}; duplicates are dropped. Default none.`),
     max_concurrent_sessions: numberField("max_concurrent_sessions", "Chat sessions this worker runs at once; more wait in a queue.").optional(),
     opencode_path: z
       .string()
@@ -138,12 +147,12 @@ export const workerEntrySchema = z
       "heartbeat_interval",
       "Seconds between heartbeats to Convex; at most 20 because a running answer's lease is 60 s and the backend marks a worker offline after 45 s of silence.",
     ).optional(),
+    max_turn_cost: numberField("max_turn_cost", "What one turn may cost (as OpenCode prices it) before the worker pauses it and asks a person to continue.").optional(),
+    max_daily_cost: numberField("max_daily_cost", "What this worker's turns may cost per UTC day before it pauses the running turn and asks a person to continue.").optional(),
     permission_timeout: numberField("permission_timeout", "Seconds a permission request or question waits for a person before it is rejected.").optional(),
     permission: permissionSchema
       .optional()
       .describe('OpenCode permission rules laid over your own OpenCode config, to make the agent ask for more, e.g. {"bash": "ask", "edit": "ask"}; a person answers with `reply`. Values: "ask", "allow", "deny", or per pattern {"git *": "allow"}.'),
-    max_turn_cost: numberField("max_turn_cost", "What one turn may cost (as OpenCode prices it) before the worker pauses it and asks a person to continue.").optional(),
-    max_daily_cost: numberField("max_daily_cost", "What this worker's turns may cost per UTC day before it pauses the running turn and asks a person to continue.").optional(),
     sandbox: z
       .enum(SANDBOX_MODES)
       .optional()

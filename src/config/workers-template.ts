@@ -36,15 +36,16 @@ export function workersTemplate(): string {
 
       // Optional, shown here with their defaults (or an example):
       // "name": "my-project",             // display name; default: the worker id; unique
+      // "tags": ["api", "linux"],       // labels for routing: chat --tag api goes to any worker with every tag
       // "max_concurrent_sessions": ${N.max_concurrent_sessions.default},       // ${N.max_concurrent_sessions.min}-${N.max_concurrent_sessions.max} chat sessions at once; more wait in a queue
       // "opencode_path": "opencode",      // the opencode executable; default: opencode on PATH
       // "agent_idle_timeout": ${N.agent_idle_timeout.default},        // seconds (${N.agent_idle_timeout.min}-${N.agent_idle_timeout.max}) before an idle OpenCode server is stopped
       // "turn_inactivity_timeout": ${N.turn_inactivity_timeout.default},   // seconds (${N.turn_inactivity_timeout.min}-${N.turn_inactivity_timeout.max}) a turn may go silent before it is aborted
       // "heartbeat_interval": ${N.heartbeat_interval.default},         // seconds between heartbeats (${N.heartbeat_interval.min}-${N.heartbeat_interval.max})
-      // "permission_timeout": ${N.permission_timeout.default},        // seconds (${N.permission_timeout.min}-${N.permission_timeout.max}) a permission request waits for a person
-      // "permission": {"bash": "ask", "edit": "ask"},  // make OpenCode ask for more (a person answers with reply)
       // "max_turn_cost": ${N.max_turn_cost.example},              // US dollars (${N.max_turn_cost.min}-${N.max_turn_cost.max}) a turn may cost before a person is asked to continue; default: no limit
       // "max_daily_cost": ${N.max_daily_cost.example},            // US dollars (${N.max_daily_cost.min}-${N.max_daily_cost.max}) per UTC day before a person is asked; default: no limit
+      // "permission_timeout": ${N.permission_timeout.default},        // seconds (${N.permission_timeout.min}-${N.permission_timeout.max}) a permission request waits for a person
+      // "permission": {"bash": "ask", "edit": "ask"},  // make OpenCode ask for more (a person answers with reply)
       // "sandbox": "${SANDBOX_DEFAULTS.mode}",              // agent sandbox: auto | on | off (docs/security.md)
       // "sandbox_network": ${SANDBOX_DEFAULTS.network},        // the sandboxed agent keeps the network (false: not supported yet)
       // "sandbox_hide": ["~/.ssh", "~/.aws"],  // more paths the agent must not see

@@ -7,6 +7,8 @@ import * as admin from "../../convex/admin.ts";
 import * as chat from "../../convex/chat.ts";
 import * as crons from "../../convex/crons.ts";
 import * as requests from "../../convex/requests.ts";
+import * as routing from "../../convex/routing.ts";
+import * as sessions from "../../convex/sessions.ts";
 import * as workers from "../../convex/workers.ts";
 
 export { schema };
@@ -17,5 +19,7 @@ export const modules: Record<string, () => Promise<unknown>> = {
   "convex/chat.ts": async () => chat,
   "convex/crons.ts": async () => crons,
   "convex/requests.ts": async () => requests,
+  "convex/routing.ts": async () => routing,
+  "convex/sessions.ts": async () => sessions,
   "convex/workers.ts": async () => workers,
 };

@@ -58,14 +58,15 @@ function sameWorker(a: WorkerConfig, b: WorkerConfig): boolean {
     a.workingDirectory === b.workingDirectory &&
     a.convexUrl === b.convexUrl &&
     a.maxConcurrentSessions === b.maxConcurrentSessions &&
+    (a.tags ?? []).join() === (b.tags ?? []).join() &&
     a.opencodePath === b.opencodePath &&
     a.agentIdleTimeoutMs === b.agentIdleTimeoutMs &&
     a.turnInactivityTimeoutMs === b.turnInactivityTimeoutMs &&
     a.heartbeatIntervalMs === b.heartbeatIntervalMs &&
-    a.permissionTimeoutMs === b.permissionTimeoutMs &&
-    JSON.stringify(a.permission) === JSON.stringify(b.permission) &&
     (a.maxTurnCostUsd ?? null) === (b.maxTurnCostUsd ?? null) &&
     (a.maxDailyCostUsd ?? null) === (b.maxDailyCostUsd ?? null) &&
+    a.permissionTimeoutMs === b.permissionTimeoutMs &&
+    JSON.stringify(a.permission) === JSON.stringify(b.permission) &&
     JSON.stringify(a.sandbox) === JSON.stringify(b.sandbox) &&
     a.tokenFile === b.tokenFile
   );

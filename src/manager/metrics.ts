@@ -48,6 +48,8 @@ export function renderMetrics(doc: StatusDoc): string {
   const w = (name: string) => `worker="${label(name)}"`;
 
   metric("build_info", "gauge", "Version of the running orchestrator.", [[`{version="${label(s.version)}"}`, 1]]);
+  // Tags as one label ("api,linux"), so a dashboard can group workers the way chat --tag routes.
+  metric("worker_info", "gauge", "Workers and their tags.", s.workers.map((x) => [`{${w(x.name)},tags="${label((x.tags ?? []).join(","))}"}`, 1]));
   metric("uptime_seconds", "gauge", "Seconds since the orchestrator started.", [["", s.uptimeSeconds]]);
   metric(
     "workers",

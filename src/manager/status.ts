@@ -32,6 +32,8 @@ export type WorkerStatusDoc = {
   sandbox?: SandboxStatus | null;
   workingDirectory: string;
   convexUrl: string;
+  /** Labels sessions are routed by (`chat --tag`); absent from orchestrators older than tags. */
+  tags?: string[];
 };
 
 export type StatusDoc = {
@@ -82,6 +84,7 @@ export function buildStatus(m: Manager, o: { version: string; shuttingDown: bool
       sandbox: sandboxStatus(s.name, m.config),
       workingDirectory: s.workingDirectory,
       convexUrl: s.convexUrl,
+      tags: m.config.workers.find((w) => w.name === s.name)?.tags ?? [],
     })),
   };
 }

@@ -1,16 +1,18 @@
-// Server-sent events for one browser tab: the worker list whenever it changes, and the open
-// session's new messages, text deltas and status changes (see session-cursor.ts).
+// Server-sent events for one browser tab: the worker list whenever it changes, the open
+// worker's sessions, and the open session's new messages, text deltas, status changes, parts
+// and requests (see session-stream.ts and session-cursor.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AdminClient } from "../backend/admin-client.ts";
-import type { WorkerSummary } from "../backend/api.ts";
-import { decodeCursor, diffSession, encodeCursor, type SessionCursor } from "./session-cursor.ts";
+import type { WorkerListEntry } from "../backend/api.ts";
+import { decodeCursor } from "./session-cursor.ts";
+import { sessionStream } from "./session-stream.ts";
 
 /** A comment line this often keeps proxies from closing an idle stream and finds dead peers. */
 export const SSE_KEEPALIVE_MS = 15_000;
 /** How soon EventSource reconnects after a drop. */
 export const SSE_RETRY_MS = 1_000;
 
-export function workersPayload(list: WorkerSummary[]) {
+export function workersPayload(list: WorkerListEntry[]) {
   return { workers: list, now: Date.now() };
 }
 
@@ -43,24 +45,30 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, admin: Ad
     ),
   );
 
-  const sessionId = url.searchParams.get("session");
-  if (sessionId) {
-    const worker = url.searchParams.get("worker") ?? undefined;
-    const lastId = req.headers["last-event-id"];
-    let cursor: SessionCursor = decodeCursor(typeof lastId === "string" ? lastId : undefined);
+  const worker = url.searchParams.get("worker") ?? undefined;
+  const failure = (e: Error) => send("failure", { error: e.message });
+  if (worker) {
+    let lastSessions = "";
     releases.push(
-      admin.watchSession(
-        sessionId,
+      admin.watchSessions(
         worker,
-        (views) => {
-          const d = diffSession(views, cursor);
-          cursor = d.cursor;
-          const id = encodeCursor(cursor);
-          for (const e of d.events) send(e.type, e, id);
+        (list) => {
+          const text = JSON.stringify(list);
+          if (text === lastSessions) return;
+          lastSessions = text;
+          send("sessions", { worker, sessions: list });
         },
-        (e) => send("failure", { error: e.message }),
+        failure,
       ),
     );
+  }
+
+  const sessionId = url.searchParams.get("session");
+  if (sessionId) {
+    const lastId = req.headers["last-event-id"];
+    const stream = sessionStream(admin, worker, decodeCursor(typeof lastId === "string" ? lastId : undefined), (e, id) => send(e.type, e, id));
+    releases.push(() => stream.close());
+    releases.push(admin.watchSession(sessionId, worker, (views) => stream.update(views, failure), failure));
   }
 
   const keepalive = setInterval(() => res.write(": keepalive\n\n"), SSE_KEEPALIVE_MS);

@@ -3,11 +3,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { AdminClient } from "../backend/admin-client.ts";
+import { shortTitle } from "../../convex/sessions.ts";
 import { readJson, sendJson } from "./http.ts";
 import { workersPayload } from "./events.ts";
-
-/** Longest session title taken from a first prompt. */
-export const TITLE_CHARS = 80;
 
 const WorkerRef = z.string().min(1).max(200).describe("Worker id or name");
 const AddWorkerBody = z.object({
@@ -17,13 +15,15 @@ const AddWorkerBody = z.object({
 const PromptBody = z.object({
   worker: WorkerRef,
   text: z.string().min(1, "the prompt is empty").describe("The prompt"),
+  model: z.string().min(1).max(300).optional().describe("providerId/modelId from the worker's models; absent: the worker's default"),
 });
 const CancelBody = z.object({ worker: WorkerRef });
-
-export function titleOf(prompt: string): string {
-  const line = prompt.trim().split("\n")[0]!.trim();
-  return line.length > TITLE_CHARS ? line.slice(0, TITLE_CHARS - 1) + "…" : line;
-}
+const ReplyBody = z.object({
+  worker: WorkerRef,
+  reply: z.enum(["once", "always", "reject"]).describe("once/always allow (a question: answered); reject refuses"),
+  message: z.string().max(2_000).optional().describe("Told to the agent with a reject"),
+  answers: z.array(z.array(z.string().max(1_000)).max(50)).max(20).optional().describe("A question's picked labels, per question"),
+});
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 type Route = { method: "GET" | "POST"; path: RegExp; handle: Handler };
@@ -54,9 +54,9 @@ export function apiRoutes(admin: AdminClient): Route[] {
       path: /^\/api\/sessions$/,
       handle: async (req, res) => {
         const body = await readJson(req, PromptBody);
-        const s = await admin.createSession(body.worker, titleOf(body.text));
-        const m = await admin.send(s.sessionId, body.text, body.worker);
-        sendJson(res, 200, { sessionId: s.sessionId, title: titleOf(body.text), ...m });
+        const s = await admin.createSession(body.worker, shortTitle(body.text));
+        const m = await admin.send(s.sessionId, body.text, body.worker, body.model);
+        sendJson(res, 200, { sessionId: s.sessionId, title: shortTitle(body.text), ...m });
       },
     },
     {
@@ -72,7 +72,7 @@ export function apiRoutes(admin: AdminClient): Route[] {
       path: /^\/api\/sessions\/([^/]+)\/messages$/,
       handle: async (req, res, [s]) => {
         const body = await readJson(req, PromptBody);
-        sendJson(res, 200, await admin.send(decodeURIComponent(s!), body.text, body.worker));
+        sendJson(res, 200, await admin.send(decodeURIComponent(s!), body.text, body.worker, body.model));
       },
     },
     {
@@ -81,6 +81,14 @@ export function apiRoutes(admin: AdminClient): Route[] {
       handle: async (req, res, [m]) => {
         const body = await readJson(req, CancelBody);
         sendJson(res, 200, await admin.cancel(decodeURIComponent(m!), body.worker));
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/api\/requests\/([^/]+)\/reply$/,
+      handle: async (req, res, [r]) => {
+        const { reply, ...opts } = await readJson(req, ReplyBody);
+        sendJson(res, 200, await admin.reply(decodeURIComponent(r!), reply, opts));
       },
     },
   ];

@@ -5,7 +5,7 @@ import type { ModelInfo } from "../backend/api.ts";
 
 export type { AgentServer, TurnResult } from "../agent/index.ts";
 
-export type StartAgent = (opts: Pick<StartAgentOptions, "directory" | "opencodePath" | "log" | "sandbox" | "permission">) => Promise<AgentServer>;
 
 /** Lists the worker's models without a running server (the manager adds the sandbox, as for StartAgent). */
 export type ListModels = (opts: Pick<ListModelsOptions, "directory" | "opencodePath" | "log" | "sandbox" | "signal">) => Promise<ModelInfo[]>;
+export type StartAgent = (opts: Pick<StartAgentOptions, "directory" | "opencodePath" | "log" | "sandbox" | "permission">) => Promise<AgentServer>;

@@ -52,7 +52,11 @@ class Abandoned extends Error {
 
 /** `p`, or a rejection as soon as `signal` aborts: a call to an unreachable backend is not awaited. */
 function unlessAbandoned<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Abandoned());
+  if (signal.aborted) {
+    // The call was already made: its own failure (e.g. WORKER_REVOKED) must not surface as an unhandled rejection.
+    p.catch(() => undefined);
+    return Promise.reject(new Abandoned());
+  }
   return new Promise<T>((res, rej) => {
     const onAbort = () => rej(new Abandoned());
     signal.addEventListener("abort", onAbort, { once: true });

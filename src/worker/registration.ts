@@ -28,13 +28,15 @@ export function createRegistration(o: {
 }): Registration {
   const { fsm, log, config } = o;
   const info = () => ({ hostname: hostname(), version: o.version, directory: config.workingDirectory, pid: process.pid });
+  // What routing by tags needs: the tags, and how many sessions this worker runs at once.
+  const routing = { tags: config.tags ?? [], capacity: config.maxConcurrentSessions };
   return {
     async register(b) {
       if (fsm.in(ENDING)) return;
       fsm.go("registering");
       let res;
       try {
-        res = await b.register(o.instanceId, info());
+        res = await b.register(o.instanceId, info(), routing);
       } catch (e) {
         throw o.toFailure(e, "could not register");
       }
@@ -50,7 +52,7 @@ export function createRegistration(o: {
     },
     async registerAgain(b) {
       try {
-        await b.register(o.instanceId, info());
+        await b.register(o.instanceId, info(), routing);
       } catch (e) {
         return o.fail(o.toFailure(e, "could not go online"));
       }

@@ -6,9 +6,9 @@ import type { Logger } from "../util/log.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { answerMessage, type StopReason } from "./answer.ts";
 import { failureText } from "./failure.ts";
-import type { RequestDesk } from "./requests.ts";
 import { emptyUsage, turnUsage, usageToday, type UsageStats } from "./budget-usage.ts";
 import { createTurnBudget, type AskPerson, type BudgetLimits } from "./budget.ts";
+import type { RequestDesk } from "./requests.ts";
 import type { Watchdog } from "./watchdog.ts";
 
 export type WorkerStats = {

@@ -11,10 +11,11 @@ import {
   type RegisteredMutation,
   type RegisteredQuery,
 } from "convex/server";
-import { adminApi, BACKEND_ERRORS, chatApi, requestsApi, workerApi, workerRequestsApi } from "../../src/backend/api.ts";
+import { adminApi, BACKEND_ERRORS, chatApi, requestsApi, sessionsApi, workerApi, workerRequestsApi } from "../../src/backend/api.ts";
 import * as admin from "../../convex/admin.ts";
 import * as chat from "../../convex/chat.ts";
 import * as requests from "../../convex/requests.ts";
+import * as sessions from "../../convex/sessions.ts";
 import * as workers from "../../convex/workers.ts";
 import crons from "../../convex/crons.ts";
 import { RETENTION_INTERVAL_MS, SWEEP_INTERVAL_MS } from "../../convex/lib/constants.ts";
@@ -44,9 +45,11 @@ type ModuleOf<Name extends string> = Name extends "workers"
   ? typeof workers
   : Name extends "admin"
     ? typeof admin
-    : Name extends "requests"
-      ? typeof requests
-      : typeof chat;
+    : Name extends "sessions"
+      ? typeof sessions
+      : Name extends "requests"
+        ? typeof requests
+        : typeof chat;
 type AllFit<Group extends Record<string, FunctionReference<any, any, any, any>>, Mod extends string> = {
   [K in keyof Group & string]: K extends keyof ModuleOf<Mod> ? Fits<Group[K], ModuleOf<Mod>[K]> : "missing export";
 };
@@ -55,6 +58,7 @@ export type ContractTypes = [
   Expect<AllFit<typeof workerApi, "workers">>,
   Expect<AllFit<typeof adminApi, "admin">>,
   Expect<AllFit<typeof chatApi, "chat">>,
+  Expect<AllFit<typeof sessionsApi, "sessions">>,
   Expect<AllFit<typeof workerRequestsApi, "requests">>,
   Expect<AllFit<typeof requestsApi, "requests">>,
 ];
@@ -95,12 +99,13 @@ describe("contract with src/backend/api.ts", () => {
   check(workerApi, "public");
   check(adminApi, "internal");
   check(chatApi, "internal");
+  check(sessionsApi, "internal");
   check(workerRequestsApi, "public");
   check(requestsApi, "internal");
 
   test("the only public functions are the worker-facing ones", async () => {
     const declared = new Set([...Object.values(workerApi), ...Object.values(workerRequestsApi)].map((ref) => getFunctionName(ref)));
-    for (const moduleName of ["workers", "admin", "chat", "requests"]) {
+    for (const moduleName of ["workers", "admin", "chat", "requests", "sessions"]) {
       for (const [name, value] of Object.entries(await exportsOf(moduleName))) {
         if ((value as Registered).isPublic) expect(declared.has(`${moduleName}:${name}`)).toBe(true);
       }

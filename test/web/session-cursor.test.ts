@@ -40,13 +40,17 @@ describe("session cursor", () => {
     ]);
     r = replay(r.state, [u, view("a1", "assistant", "Hello", "completed")], r.cursor);
     expect(r.state.messages.map((m) => m.text)).toEqual(["hi", "Hello"]);
-    // A finished answer leaves the cursor; an unchanged snapshot sends nothing.
-    expect(r.cursor.open).toEqual({});
-    expect(replay(r.state, [u, view("a1", "assistant", "Hello", "completed")], r.cursor).events).toEqual([]);
+    // A finished answer stays in the cursor until the stream sent its request list (and parts)…
+    expect(Object.keys(r.cursor.open)).toEqual(["a1"]);
+    r.cursor.open.a1!.req = 0;
+    // …then leaves it; an unchanged snapshot sends nothing.
+    const again = replay(r.state, [u, view("a1", "assistant", "Hello", "completed")], r.cursor);
+    expect(again.events).toEqual([]);
+    expect(again.cursor.open).toEqual({});
   });
 
   test("the cursor survives encoding, and anything malformed decodes as empty", () => {
-    const c = { last: "a1", open: { a1: { status: "running", len: 5 } } };
+    const c = { last: "a1", open: { a1: { status: "running", len: 5, seq: 3, req: -1 } } };
     expect(decodeCursor(encodeCursor(c))).toEqual(c);
     for (const bad of [undefined, "", "%%%", Buffer.from('{"last":1}').toString("base64url"), "x".repeat(9000)]) {
       expect(decodeCursor(bad)).toEqual(emptyCursor());

@@ -28,8 +28,15 @@ test("a dropped stream resumes from Last-Event-ID without losing or doubling tex
   let text = "";
   let lastId: string | undefined;
   const seenMessages: string[] = [];
+  // Parts follow the same rule: each parts event carries only batches after the last one.
+  let partsSeq = -1;
   const take = (e: SseEvent) => {
     if (e.id) lastId = e.id;
+    if (e.event === "parts" && e.data.messageId === messageId) {
+      expect(e.data.throughSeq).toBeGreaterThan(partsSeq);
+      for (const p of e.data.parts) expect(p.seq).toBeGreaterThan(partsSeq);
+      partsSeq = e.data.throughSeq;
+    }
     if (e.event === "message") {
       seenMessages.push(e.data.view.messageId);
       if (e.data.view.messageId === messageId) text = e.data.view.text;
@@ -54,7 +61,8 @@ test("a dropped stream resumes from Last-Event-ID without losing or doubling tex
   const second = new AbortController();
   const r2 = sseReader(await open(path, lastId, second.signal));
   let e = await r2.next();
-  while (e.event === "workers") e = await r2.next();
+  // The worker list and the worker's sessions come first on every new stream.
+  while (e.event === "workers" || e.event === "sessions") e = await r2.next();
   expect(e.event).toBe("delta");
   expect(e.data.offset).toBe(held);
   take(e);
@@ -66,9 +74,12 @@ test("a dropped stream resumes from Last-Event-ID without losing or doubling tex
     take(ev);
     if (ev.event === "status") status = ev.data.status;
   }
-  second.abort();
   const final = await world.waitForMessage(messageId);
+  // The last batches' parts follow the status change that ended the answer.
+  while (partsSeq < final.outputBatches - 1) take(await r2.next());
+  second.abort();
   expect(text).toBe(final.text);
+  expect(partsSeq).toBe(final.outputBatches - 1);
 }, 120_000);
 
 test("a cursor that is not ours starts over with the whole session instead of failing", async () => {

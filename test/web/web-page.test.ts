@@ -3,7 +3,11 @@
 // output that tries to run script.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startCli } from "../support/cli.ts";
+import { STUB_MODEL, STUB_PRICED_MODEL, STUB_PROVIDER } from "../support/opencode-env.ts";
+import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import type { Running } from "../support/proc.ts";
 import { stopAll, useWorld } from "../e2e/dev-support.ts";
 import { launchBrowser, outputPath, startCuttableRelay, startWeb, stopWeb, type Web } from "./web-support.ts";
@@ -65,9 +69,10 @@ describe("web page in Chromium", () => {
     const w = await world.addWorker({ name: "web-worker" });
     workerId = w.workerId;
     await card("web-worker").locator('.badge[data-state="pending approval"]').waitFor({ timeout: 15_000 });
-    dev = startCli("binary", ["dev"], { cwd: world.project("web-project"), env: { ...world.env, WORKER_TOKEN: w.token } });
-    // The heartbeat and folder arrive once dev registers.
+    dev = startCli("binary", ["dev"], { cwd: world.project("web-project"), env: { ...world.env, WORKER_TOKEN: w.token, WORKER_TAGS: "api,linux" } });
+    // The heartbeat, folder and tags arrive once dev registers.
     await card("web-worker").locator("dd", { hasText: "web-project" }).waitFor({ timeout: 60_000 });
+    expect(await card("web-worker").locator("dd", { hasText: "api, linux" }).count()).toBe(1);
     await card("web-worker").getByRole("button", { name: "Approve" }).click();
     await card("web-worker").locator('.badge[data-state="online"]').waitFor({ timeout: 60_000 });
     expect((await world.admin.list()).find((x) => x.workerId === workerId)!.approval).toBe("approved");
@@ -113,6 +118,93 @@ describe("web page in Chromium", () => {
     expect(await page.locator(".msg.assistant li code", { hasText: "inline code" }).count()).toBe(1);
     expect(await page.locator(".msg.assistant pre code", { hasText: "npm run build" }).count()).toBe(1);
     expect(await page.locator(".session.current").innerText()).toBe("SLOW streamed from the page");
+  }, T);
+
+  test("a turn shows its tool call, its file change with the diff, and its usage; the session list is the backend's", async () => {
+    await page.evaluate((w) => (location.hash = `#/w/${w}`), workerId);
+    await page.locator("a.session.new.current").waitFor();
+    await send(`TOOLCMD:echo web-tool-output`);
+    const bash = page.locator('.msg.assistant .tool[data-tool="bash"][data-status="completed"]');
+    await bash.waitFor({ timeout: 60_000 });
+    expect(await bash.locator("summary").innerText()).toContain("bash");
+    // Collapsed until opened; the output excerpt is inside.
+    expect(await bash.locator(".tool-output").isVisible()).toBe(false);
+    await bash.locator("summary").click();
+    expect(await bash.locator(".tool-output").innerText()).toContain("web-tool-output");
+    await page.locator('.msg.assistant[data-status="completed"] .md', { hasText: TOOL_FINAL_ANSWER }).waitFor({ timeout: 60_000 });
+    expect(await page.locator('.msg.assistant[data-status="completed"] .usage').innerText()).toMatch(/^20 in · 40 out tokens · \$0$/);
+
+    const bashSession = decodeURIComponent(page.url().split("/s/")[1]!);
+
+    // The stub calls a tool only when none ran in the session yet: a new session for the write.
+    await page.locator("a.session.new").click();
+    await page.locator("a.session.new.current").waitFor();
+    const file = join(world.project("web-project"), "web-notes.txt");
+    await send(`TOOLJSON:write ${JSON.stringify({ filePath: file, content: "one\ntwo\nthree\n" })}`);
+    const change = page.locator('.msg.assistant .file[data-path$="web-notes.txt"]');
+    await change.waitFor({ timeout: 60_000 });
+    expect(await change.locator("summary").innerText()).toMatch(/added[\s\S]*web-notes\.txt[\s\S]*\+3[\s\S]*−0/);
+    expect((await change.locator(".line.add").allInnerTexts()).map((l) => l.trim())).toEqual(expect.arrayContaining(["+one", "+two", "+three"]));
+    await page.locator('.msg.assistant[data-status="completed"] .tool[data-tool="write"][data-status="completed"]').waitFor({ timeout: 60_000 });
+    expect(readFileSync(file, "utf8")).toBe("one\ntwo\nthree\n");
+    await page.screenshot({ path: outputPath("chat-desktop-tools.png") });
+    // docs/web-screenshot.png is a copy of this one, refreshed by hand (a test run leaves docs/ alone).
+    await page.screenshot({ path: outputPath("web-screenshot.png") });
+
+    // The session list comes from the backend, newest first, titled by the first prompt.
+    const writeSession = decodeURIComponent(page.url().split("/s/")[1]!);
+    await page.locator(`a.session.current[data-session="${writeSession}"]`).waitFor({ timeout: 15_000 });
+    const chips = page.locator("a.session[data-session]");
+    expect((await chips.evaluateAll((els) => els.map((e) => e.getAttribute("data-session")))).slice(0, 2)).toEqual([writeSession, bashSession]);
+    expect(await chips.nth(1).innerText()).toBe("TOOLCMD:echo web-tool-output");
+    // A reload shows the same turn whole: the parts come back with the session.
+    await page.reload();
+    await page.locator('.msg.assistant .file[data-path$="web-notes.txt"] .line.add', { hasText: "+three" }).waitFor({ timeout: 15_000 });
+    expect(page.url()).toContain(`/s/${writeSession}`);
+    // Opening the other session from the list shows its tool call again.
+    await chips.nth(1).click();
+    await page.locator('.msg.assistant .tool[data-tool="bash"][data-status="completed"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator(".msg.assistant .file").count()).toBe(0);
+  }, T);
+
+  test("the agent reading .env.local asks; Allow once on the page lets the turn continue to its answer", async () => {
+    const cwd = world.project("web-project");
+    writeFileSync(join(cwd, ".env.local"), "API_KEY=web-test-value\n");
+    await page.evaluate((w) => (location.hash = `#/w/${w}`), workerId);
+    await page.locator("a.session.new.current").waitFor();
+    await send(`TOOLJSON:read ${JSON.stringify({ filePath: join(cwd, ".env.local") })}`);
+    const ask = page.locator('.msg.assistant[data-status="running"] .request.permission[data-status="pending"]');
+    await ask.waitFor({ timeout: 60_000 });
+    expect(await ask.locator(".request-title").innerText()).toMatch(/read .*\.env\.local$/);
+    await card("web-worker").locator('.waiting[data-pending="1"]').waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: outputPath("permission-desktop.png") });
+    await ask.getByRole("button", { name: "Allow once" }).click();
+    const done = page.locator('.msg.assistant[data-status="completed"]');
+    await done.locator(".request-outcome", { hasText: "allowed once" }).waitFor({ timeout: 60_000 });
+    await done.locator('.tool[data-tool="read"][data-status="completed"]').waitFor({ timeout: 60_000 });
+    await done.locator(".md", { hasText: TOOL_FINAL_ANSWER }).waitFor({ timeout: 60_000 });
+    await card("web-worker").locator(".waiting").waitFor({ state: "detached", timeout: 15_000 });
+    const sessionId = decodeURIComponent(page.url().split("/s/")[1]!);
+    const [answer] = (await world.admin.messages(sessionId)).filter((m) => m.role === "assistant");
+    expect((await world.admin.listRequests(answer!.messageId)).map((r) => [r.permission, r.status, r.reply])).toEqual([["read", "answered", "once"]]);
+  }, T);
+
+  test("the model picker offers the worker's models; the picked one answers the prompt", async () => {
+    await page.evaluate((w) => (location.hash = `#/w/${w}`), workerId);
+    await page.locator("a.session.new.current").waitFor();
+    const picker = page.locator('select[name="model"]');
+    const priced = `${STUB_PROVIDER}/${STUB_PRICED_MODEL}`;
+    expect(await picker.locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(["", `${STUB_PROVIDER}/${STUB_MODEL}`, priced]);
+    await picker.selectOption(priced);
+    const before = world.stub.completions().length;
+    await send("Say hello with the priced model");
+    const done = page.locator('.msg.assistant[data-status="completed"]');
+    await done.locator(".md", { hasText: CANNED_ANSWER }).waitFor({ timeout: 60_000 });
+    const asked = world.stub.completions().slice(before);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.map((q) => q.body.model)).toEqual(asked.map(() => STUB_PRICED_MODEL));
+    // A priced model's cost shows, not rounded away to $0.
+    await done.locator(".usage", { hasText: /tokens · \$0\.0\d*[1-9]/ }).waitFor({ timeout: 15_000 });
   }, T);
 
   test("an answer carrying script, onerror and javascript: payloads runs nothing", async () => {

@@ -24,6 +24,7 @@ function endpoints(ids: { worker: string; session: string; message: string }): {
     { method: "GET", path: "/api/workers" },
     { method: "GET", path: "/api/events" },
     { method: "GET", path: `/api/events?session=${ids.session}&worker=${ids.worker}` },
+    { method: "GET", path: `/api/events?worker=${ids.worker}` },
     { method: "POST", path: "/api/workers", body: { machine: "m" } },
     { method: "POST", path: `/api/workers/${ids.worker}/approve`, body: {} },
     { method: "POST", path: `/api/workers/${ids.worker}/revoke`, body: {} },
@@ -33,6 +34,7 @@ function endpoints(ids: { worker: string; session: string; message: string }): {
     { method: "GET", path: `/api/sessions/${ids.session}?worker=${ids.worker}` },
     { method: "POST", path: `/api/sessions/${ids.session}/messages`, body: { worker: ids.worker, text: "hi" } },
     { method: "POST", path: `/api/messages/${ids.message}/cancel`, body: { worker: ids.worker } },
+    { method: "POST", path: "/api/requests/req_nothing/reply", body: { worker: ids.worker, reply: "once" } },
     { method: "POST", path: "/api/logout", body: {} },
     { method: "GET", path: "/api/nonexistent" },
   ];
@@ -158,7 +160,7 @@ describe("web security", () => {
     const res = await fetch(`${web.base}/api/events?session=${ids.session}&worker=${ids.worker}`, { headers: { Cookie: cookie }, signal: ac.signal });
     const reader = res.body!.getReader();
     let sse = "";
-    while (!sse.includes("event: workers") || !sse.includes("event: message")) sse += new TextDecoder().decode((await reader.read()).value);
+    while (!["workers", "sessions", "message", "requests"].every((e) => sse.includes(`event: ${e}`))) sse += new TextDecoder().decode((await reader.read()).value);
     ac.abort();
     bodies.push(sse);
     const all = bodies.join("\n");

@@ -1,10 +1,11 @@
 // Talking to the page's own server: JSON calls and the live event stream.
-import type { AddWorkerResult, ChatMessageView, WorkerSummary } from "../../backend/api.ts";
+import type { AddWorkerResult, ChatMessageView, SessionSummary, WorkerListEntry } from "../../backend/api.ts";
+import type { RequestReply, RequestStatus } from "../../backend/api.ts";
 import type { SessionEvent } from "../session-cursor.ts";
 
 export class NotLoggedIn extends Error {}
 
-export type WorkersPayload = { workers: WorkerSummary[]; now: number };
+export type WorkersPayload = { workers: WorkerListEntry[]; now: number };
 
 async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
@@ -26,25 +27,28 @@ export const api = {
   addWorker: (machine: string, name: string) => call<AddWorkerResult>("POST", "/api/workers", { machine, name }),
   workerAction: (worker: string, action: "approve" | "revoke" | "pause" | "resume") =>
     call<WorkersPayload>("POST", `/api/workers/${encodeURIComponent(worker)}/${action}`, {}),
-  newSession: (worker: string, text: string) =>
-    call<{ sessionId: string; title: string; messageId: string }>("POST", "/api/sessions", { worker, text }),
+  newSession: (worker: string, text: string, model?: string) =>
+    call<{ sessionId: string; title: string; messageId: string }>("POST", "/api/sessions", { worker, text, model }),
   messages: (session: string, worker: string) =>
     call<{ messages: ChatMessageView[] }>("GET", `/api/sessions/${encodeURIComponent(session)}?worker=${encodeURIComponent(worker)}`),
-  send: (session: string, worker: string, text: string) =>
-    call<{ messageId: string }>("POST", `/api/sessions/${encodeURIComponent(session)}/messages`, { worker, text }),
+  send: (session: string, worker: string, text: string, model?: string) =>
+    call<{ messageId: string }>("POST", `/api/sessions/${encodeURIComponent(session)}/messages`, { worker, text, model }),
+  reply: (requestId: string, worker: string, reply: RequestReply, extra: { message?: string; answers?: string[][] }) =>
+    call<{ status: RequestStatus }>("POST", `/api/requests/${encodeURIComponent(requestId)}/reply`, { worker, reply, ...extra }),
   cancel: (messageId: string, worker: string) => call<{ status: string }>("POST", `/api/messages/${encodeURIComponent(messageId)}/cancel`, { worker }),
 };
 
 export type LiveHandlers = {
   workers(p: WorkersPayload): void;
   session(e: SessionEvent): void;
+  sessions(p: { worker: string; sessions: SessionSummary[] }): void;
   failure(message: string): void;
   connected(up: boolean): void;
   /** The stream ended for good (e.g. logged out): the caller decides whether to reopen. */
   closed(): void;
 };
 
-const SESSION_EVENTS = ["message", "delta", "status", "reset"] as const;
+const SESSION_EVENTS = ["message", "delta", "status", "reset", "parts", "requests"] as const;
 
 /**
  * One live stream for the tab. EventSource reconnects by itself and sends Last-Event-ID, so
@@ -52,12 +56,14 @@ const SESSION_EVENTS = ["message", "delta", "status", "reset"] as const;
  */
 export function openLive(o: { session?: string; worker?: string }, h: LiveHandlers): () => void {
   const q = new URLSearchParams();
+  // The worker alone (no session) still streams its session list.
   if (o.session) q.set("session", o.session);
   if (o.worker) q.set("worker", o.worker);
   const es = new EventSource(`/api/events?${q}`);
   es.addEventListener("open", () => h.connected(true));
   es.addEventListener("workers", (e) => h.workers(JSON.parse((e as MessageEvent<string>).data) as WorkersPayload));
   for (const t of SESSION_EVENTS) es.addEventListener(t, (e) => h.session(JSON.parse((e as MessageEvent<string>).data) as SessionEvent));
+  es.addEventListener("sessions", (e) => h.sessions(JSON.parse((e as MessageEvent<string>).data) as { worker: string; sessions: SessionSummary[] }));
   es.addEventListener("failure", (e) => h.failure((JSON.parse((e as MessageEvent<string>).data) as { error: string }).error));
   es.addEventListener("error", () => {
     h.connected(false);

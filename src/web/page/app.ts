@@ -1,9 +1,9 @@
 // The page: one live stream per open view, the worker list, and the selected worker's chat.
 import { h, type ComponentChild } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import type { SessionSummary } from "../../backend/api.ts";
 import { NotLoggedIn, api, openLive, type WorkersPayload } from "./api.ts";
 import { parseRoute } from "./route.ts";
-import { saveSession, savedSessions } from "./saved-sessions.ts";
 import { applyEvent, type SessionState } from "./session-state.ts";
 import { AddWorker } from "./views/add-worker.ts";
 import { WorkerPanel } from "./views/worker-panel.ts";
@@ -16,6 +16,7 @@ export function App(): ComponentChild {
   const [route, setRoute] = useState(parseRoute(location.hash));
   const [workers, setWorkers] = useState<WorkersPayload | null>(null);
   const [session, setSession] = useState<SessionState>({ messages: [] });
+  const [sessions, setSessions] = useState<{ worker: string; sessions: SessionSummary[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [online, setOnline] = useState(true);
   const [loggedOut, setLoggedOut] = useState(false);
@@ -40,10 +41,10 @@ export function App(): ComponentChild {
     shownSession.current = route.session;
     const { session: sid, worker } = route;
     const refetch = () => {
-      if (sid && worker) api.messages(sid, worker).then((r) => setSession({ messages: r.messages }), (e: Error) => setError(e.message));
+      if (sid && worker) api.messages(sid, worker).then((r) => setSession((s) => ({ ...s, messages: r.messages })), (e: Error) => setError(e.message));
     };
     let reopen: ReturnType<typeof setTimeout> | undefined;
-    const close = openLive(sid && worker ? { session: sid, worker } : {}, {
+    const close = openLive({ worker, session: worker ? sid : undefined }, {
       workers: (p) => {
         skew.current = p.now - Date.now();
         setWorkers(p);
@@ -55,6 +56,7 @@ export function App(): ComponentChild {
           queueMicrotask(refetch);
           return s;
         }),
+      sessions: setSessions,
       failure: setError,
       connected: setOnline,
       closed: () =>
@@ -69,15 +71,6 @@ export function App(): ComponentChild {
     };
   }, [route.worker, route.session, generation]);
 
-  // A session opened from a link is remembered too, under its first prompt.
-  useEffect(() => {
-    const first = session.messages.find((m) => m.role === "user");
-    if (!route.worker || !route.session || !first) return;
-    if (!savedSessions(route.worker).some((s) => s.id === route.session)) {
-      saveSession(route.worker, { id: route.session, title: first.text.split("\n")[0]!.slice(0, 80), at: first.createdAt });
-    }
-  }, [route.worker, route.session, session.messages.length > 0]);
-
   if (loggedOut) {
     return h(
       "main",
@@ -91,7 +84,10 @@ export function App(): ComponentChild {
   const selected = route.worker ? list.find((w) => w.workerId === route.worker || w.name === route.worker) : undefined;
   let main: ComponentChild;
   if (route.add) main = h(AddWorker, { onError: setError });
-  else if (selected) main = h(WorkerPanel, { w: selected, session: route.session, state: session, clock, onError: setError });
+  else if (selected) {
+    const list = sessions && (sessions.worker === selected.workerId || sessions.worker === selected.name) ? sessions.sessions : null;
+    main = h(WorkerPanel, { w: selected, session: route.session, sessions: list, state: session, clock, onError: setError });
+  }
   else if (route.worker && workers) main = h("p", { class: "muted panel" }, `No worker "${route.worker}".`);
   else main = h("p", { class: "muted panel hint" }, workers ? "Pick a worker to see its sessions and chat." : "Loading…");
 

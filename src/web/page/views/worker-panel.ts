@@ -1,13 +1,20 @@
 // The selected worker: its state and actions, its sessions, and the open chat.
 import { h, type ComponentChild } from "preact";
-import type { WorkerSummary } from "../../../backend/api.ts";
-import { savedSessions } from "../saved-sessions.ts";
+import type { SessionSummary, WorkerSummary } from "../../../backend/api.ts";
 import type { SessionState } from "../session-state.ts";
 import { Chat } from "./chat.ts";
 import { StateBadge, WorkerActions, WorkerFacts, type Clock } from "./workers.ts";
 
-export function WorkerPanel(p: { w: WorkerSummary; session?: string; state: SessionState; clock: Clock; onError: (m: string) => void }): ComponentChild {
-  const sessions = savedSessions(p.w.workerId);
+export function WorkerPanel(p: {
+  w: WorkerSummary;
+  session?: string;
+  /** The worker's sessions, most recently used first; null until the first update. */
+  sessions: SessionSummary[] | null;
+  state: SessionState;
+  clock: Clock;
+  onError: (m: string) => void;
+}): ComponentChild {
+  const sessions = p.sessions ?? [];
   const base = `#/w/${encodeURIComponent(p.w.workerId)}`;
   return h(
     "div",
@@ -27,11 +34,17 @@ export function WorkerPanel(p: { w: WorkerSummary; session?: string; state: Sess
       sessions.map((s) =>
         h(
           "a",
-          { key: s.id, class: `session${s.id === p.session ? " current" : ""}`, href: `${base}/s/${encodeURIComponent(s.id)}`, title: s.title },
+          {
+            key: s.sessionId,
+            class: `session${s.sessionId === p.session ? " current" : ""}`,
+            href: `${base}/s/${encodeURIComponent(s.sessionId)}`,
+            title: `${s.title} (${new Date(s.lastActivityAt).toLocaleString()})`,
+            "data-session": s.sessionId,
+          },
           s.title,
         ),
       ),
     ),
-    h(Chat, { worker: p.w.workerId, session: p.session, state: p.state, canSend: p.w.approval !== "revoked", onError: p.onError }),
+    h(Chat, { worker: p.w, session: p.session, state: p.state, canSend: p.w.approval !== "revoked", onError: p.onError }),
   );
 }

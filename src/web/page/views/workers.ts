@@ -1,11 +1,17 @@
 // The worker list: live state, heartbeat age, folder, host, models, and what a person can do.
 import { h, type ComponentChild } from "preact";
-import type { WorkerSummary } from "../../../backend/api.ts";
+import type { WorkerListEntry, WorkerSummary } from "../../../backend/api.ts";
 import { api } from "../api.ts";
 import { go } from "../route.ts";
 import { formatAge, workerState } from "./format.ts";
 
 export type Clock = { now: () => number };
+
+/** Permission requests and questions waiting for a person. */
+export function WaitingBadge({ w }: { w: WorkerListEntry }): ComponentChild {
+  const n = w.pendingRequests;
+  return n > 0 ? h("span", { class: "waiting", "data-pending": n, title: "permission requests or questions waiting for you" }, `${n} waiting`) : null;
+}
 
 export function StateBadge({ w }: { w: WorkerSummary }): ComponentChild {
   const s = workerState(w);
@@ -34,13 +40,14 @@ export function WorkerFacts({ w, clock }: { w: WorkerSummary; clock: Clock }): C
     ...row("heartbeat", w.lastHeartbeatAt === null ? "never" : formatAge(clock.now() - w.lastHeartbeatAt)),
     ...row("folder", w.directory),
     ...row("host", w.hostname ? `${w.hostname} (${w.machineName})` : w.machineName),
+    ...row("tags", w.tags?.join(", ") || null),
     ...row("models", models || null),
     ...row("version", w.version),
   );
 }
 
 export function WorkerList(p: {
-  workers: WorkerSummary[];
+  workers: WorkerListEntry[];
   selected?: string;
   clock: Clock;
   onError: (m: string) => void;
@@ -57,6 +64,7 @@ export function WorkerList(p: {
         "a",
         { class: "worker-link", href: `#/w/${encodeURIComponent(w.workerId)}` },
         h("span", { class: "worker-name" }, w.name),
+        h(WaitingBadge, { w }),
         h(StateBadge, { w }),
       ),
       h(WorkerFacts, { w, clock: p.clock }),
