@@ -84,6 +84,12 @@ function unlessStopped<T>(p: Promise<T>, stop: AbortSignal, stopped: T): Promise
   });
 }
 
+/**
+ * Runs the prompt, and after each pause asks the person: continue → the same session goes on
+ * with CONTINUE_PROMPT; reject or no answer → `failed` with the reason; the turn stopped meanwhile
+ * → `cancelled` (the caller tells cancel from interrupt). A limit no longer crossed by the time
+ * of the pause (the UTC day turned) resumes without asking.
+ */
 export async function runWithinBudget(o: {
   budget: TurnBudget;
   gate: BudgetGate;
