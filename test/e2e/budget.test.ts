@@ -63,11 +63,11 @@ test("usage totals: one priced answer shows its tokens and cost in /status (sinc
   expect(metric(m, "opencode_orchestrator_cost_today_usd")).toBeCloseTo(STUB_PRICED_STEP_COST, 10);
 }, TEST_TIMEOUT);
 
-test("max_turn_cost crossed by a tool step: the turn pauses, a budget request asks; continued, it completes", async () => {
+test("max_turn_cost crossed by a tool step: the turn pauses, a budget request asks (--permissions does not waive it); continued, it completes", async () => {
   // The tool call's step costs 0.05, over the 0.04 limit; the model call after the tool (which the
   // stub holds open) is cut, so the turn has cost exactly that step when the person is asked.
   const { worker } = await devWithLimits({ MAX_TURN_COST: "0.04" });
-  const c = startChat("binary", world, ["--worker", worker.workerId, "--new", "--model", PRICED, "TOOL THENHANG please"]);
+  const c = startChat("binary", world, ["--worker", worker.workerId, "--new", "--model", PRICED, "--permissions", "always", "TOOL THENHANG please"]);
   const r = await budgetRequest(c, world, worker.workerId);
   expect(r).toMatchObject({ kind: "budget", status: "pending" });
   expect(r.title).toBe("this turn has cost $0.0500 of $0.0400 (max_turn_cost) — continue?");
