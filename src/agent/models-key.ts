@@ -22,6 +22,7 @@ const MAX_HASHED_BYTES = 1024 * 1024;
 const MAX_FOLDER_ENTRIES = 200;
 const CONFIG_NAMES = ["opencode.jsonc", "opencode.json", "config.json"];
 const PLUGIN_FOLDERS = ["plugin", "plugins"];
+const ABSENT = "absent";
 
 export type ListingKeyInput = {
   directory: string;
@@ -36,7 +37,10 @@ export async function listingKey(o: ListingKeyInput): Promise<string> {
   // listing. The worker's `permission` rules are not in the listing's environment at all.
   const env = agentEnv(o.env, { marker: "-", password: "-" });
   const files = configPlaces(resolve(o.directory), env);
-  const seen = await Promise.all(files.map(async (p) => `${p}\t${visibility(p, o)}\t${await fingerprint(p)}`));
+  // A file that is not there is not there for anyone: only those found count, so two folders
+  // without config of their own get the same key.
+  const found = await Promise.all(files.map(async (p) => [p, await fingerprint(p)] as const));
+  const seen = found.filter(([, f]) => f !== ABSENT).map(([p, f]) => `${p}\t${visibility(p, o)}\t${f}`);
   const command = o.opencodePath ?? "opencode";
   const parts = [
     `command\t${command}\t${isAbsolute(command) ? await fingerprint(command, { contents: false }) : ""}`,
@@ -93,7 +97,7 @@ async function fingerprint(path: string, o: { contents: boolean } = { contents: 
     }
     return o.contents ? `${st.size}:${await hashHead(path, st.size)}` : brief(st);
   } catch {
-    return "absent";
+    return ABSENT;
   }
 }
 

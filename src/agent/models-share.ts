@@ -64,6 +64,7 @@ export function shareModelListings(list: ListModels, o: { ttlMs?: number; now?: 
   const shared = (async (opts: ListModelsOptions) => {
     if (opts.signal?.aborted) throw stoppedFailure();
     const key = await listingKey({ directory: opts.directory, opencodePath: opts.opencodePath, env: opts.env ?? process.env, ...(opts.sandbox ? { sandbox: opts.sandbox } : {}) });
+    if (opts.signal?.aborted) throw stoppedFailure();
     prune();
     const found = entries.get(key);
     const entry = found && !found.stop.signal.aborted ? found : begin(key, opts);
@@ -91,6 +92,7 @@ function wait(entry: Entry, signal: AbortSignal | undefined): Promise<ModelInfo[
       leave();
       rej(stoppedFailure());
     };
+    if (signal?.aborted) return onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
     entry.result.then(res, rej).finally(leave);
   });
