@@ -3,7 +3,6 @@
 // the next turn starts a fresh one.
 import type { Logger } from "../util/log.ts";
 import type { AgentServer, StartAgent } from "./agent-types.ts";
-
 import { createAgentQueue } from "./agent-queue.ts";
 
 /** The one queue of OpenCode starts and listings of this process (they share OpenCode's data folder). */
