@@ -1,7 +1,8 @@
 // The worker's models without a running server: `opencode models --verbose` in the worker's
 // folder, with the same scrubbed environment and sandbox as `opencode serve` (spawn.ts), so it
-// sees exactly the providers and config the server will. About 3 s of CPU once per worker
-// start, against ~2 s plus ~0.5 GB for a server kept around just to ask it.
+// sees exactly the providers and config the server will. About 3 s of CPU per run, against
+// ~2 s plus ~0.5 GB for a server kept around just to ask it; workers that would get the same
+// answer share one run (models-share.ts).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { ModelInfo } from "../backend/api.ts";
@@ -15,7 +16,7 @@ import { spawnFailure } from "./spawn.ts";
 
 /**
  * How long the listing may take before it is stopped (it loads OpenCode's whole config, ~3 s);
- * server starts queue behind it (worker/agent-host.ts), so it must not hold them for long.
+ * a server start waits for the one running (worker/agent-queue.ts), so it must not hold it for long.
  */
 export const MODELS_LIST_TIMEOUT_MS = 30_000;
 /** Output kept at most; far above a verbose list of every bundled provider's models. */

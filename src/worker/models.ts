@@ -8,7 +8,7 @@ import type { WorkerBackend } from "../backend/worker-client.ts";
 import type { WorkerConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
 import type { ResourceStack } from "../util/resources.ts";
-import { oneAtATime, type AgentHost } from "./agent-host.ts";
+import { agentQueue, type AgentHost } from "./agent-host.ts";
 import type { ListModels } from "./agent-types.ts";
 import { failureText } from "./failure.ts";
 
@@ -43,8 +43,8 @@ export function publishWorkerModels(o: {
   };
   if (o.listModels) {
     const { workingDirectory: directory, opencodePath } = o.config;
-    // Through the same queue as server starts: OpenCode migrates its database on either.
-    publish("opencode models", () => oneAtATime(() => o.listModels!({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
+    // Through the same queue as server starts (OpenCode migrates its database on either), behind them.
+    publish("opencode models", () => agentQueue("listing", () => o.listModels!({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
   }
   o.host.onStarted((server) => publish("OpenCode", () => server.listModels()));
 }
