@@ -140,6 +140,8 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
   };
 
   return {
+    /** The backend's URL, for lines a person copies (a new worker's CONVEX_URL). */
+    url,
     addWorker: (machineName: string, workerName?: string) =>
       call(adminApi.addWorker, { machineName, ...(workerName ? { workerName } : {}) }),
     approve: (worker: string) => call(adminApi.approve, { worker }),
