@@ -1,6 +1,6 @@
 // The person-side client: internal functions called with the deployment's admin key, the
 // way `npx convex run` does, so it works against the embedded backend and real Convex alike.
-import { ConvexClient, ConvexHttpClient } from "convex/browser";
+import { ConvexClient, ConvexHttpClient, type ConnectionState } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
 import {
@@ -140,6 +140,8 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
   };
 
   return {
+    /** The backend's URL, for lines a person copies (a new worker's CONVEX_URL). */
+    url,
     addWorker: (machineName: string, workerName?: string) =>
       call(adminApi.addWorker, { machineName, ...(workerName ? { workerName } : {}) }),
     approve: (worker: string) => call(adminApi.approve, { worker }),
@@ -197,12 +199,17 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     /** Connection changes of the live-update socket: `connected` false while it reconnects. */
     watchConnection(cb: (connected: boolean) => void): () => void {
       let last: boolean | undefined;
-      return socket().subscribeToConnectionState((state) => {
+      const report = (state: ConnectionState) => {
         // Only the open/closed edge matters to a person, not every in-flight counter change.
         if (!state.hasEverConnected || state.isWebSocketConnected === last) return;
         last = state.isWebSocketConnected;
         cb(last);
-      });
+      };
+      const stop = socket().subscribeToConnectionState(report);
+      // The client tells only of changes: a socket that is already open (an earlier answer of
+      // the same interactive chat opened it) would otherwise never be reported as open.
+      report(socket().connectionState());
+      return stop;
     },
     async close(): Promise<void> {
       if (ws) await ws.close();

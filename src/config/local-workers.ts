@@ -1,6 +1,7 @@
 // The workers `up` made, one per project folder and backend: their tokens live here, under the
 // XDG config folder (0600 file in a 0700 folder), never in the project folder where the agent
 // works. `up` reads it to reuse a folder's worker and writes it when it creates one.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../util/errors.ts";
@@ -54,6 +55,23 @@ export async function readLocalWorkers(path = localWorkersPath()): Promise<Local
   }
   for (const w of r.data.workers) registerSecret(w.token.split(":secret_")[1]!);
   return r.data.workers;
+}
+
+/**
+ * The folders of every worker `up` made on this machine, whatever `up` runs it now: each
+ * agent's sandbox hides them (another `up`'s workers are other workers too). Read at each agent
+ * start, so a folder a later `up` adds counts; a missing or damaged file hides nothing more
+ * (`up` itself stops on a damaged one, naming it).
+ */
+export function localWorkerFolders(path: string): string[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return [];
+  }
+  const r = fileSchema.safeParse(raw);
+  return r.success ? [...new Set(r.data.workers.map((w) => w.folder))] : [];
 }
 
 export function findLocalWorker(records: LocalWorkerRecord[], backend: string, folder: string): LocalWorkerRecord | undefined {

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { AdminClient } from "../backend/admin-client.ts";
+import type { AddedWorker } from "./page/api.ts";
 import { shortTitle } from "../../convex/sessions.ts";
 import { readJson, sendJson } from "./http.ts";
 import { workersPayload } from "./events.ts";
@@ -41,7 +42,8 @@ export function apiRoutes(admin: AdminClient): Route[] {
       handle: async (req, res) => {
         const body = await readJson(req, AddWorkerBody);
         const r = await admin.addWorker(body.machine, body.name || undefined);
-        sendJson(res, 200, r);
+        // The new worker needs the backend's URL too; after `up`, a person has never seen it.
+        sendJson(res, 200, { ...r, convexUrl: admin.url } satisfies AddedWorker);
       },
     },
     { method: "POST", path: /^\/api\/workers\/([^/]+)\/approve$/, handle: workerAction((w) => admin.approve(w)) },

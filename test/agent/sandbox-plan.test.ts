@@ -82,6 +82,27 @@ describe("sandbox plan", () => {
     expect(profile).not.toContain("(deny network*)");
     expect(seatbeltProfile({ ...plan, network: false }, [])).toContain("(deny network*)");
   });
+
+  test("a git worktree whose repository lies in another worker's folder: that repository's .git is writable over the hidden folder", () => {
+    const f = fixture();
+    const repoGit = join(f.other, ".git");
+    const worktree = join(f.root, "worktree");
+    mkdirSync(join(repoGit, "worktrees", "wt"), { recursive: true });
+    mkdirSync(worktree);
+    writeFileSync(join(worktree, ".git"), `gitdir: ${join(repoGit, "worktrees", "wt")}\n`);
+    writeFileSync(join(repoGit, "worktrees", "wt", "commondir"), "../..\n");
+    const plan = buildPlan(worktree, f.request, f.env);
+    expect(plan.writable.slice(0, 2)).toEqual([worktree, repoGit]);
+    expect(plan.hidden).toContainEqual({ path: f.other, kind: "dir" });
+    const args = bwrapArgs({ ...plan, tmp: "/nonexistent-tmp" });
+    const at = (...seq: string[]) => args.findIndex((_, i) => seq.every((s, j) => args[i + j] === s));
+    expect(at("--tmpfs", f.other)).toBeGreaterThan(0);
+    expect(at("--bind", repoGit, repoGit)).toBeGreaterThan(at("--tmpfs", f.other));
+    const profile = seatbeltProfile(plan, []);
+    expect(profile.lastIndexOf(`(subpath "${repoGit}")`)).toBeGreaterThan(profile.indexOf(`(subpath "${f.other}")`));
+    // A plain repository or a folder without git adds nothing.
+    expect(buildPlan(f.project, f.request, f.env).writable).not.toContain(join(f.project, ".git"));
+  });
 });
 
 describe("sandbox detection", () => {

@@ -36,6 +36,20 @@ describe("sandbox summary", () => {
     expect(sandboxStatus("w2", config)).toEqual({ mode: "off", state: "off" });
   });
 
+  test.skipIf(!detectSandbox().ok)("hides the folders of the workers `up` made on this machine (another up's workers), never the worker's own", async () => {
+    const { root, env, config } = await fixture();
+    const upFolder = join(root, "p3");
+    mkdirSync(upFolder);
+    const record = (folder: string, n: number) => ({ backend: join(root, "data"), folder, name: `p${n}`, workerId: `u${n}`, token: `machine_m1:worker_u${n}:secret_abcdefghij${n}` });
+    const dir = join(root, "home/.config/opencode-orchestrator");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "local-workers.json"), JSON.stringify({ version: 1, workers: [record(upFolder, 3), record(join(root, "p1"), 1)] }), { mode: 0o600 });
+    const s = sandboxSummary(config.workers[0]!, config, env);
+    expect(s.hidden).toContain(upFolder);
+    expect(s.hidden).not.toContain(join(root, "p1"));
+    expect(s.writable).toContain(join(root, "p1"));
+  });
+
   test("auto without bwrap: exposed, with the reason and the fix; on: refused", async () => {
     const { env, config } = await fixture();
     const noBwrap = { ...env, PATH: tempDir("empty-") };

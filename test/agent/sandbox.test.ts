@@ -1,7 +1,7 @@
 // The agent's sandbox with a real OpenCode (stub model, tool-call mode) and real bubblewrap:
 // what the agent's shell can and cannot reach, and that stopping it leaves nothing behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -132,6 +132,27 @@ describe.skipIf(!hasBwrap)("sandboxed OpenCode (bubblewrap)", () => {
     const leaked = existsSync(target);
     rmSync(target, { force: true });
     expect(leaked).toBe(false);
+    await agent.stop();
+  }, 120_000);
+
+  test("in a git worktree of another worker's repository the agent commits, and that worker's files stay hidden", async () => {
+    const repo = mkdtempSync(join(outside, "repo-"));
+    const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-C", cwd, "-c", "user.name=t", "-c", "user.email=t@t", ...args], { stdio: "pipe" });
+    git(repo, "init", "-q");
+    writeFileSync(join(repo, "notes.txt"), "secret_REPOWORKER\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "init");
+    const worktree = join(outside, "worktree");
+    git(repo, "worktree", "add", "-q", worktree);
+    const request = await world.request();
+    const agent = await h.start({ directory: worktree, env, sandbox: { ...request, secrets: [...request.secrets, repo] } });
+    const commit = "echo change > wt.txt && git add wt.txt && git -c user.name=a -c user.email=a@a commit -qm 'from the agent' && echo COMMIT_OK";
+    const { output, outcome } = await shell(agent, `${commit}; cat '${join(repo, "notes.txt")}' 2>/dev/null || echo DENIED`);
+    expect(outcome).toBe("completed");
+    expect(output).toContain("COMMIT_OK");
+    expect(output).toContain("DENIED");
+    expect(output).not.toContain("secret_REPOWORKER");
+    expect(git(worktree, "log", "-1", "--format=%s").toString().trim()).toBe("from the agent");
     await agent.stop();
   }, 120_000);
 

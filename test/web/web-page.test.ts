@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startCli } from "../support/cli.ts";
+import { runCli, startCli } from "../support/cli.ts";
 import { STUB_MODEL, STUB_PRICED_MODEL, STUB_PROVIDER } from "../support/opencode-env.ts";
 import { CANNED_ANSWER, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
 import type { Running } from "../support/proc.ts";
@@ -264,14 +264,24 @@ describe("web page in Chromium", () => {
     }
   }, T);
 
-  test("Add worker shows the token once with the .env line; the worker appears pending", async () => {
+  test("Add worker shows the token once with the .env lines and a workers.json entry that validates; the worker appears pending", async () => {
     await page.getByRole("button", { name: "Add worker" }).click();
     await page.locator('input[name="machine"]').fill("laptop");
     await page.locator('input[name="name"]').fill("added-from-page");
     await page.getByRole("button", { name: "Create" }).click();
     const envLine = page.locator(".copy-field pre", { hasText: "WORKER_TOKEN=" });
     await envLine.waitFor({ timeout: 15_000 });
-    expect(await envLine.innerText()).toMatch(/^WORKER_TOKEN=machine_[^:]+:worker_[^:]+:secret_\S+$/);
+    const [tokenLine, urlLine] = (await envLine.innerText()).split("\n");
+    expect(tokenLine).toMatch(/^WORKER_TOKEN=machine_[^:]+:worker_[^:]+:secret_\S+$/);
+    // dev needs the backend's URL as well, and after `up` a person has never seen it.
+    expect(urlLine).toBe(`CONVEX_URL=${world.backend.url}`);
+    const json = JSON.parse(await page.locator(".copy-field pre", { hasText: '"workers"' }).innerText());
+    expect(json.workers[0]).toMatchObject({ name: "added-from-page", token: tokenLine!.slice("WORKER_TOKEN=".length), convex_url: world.backend.url });
+    const file = join(world.project("added-from-page"), "workers.json");
+    writeFileSync(file, JSON.stringify({ workers: [{ ...json.workers[0], working_directory: "." }] }), { mode: 0o600 });
+    const valid = await runCli("binary", ["validate", "--config", file], { env: world.env });
+    expect(valid.stderr + valid.stdout).toContain("is valid");
+    expect(valid.code).toBe(0);
     await card("added-from-page").locator('.badge[data-state="pending approval"]').waitFor({ timeout: 15_000 });
     await page.getByRole("link", { name: "Done" }).click();
     // Gone from the page once left: it was shown once.

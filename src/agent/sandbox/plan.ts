@@ -1,6 +1,6 @@
 // What a worker's agent may see and write, as plain data: the bwrap argv and the macOS profile
 // are both rendered from this plan, and `validate`/`status` describe it.
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import type { SandboxSettings } from "../../config/sandbox-settings.ts";
@@ -73,13 +73,37 @@ function kindOf(path: string): "dir" | "file" | null {
 
 const depth = (p: string) => p.split(sep).length;
 
+function readLine(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8").split("\n")[0]!.trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The repository folder a git worktree keeps its history in, when `dir` is a linked worktree
+ * (`git worktree add`): its `.git` is a file pointing into the main repository's `.git`, where
+ * every commit, ref and index of the worktree is written. That folder may lie in another
+ * worker's folder (two workers on two worktrees of one repository). Null for anything else.
+ */
+export function worktreeGitDir(dir: string): string | null {
+  const pointer = /^gitdir: (.+)$/.exec(readLine(join(dir, ".git")) ?? "");
+  if (!pointer) return null;
+  const gitdir = resolve(dir, pointer[1]!);
+  const common = readLine(join(gitdir, "commondir"));
+  const repo = common ? resolve(gitdir, common) : gitdir;
+  return kindOf(repo) === "dir" ? repo : null;
+}
+
 /**
  * The plan for one agent. Paths that do not exist are left out (there is nothing to hide, and
  * bwrap cannot mount over them on a read-only root); the caller creates the folders it needs.
  */
 export function buildPlan(directory: string, request: SandboxRequest, env: NodeJS.ProcessEnv, executables: string[] = []): SandboxPlan {
   const dir = resolve(directory);
-  const writable = [dir, ...opencodeDirs(env), ...request.settings.writable].map((p) => resolve(p));
+  const gitDir = worktreeGitDir(dir);
+  const writable = [dir, ...(gitDir ? [gitDir] : []), ...opencodeDirs(env), ...request.settings.writable].map((p) => resolve(p));
   const uniqueWritable = [...new Set(writable)].filter((p) => p === dir || kindOf(p) === "dir");
   const hidden: HiddenPath[] = [];
   const seen = new Set<string>();

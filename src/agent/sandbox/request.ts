@@ -2,7 +2,8 @@
 // `status` and `validate`.
 import type { OrchestratorConfig, WorkerConfig } from "../../config/types.ts";
 import { detectSandbox } from "./detect.ts";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { LOCAL_WORKERS_FILE, localWorkerFolders } from "../../config/local-workers.ts";
 import { buildPlan, opencodeDirs, orchestratorDirs, type SandboxRequest } from "./plan.ts";
 import { SANDBOX_DEFAULTS, type SandboxSettings } from "../../config/sandbox-settings.ts";
 import { NETWORK_OFF_UNSUPPORTED } from "./wrap.ts";
@@ -14,6 +15,7 @@ export function sandboxRequest(worker: WorkerConfig, config: Pick<OrchestratorCo
     config.source.kind === "file" ? config.source.path : config.source.envFile,
     ...config.workers.flatMap((w) => (w.tokenFile ? [w.tokenFile] : [])),
     ...config.workers.filter((w) => w !== worker && w.workingDirectory !== worker.workingDirectory).map((w) => w.workingDirectory),
+    ...localWorkerFolders(join(orchestratorDirs(env)[0]!, LOCAL_WORKERS_FILE)).filter((f) => f !== worker.workingDirectory),
   ];
   return { worker: worker.name, settings: settingsOf(worker), secrets };
 }

@@ -6,6 +6,8 @@ import type { SessionEvent } from "../session-cursor.ts";
 export class NotLoggedIn extends Error {}
 
 export type WorkersPayload = { workers: WorkerListEntry[]; now: number };
+/** A worker made from the page: its token (shown once) and the backend URL it connects to. */
+export type AddedWorker = AddWorkerResult & { convexUrl: string };
 
 async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
@@ -24,7 +26,7 @@ export const api = {
   login: (token: string) => call<{ ok: true }>("POST", "/api/login", { token }),
   loggedIn: () => call<{ ok: true }>("GET", "/api/session"),
   workers: () => call<WorkersPayload>("GET", "/api/workers"),
-  addWorker: (machine: string, name: string) => call<AddWorkerResult>("POST", "/api/workers", { machine, name }),
+  addWorker: (machine: string, name: string) => call<AddedWorker>("POST", "/api/workers", { machine, name }),
   workerAction: (worker: string, action: "approve" | "revoke" | "pause" | "resume") =>
     call<WorkersPayload>("POST", `/api/workers/${encodeURIComponent(worker)}/${action}`, {}),
   newSession: (worker: string, text: string, model?: string) =>

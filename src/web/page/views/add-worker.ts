@@ -1,8 +1,7 @@
 // Adding a worker: the token is shown once, with the lines that put it to use.
 import { h, type ComponentChild } from "preact";
 import { useState } from "preact/hooks";
-import type { AddWorkerResult } from "../../../backend/api.ts";
-import { api } from "../api.ts";
+import { api, type AddedWorker } from "../api.ts";
 
 function CopyField({ label, value }: { label: string; value: string }): ComponentChild {
   const [copied, setCopied] = useState(false);
@@ -24,16 +23,17 @@ export function AddWorker({ onError }: { onError: (m: string) => void }): Compon
   const [machine, setMachine] = useState("");
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
-  const [made, setMade] = useState<AddWorkerResult | null>(null);
+  const [made, setMade] = useState<AddedWorker | null>(null);
   if (made) {
-    const json = JSON.stringify({ workers: [{ name: made.name, token: made.token, working_directory: "/path/to/project" }] }, null, 2);
+    const entry = { name: made.name, token: made.token, working_directory: "/path/to/project", convex_url: made.convexUrl };
+    const json = JSON.stringify({ workers: [entry] }, null, 2);
     return h(
       "section",
       { class: "panel add-worker" },
       h("h2", null, `Worker "${made.name}" created`),
       h("p", { class: "warn-text" }, "This token is shown only now. It is pending until you approve it."),
       h(CopyField, { label: "Token", value: made.token }),
-      h(CopyField, { label: "For .env (dev)", value: `WORKER_TOKEN=${made.token}` }),
+      h(CopyField, { label: "For .env (dev)", value: `WORKER_TOKEN=${made.token}\nCONVEX_URL=${made.convexUrl}` }),
       h(CopyField, { label: "For workers.json (orchestrate)", value: json }),
       h("a", { href: `#/w/${encodeURIComponent(made.workerId)}` }, "Done"),
     );
