@@ -110,13 +110,13 @@ describe("permission requests through the CLI (binary)", () => {
   // Last: an "always" stays with this worker's OpenCode, so every later test here would go unasked.
   test("always: a later, new session of the same worker reads the file without asking (README: until its OpenCode stops)", async () => {
     const first = await chat("binary", world, ["--worker", workerId, "--new", "--json", "--permissions", "always", readEnvPrompt(cwd)]);
-    expect(events(first.stdout).filter((e) => e.type === "permission").map((e) => [e.status, e.reply ?? null])).toEqual([
+    expect(chatEvents(first.stdout).filter((e) => e.type === "permission").map((e) => [e.status, e.reply ?? null])).toEqual([
       ["pending", null],
       ["answered", "always"],
     ]);
     const later = await chat("binary", world, ["--worker", workerId, "--new", "--json", readEnvPrompt(cwd)]);
     expect(later.code).toBe(0);
-    const evs = events(later.stdout);
+    const evs = chatEvents(later.stdout);
     expect(evs.filter((e) => e.type === "permission")).toEqual([]);
     expect(evs.filter((e) => e.type === "tool").at(-1)).toMatchObject({ name: "read", status: "completed" });
     expect(evs.filter((e) => e.type === "tool").at(-1)!.output).toContain(SECRET_LINE);
