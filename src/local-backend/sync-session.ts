@@ -14,7 +14,7 @@ import { decodeTs } from "./timestamp.ts";
 import { errorMessage } from "../util/errors.ts";
 import { authCaller } from "./sync-auth.ts";
 import { callFunction } from "./sync-calls.ts";
-import { applyModifications, markTouched, type Modification } from "./sync-queries.ts";
+import { applyModifications, type Modification, type Subscription } from "./sync-queries.ts";
 import { buildTransition, type Change, type TransitionState } from "./sync-transition.ts";
 
 export type SyncSessionDeps = {
@@ -88,7 +88,7 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
         fail(1011, "InvalidQuerySetVersion");
         return;
       }
-      const { added, removed } = applyModifications(state.queries, mods);
+      const { added, removed } = applyModifications(state.queries, mods, watchQuery);
       await transition({ querySet: newVersion, added, removed, force: true });
     });
   }
@@ -132,19 +132,27 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     }
   }
 
-  // A commit marks the queries whose read sets it touches. Writes by anyone else (other
-  // connections, HTTP, scheduled functions) refresh this connection now; its own mutations
-  // refresh after their response instead.
-  const unsubscribe = engine.onCommit((origin, commit) => {
-    if (state.closed) return;
-    if (state.inTransition && commit) state.commitsDuring.push(commit);
-    if (markTouched(engine, state.queries, commit) && origin !== session) refresh(false);
+  // A commit marks the queries whose read sets it touches (the engine finds them). Writes by
+  // anyone else (other connections, HTTP, scheduled functions) refresh this connection now;
+  // its own mutations refresh after their response instead.
+  function watchQuery(q: Subscription) {
+    return engine.watch((origin) => {
+      if (state.closed || q.dirty) return;
+      q.dirty = true;
+      if (origin !== session) refresh(false);
+    });
+  }
+
+  // Commits landing while queries run are checked against their new reads afterwards.
+  const unsubscribe = engine.onCommit((_origin, commit) => {
+    if (!state.closed && state.inTransition && commit) state.commitsDuring.push(commit);
   });
 
   function dispose(): void {
     if (state.closed) return;
     state.closed = true;
     unsubscribe();
+    for (const q of state.queries.values()) q.watch.close();
   }
 
   const session: SyncSession = { receive, dispose };
