@@ -97,7 +97,7 @@ export async function runForeground(o: RunOptions): Promise<number> {
   });
 
   function maybeSummary(force = false): void {
-    if (summaryPrinted) return;
+    if (summaryPrinted || (!force && manager.connecting())) return;
     const snaps = manager.snapshots();
     const settled = snaps.every((s) => !["starting", "registering"].includes(s.state));
     if (!settled && !force) return;

@@ -102,7 +102,7 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
   /** The state people see: a worker waiting to restart shows as errored with its last error. */
   function visibleState(): { state: WorkerState; errorClass: ErrorClass | null } {
     if (worker) {
-      const { state, errorClass } = worker.snapshot();
+      const { state, errorClass } = worker.status();
       // A failed worker passes through stopping on its way out; it is still the failure that
       // people (summary, /status, /healthz) need to see, not "stopping".
       if ((state === "stopping" || state === "stopped") && errorClass) {
@@ -139,6 +139,8 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       totals = addStats(totals, prev.stats);
       restarts += prev.restarts;
     },
+    /** The state people see (what snapshot() says), without building the snapshot. */
+    state: (): WorkerState => visibleState().state,
     /** Cannot recover without a config change (revoked token, config problem). */
     unrecoverable(): boolean {
       const { state, errorClass } = visibleState();

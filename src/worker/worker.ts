@@ -56,6 +56,8 @@ export type WorkerOptions = {
 export type Worker = {
   readonly name: string;
   snapshot(): WorkerSnapshot;
+  /** State and error class alone: cheap enough to ask of every worker on every change. */
+  status(): { state: WorkerState; errorClass: ErrorClass | null };
   /** Stop taking new prompts; running turns finish. */
   drain(): void;
   /** Stop: with `cancel`, running turns end `interrupted` with `reason`. Idempotent. */
@@ -198,6 +200,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     done,
     drain: () => control.drain(),
     stop,
+    status: () => ({ state: fsm.state, errorClass }),
     snapshot: () => ({
       name: config.name,
       state: fsm.state,
