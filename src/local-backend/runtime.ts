@@ -307,9 +307,18 @@ const convexGlobal = {
   },
 };
 
-function validatorOf(exported: (() => string) | undefined): ValidatorJson | null {
-  if (!exported) return null;
-  return JSON.parse(exported()) as ValidatorJson | null;
+// A function's validators never change; exporting them (convex builds their JSON afresh on
+// every call) cost more than checking the arguments.
+const validators = new WeakMap<Registered, { args: ValidatorJson | null; returns: ValidatorJson | null }>();
+
+function validatorsOf(fn: Registered): { args: ValidatorJson | null; returns: ValidatorJson | null } {
+  let v = validators.get(fn);
+  if (!v) {
+    const parse = (exported: (() => string) | undefined) => (exported ? (JSON.parse(exported()) as ValidatorJson | null) : null);
+    v = { args: parse(fn.exportArgs?.bind(fn)), returns: parse(fn.exportReturns?.bind(fn)) };
+    validators.set(fn, v);
+  }
+  return v;
 }
 
 /**
@@ -321,7 +330,7 @@ export async function execute(fn: Registered, kind: FunctionKind, args: Record<s
   (globalThis as { Convex?: unknown }).Convex = convexGlobal;
   const store = exec.host.store;
   const idTable = (id: string) => store.tableOf(id);
-  const argsValidator = validatorOf(fn.exportArgs?.bind(fn));
+  const { args: argsValidator, returns: returnsValidator } = validatorsOf(fn);
   if (argsValidator) {
     const m = mismatch(args, argsValidator, idTable);
     if (m) throw new FunctionFailure(mismatchMessage("ArgumentValidationError", m, args));
@@ -337,7 +346,6 @@ export async function execute(fn: Registered, kind: FunctionKind, args: Record<s
   );
   run.streams.clear();
   const result = jsonToConvex(JSON.parse(resultText) as JSONValue);
-  const returnsValidator = validatorOf(fn.exportReturns?.bind(fn));
   if (returnsValidator) {
     const m = mismatch(result, returnsValidator, idTable);
     if (m) throw new FunctionFailure(mismatchMessage("ReturnsValidationError", m, result));
