@@ -65,8 +65,11 @@ export type Engine = {
   readonly ts: bigint;
   /** The data folder, or undefined for an in-memory engine. */
   readonly dataDir: string | undefined;
-  /** Counters for tests and benchmarks: how many query runs and commits so far. */
-  readonly stats: { readonly queryExecutions: number; readonly commits: number };
+  /**
+   * Counters for tests and benchmarks: query runs, commits, and watches a commit touched
+   * (counted as the commit is applied, so a test can check who a write disturbs at once).
+   */
+  readonly stats: { readonly queryExecutions: number; readonly commits: number; readonly watchesTouched: number };
   call(req: CallRequest, opts?: { origin?: unknown }): Promise<CallOutcome>;
   resolve(udfPath: string): Promise<FunctionInfo | undefined>;
   /** A client saw this timestamp (from an earlier run): never answer with an older one. */
@@ -122,7 +125,7 @@ export function createEngine(opts: EngineOptions): Engine {
   if (persistence) clock.observe(persistence.lastTs);
   const listeners = new Set<(origin: unknown, commit: Commit | undefined) => void>();
   const watches = createReadIndex<(origin: unknown, commit: Commit | undefined) => void>(store);
-  const stats = { queryExecutions: 0, commits: 0 };
+  const stats = { queryExecutions: 0, commits: 0, watchesTouched: 0 };
   let schedules: Schedules | undefined;
   let closed = false;
   const commits = createCommitPipeline({
@@ -132,7 +135,9 @@ export function createEngine(opts: EngineOptions): Engine {
     applied(c, origin) {
       stats.commits++;
       queries.committed(c);
-      for (const l of [...listeners, ...watches.touched(c.writes)]) {
+      const touched = watches.touched(c.writes);
+      stats.watchesTouched += touched.size;
+      for (const l of [...listeners, ...touched]) {
         try {
           l(origin, c);
         } catch (e) {
