@@ -131,6 +131,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     fsm.go("ready");
     log.info("online", { machineId: config.token.machineId, workerId: config.token.workerId });
     control.settleOnline();
+    lastHeartbeatAt = Date.now(); // the register that led here recorded the worker's liveness
     const heartbeat = startHeartbeat({
       backend: b,
       instanceId,
