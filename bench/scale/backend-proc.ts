@@ -27,6 +27,14 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type BackendProc = { proc: Running; pid: number; url: string; key: string; dir: string; admin: ConvexHttpClient; stop(): Promise<void> };
 
+/**
+ * Bun's CPU profiler writing into `dir`: markdown, or with BENCH_PROFILE_FORMAT=json a
+ * .cpuprofile (per-sample times, for bench/scale/profile-window.ts to cut out one phase).
+ */
+export function profilerFlags(dir: string): string[] {
+  return [process.env.BENCH_PROFILE_FORMAT === "json" ? "--cpu-prof" : "--cpu-prof-md", `--cpu-prof-dir=${dir}`];
+}
+
 /** A backend on a fresh folder, or on `reuse`'s folder with its key (data kept from before). */
 export async function startBackend(o: { inMemory?: boolean; reuse?: { dir: string; key: string } } = {}): Promise<BackendProc> {
   const dir = o.reuse?.dir ?? mkdtempSync(join(tmpdir(), "bench-backend-"));
@@ -35,9 +43,7 @@ export async function startBackend(o: { inMemory?: boolean; reuse?: { dir: strin
   const args = ["backend", "--port", "0", ...storage, "--admin-key", key, "--log-level", "warn"];
   // BENCH_PROFILE=DIR: run the backend from source under Bun's CPU profiler (markdown into DIR).
   const profile = process.env.BENCH_PROFILE;
-  const proc = profile
-    ? start(process.execPath, ["--cpu-prof-md", `--cpu-prof-dir=${profile}`, resolve(import.meta.dirname, "../../src/index.ts"), ...args])
-    : start(BINARY, args);
+  const proc = profile ? start(process.execPath, [...profilerFlags(profile), resolve(import.meta.dirname, "../../src/index.ts"), ...args]) : start(BINARY, args);
   const [, url] = await proc.waitFor(/^CONVEX_URL=(\S+)$/m, { stream: "stdout" });
   const admin = new ConvexHttpClient(url!, { logger: false });
   (admin as unknown as { setAdminAuth(k: string): void }).setAdminAuth(key);

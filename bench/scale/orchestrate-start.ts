@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { opencodeTestEnv } from "../../test/support/opencode-env.ts";
 import { start, type Running } from "../../test/support/proc.ts";
-import { BINARY, cpuSeconds, createTokens, onlineCount, startBackend } from "./backend-proc.ts";
+import { BINARY, cpuSeconds, createTokens, onlineCount, profilerFlags, startBackend } from "./backend-proc.ts";
 
 export type StartResult = { n: number; ms: number; backendCpuS: number; orchestrateCpuS: number };
 
@@ -34,7 +34,7 @@ export async function orchestrateStart(n: number, root: string): Promise<StartRe
     // BENCH_PROFILE_ORCHESTRATE=DIR: run orchestrate from source under Bun's CPU profiler.
     const profile = process.env.BENCH_PROFILE_ORCHESTRATE;
     const proc = profile
-      ? start(process.execPath, ["--cpu-prof-md", `--cpu-prof-dir=${profile}`, resolve(import.meta.dirname, "../../src/index.ts"), ...args], { env })
+      ? start(process.execPath, [...profilerFlags(profile), resolve(import.meta.dirname, "../../src/index.ts"), ...args], { env })
       : start(BINARY, args, { env });
     try {
       await allOnline(proc, n);
