@@ -9,7 +9,8 @@ import { adminApi } from "../../src/backend/api.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { start, type Running } from "../../test/support/proc.ts";
 
-export const BINARY = resolve(import.meta.dirname, "../../dist/opencode-orchestrator");
+// BENCH_BINARY=PATH: measure another build (an older one, for a before/after in one run).
+export const BINARY = process.env.BENCH_BINARY ?? resolve(import.meta.dirname, "../../dist/opencode-orchestrator");
 const TICKS = 100; // USER_HZ on Linux
 
 /** CPU seconds (user + system) a process used so far. */
