@@ -26,6 +26,9 @@ export function createReadIndex<W>(store: Store): ReadIndex<W> {
   // Ranges over an index the store does not know: any write to their table touches them.
   const byTable = new Map<string, Set<W>>();
   const everything = new Set<W>();
+  // How many prefixes are filed per index: a write skips the indexes no read set ranges over
+  // (most of them: a worker's queries read two or three of the dozen indexes it writes).
+  const prefixesPerIndex = new Map<string, number>();
 
   function unfile(w: W): void {
     const f = filed.get(w);
@@ -36,7 +39,10 @@ export function createReadIndex<W>(store: Store): ReadIndex<W> {
     for (const k of f.keys) {
       const m = byPrefix.get(k);
       m?.delete(w);
-      if (m?.size === 0) byPrefix.delete(k);
+      if (m?.size === 0) {
+        byPrefix.delete(k);
+        countPrefix(k, -1);
+      }
     }
     for (const t of f.tables) removeFrom(byTable, t, w);
   }
@@ -58,7 +64,10 @@ export function createReadIndex<W>(store: Store): ReadIndex<W> {
       }
       const k = prefixKey(r.table, r.index, r.eq);
       let m = byPrefix.get(k);
-      if (!m) byPrefix.set(k, (m = new Map()));
+      if (!m) {
+        byPrefix.set(k, (m = new Map()));
+        countPrefix(k, 1);
+      }
       const list = m.get(w);
       if (list) list.push(r);
       else {
@@ -68,11 +77,23 @@ export function createReadIndex<W>(store: Store): ReadIndex<W> {
     }
   }
 
+  function countPrefix(k: string, by: number): void {
+    const index = k.slice(0, k.indexOf(SEP, k.indexOf(SEP) + 1));
+    const n = (prefixesPerIndex.get(index) ?? 0) + by;
+    if (n === 0) prefixesPerIndex.delete(index);
+    else prefixesPerIndex.set(index, n);
+  }
+
   function touchedBy(rec: DocRec, table: string, out: Set<W>): void {
     for (const index of store.indexes(table)) {
+      const name = `${table}${SEP}${index.def.name}`;
+      if (!prefixesPerIndex.has(name)) continue;
       const key = keyOf(rec.value, index.def);
+      // The prefixes of this key, each from the one before (prefixKey's text, built once).
+      let parts = "";
       for (let n = 0; n <= key.length; n++) {
-        const m = byPrefix.get(prefixKey(table, index.def.name, key.slice(0, n)));
+        if (n > 0) parts += (n > 1 ? PART : "") + encode(key[n - 1]);
+        const m = byPrefix.get(`${name}${SEP}${n}${SEP}${parts}`);
         if (!m) continue;
         for (const [w, ranges] of m) if (!out.has(w) && ranges.some((r) => position(key, r) === 0)) out.add(w);
       }
@@ -105,8 +126,11 @@ function removeFrom<K, W>(m: Map<K, Set<W>>, k: K, w: W): void {
   if (s?.size === 0) m.delete(k);
 }
 
+const SEP = "\u0000";
+const PART = "\u0001";
+
 function prefixKey(table: string, index: string, eq: readonly (Value | undefined)[]): string {
-  return `${table}\u0000${index}\u0000${eq.length}\u0000${eq.map(encode).join("\u0001")}`;
+  return `${table}${SEP}${index}${SEP}${eq.length}${SEP}${eq.map(encode).join(PART)}`;
 }
 
 /** Equal text exactly when compareValues says equal (so -0 and 0, NaN and NaN, object key order). */
