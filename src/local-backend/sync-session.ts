@@ -40,6 +40,14 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   let sessionId: string | undefined;
   let refreshQueued = false;
   let forceQueued = false;
+  // Query set changes not yet in a Transition, and the client's query set version after them.
+  // They ride in the next Transition, however many arrived: the client only checks that a
+  // Transition starts where the last one ended, so one Transition may cover several changes.
+  let queuedMods: Modification[] = [];
+  let acceptedQuerySet = 0;
+  // Changes arriving together (a worker subscribes to two queries at once) wait for the end
+  // of this turn, so they share one Transition.
+  let modsTimer: ReturnType<typeof setImmediate> | undefined;
 
   const internalError = (what: string) => (e: unknown) => {
     log.error(what, { error: errorMessage(e) });
@@ -59,7 +67,8 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     if (!state.closed) deps.send(message);
   }
 
-  // Refreshes asked for while one is queued fold into it (forced if any of them was).
+  // Refreshes asked for while one is queued fold into it (forced if any of them was), and so
+  // do the query set changes that arrived meanwhile.
   function refresh(force: boolean): void {
     if (force) forceQueued = true;
     if (refreshQueued) return;
@@ -68,7 +77,10 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
       refreshQueued = false;
       const f = forceQueued;
       forceQueued = false;
-      await transition({ force: f });
+      const mods = queuedMods;
+      queuedMods = [];
+      const { added, removed } = applyModifications(state.queries, mods, watchQuery);
+      await transition({ querySet: acceptedQuerySet, added, removed, force: f });
     });
   }
 
@@ -78,19 +90,23 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     if (message) send(message);
   }
 
+  // A change with nothing in it (a fresh connection's first message) only moves the version:
+  // it waits for the next Transition instead of costing one of its own.
   function modifyQuerySet(m: ClientMessage): void {
     const baseVersion = m.baseVersion as number;
-    const newVersion = m.newVersion as number;
     const mods = (Array.isArray(m.modifications) ? m.modifications : []) as Modification[];
-    enqueue(async () => {
-      if (baseVersion !== state.version.querySet) {
-        log.warn("sync client sent a query set change from an unexpected version; closing the connection", { baseVersion, expected: state.version.querySet });
-        fail(1011, "InvalidQuerySetVersion");
-        return;
-      }
-      const { added, removed } = applyModifications(state.queries, mods, watchQuery);
-      await transition({ querySet: newVersion, added, removed, force: true });
-    });
+    if (baseVersion !== acceptedQuerySet) {
+      log.warn("sync client sent a query set change from an unexpected version; closing the connection", { baseVersion, expected: acceptedQuerySet });
+      return fail(1011, "InvalidQuerySetVersion");
+    }
+    acceptedQuerySet = m.newVersion as number;
+    queuedMods.push(...mods);
+    if (mods.length > 0) {
+      modsTimer ??= setImmediate(() => {
+        modsTimer = undefined;
+        refresh(true);
+      });
+    }
   }
 
   function authenticate(m: ClientMessage): void {
@@ -151,6 +167,7 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   function dispose(): void {
     if (state.closed) return;
     state.closed = true;
+    if (modsTimer) clearImmediate(modsTimer);
     unsubscribe();
     for (const q of state.queries.values()) q.watch.close();
   }
