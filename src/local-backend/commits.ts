@@ -7,13 +7,13 @@
 import type { Clock } from "./timestamp.ts";
 import type { Persistence } from "./persistence.ts";
 import type { Store, Write } from "./store.ts";
-import type { Tx } from "./transaction.ts";
+import type { Pending, Tx } from "./transaction.ts";
 
 export type Commit = { readonly ts: bigint; readonly writes: readonly Write[] };
 
 export type CommitPipeline = {
-  /** Staged writes not yet durable, by id (what later mutations build on). */
-  readonly overlay: ReadonlyMap<string, Write>;
+  /** Staged writes not yet durable (what later mutations build on). */
+  readonly overlay: Pending;
   /** The latest durable, applied commit (or a later timestamp a client saw). */
   readonly visibleTs: bigint;
   observe(ts: bigint): void;
@@ -33,7 +33,7 @@ export function createCommitPipeline(deps: {
   applied(commit: Commit, origin: unknown): void;
 }): CommitPipeline {
   const { store, persistence, clock } = deps;
-  const overlay = new Map<string, Write>();
+  const overlay = createOverlay();
   // `batch` is staged; `syncing` is written to the file and waits for its sync. One group
   // syncs at a time, so groups become durable, and are applied, in commit order.
   let batch: Staged[] = [];
@@ -48,7 +48,7 @@ export function createCommitPipeline(deps: {
     for (const i of items) {
       if (i.commit) {
         // A later staged write of the same document stays in the overlay.
-        for (const w of i.commit.writes) if (overlay.get(w.id) === w) overlay.delete(w.id);
+        for (const w of i.commit.writes) overlay.delete(w);
         store.apply(i.commit.writes);
         if (i.commit.ts > visibleTs) visibleTs = i.commit.ts;
         deps.applied(i.commit, i.origin);
@@ -144,12 +144,41 @@ export function createCommitPipeline(deps: {
       // Nothing written and nothing pending that it could have read: done.
       if (writes.length === 0 && batch.length === 0 && !syncing) return Promise.resolve(visibleTs);
       const commit = writes.length > 0 ? { ts: clock.next(), writes } : undefined;
-      if (commit) for (const w of writes) overlay.set(w.id, w);
+      if (commit) for (const w of writes) overlay.set(w);
       const done = new Promise<bigint>((resolve, reject) => batch.push({ ...(commit ? { commit } : {}), origin, resolve, reject }));
       if (!persistence) flush();
       else if (!syncing) scheduled ??= setImmediate(startGroup);
       return done;
     },
     flush,
+  };
+}
+
+/** The staged writes by id and per table: a mutation's index walk looks at its table's only. */
+function createOverlay(): Pending & { set(w: Write): void; delete(w: Write): void; clear(): void } {
+  const byId = new Map<string, Write>();
+  const byTable = new Map<string, Map<string, Write>>();
+  const NONE = new Map<string, Write>();
+  return {
+    get: (id) => byId.get(id),
+    has: (id) => byId.has(id),
+    sizeOf: (table) => byTable.get(table)?.size ?? 0,
+    ofTable: (table) => (byTable.get(table) ?? NONE).values(),
+    set(w) {
+      byId.set(w.id, w);
+      let t = byTable.get(w.table);
+      if (!t) byTable.set(w.table, (t = new Map()));
+      t.set(w.id, w);
+    },
+    /** Only if `w` is still the latest staged write of its document. */
+    delete(w) {
+      if (byId.get(w.id) !== w) return;
+      byId.delete(w.id);
+      byTable.get(w.table)?.delete(w.id);
+    },
+    clear() {
+      byId.clear();
+      byTable.clear();
+    },
   };
 }
