@@ -37,11 +37,13 @@ export type LoggerOptions = {
 
 const RESERVED = new Set(["time", "level", "worker", "msg"]);
 
-// Lines for a stderr that is a pipe or file wait for the end of the event-loop turn and leave
-// in one write: a hundred workers starting log a hundred lines in one turn, and every write to
-// a pipe wakes its reader. Whatever else writes to stderr calls flushLogs() first, so the
-// order holds; the entry point flushes what is left, blocking, when the process exits
-// (flushLogsAtExit). On a terminal each line is written at once: prompts draw there too.
+// Lines for a stderr that is a pipe or file wait for the end of the current task (a microtask
+// queued behind the work already queued) and leave in one write: a hundred workers starting
+// log a hundred lines in one task, and every write to a pipe wakes its reader. They are out
+// before any later I/O is handled, so a status response never overtakes the line of the
+// change it shows. Whatever else writes to stderr calls flushLogs() first, so the order holds;
+// the entry point flushes what is left, blocking, when the process exits (flushLogsAtExit).
+// On a terminal each line is written at once: prompts draw there too.
 let buffered: string[] = [];
 let flushScheduled = false;
 
@@ -70,7 +72,7 @@ function stderrSink(line: string): void {
   buffered.push(line + "\n");
   if (flushScheduled) return;
   flushScheduled = true;
-  setImmediate(flushLogs);
+  queueMicrotask(flushLogs);
 }
 
 const rank: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
