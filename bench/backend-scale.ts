@@ -1,224 +1,111 @@
-// How the embedded backend scales with idle workers, stored data and durability, as ratios
-// measured in one run. Run: npm run build && bun bench/backend-scale.ts [idleSeconds]
-//
-// Workers are simulated with the real worker-side client (src/backend/worker-client.ts):
-// register, the self and pending-work subscriptions, a heartbeat every 15 s — what an idle
-// worker costs the backend, without an OpenCode per worker. The backend is the real CLI
-// (`dist/opencode-orchestrator backend --data DIR`) in its own process, so its CPU and RSS
-// are read from /proc.
-import { ConvexHttpClient } from "convex/browser";
-import { mutationGeneric, queryGeneric } from "convex/server";
-import { v } from "convex/values";
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+// How the embedded backend scales, as ratios measured in one run, each against its target
+// (issue 9). Run after `bun run build` (the backend and orchestrate are the real binary):
+//   bun bench/backend-scale.ts [--short] [--idle SECONDS] [--only idle,start,answers,query,mutations]
+// --short: a quick pass (10 s idle windows, smaller waves and data) — the ratios hold, the
+// absolute numbers are noisier. CPU time comes from /proc per process, so the bench's own
+// clients never count as the backend's; on a busy machine prefer the CPU rows to wall-clock.
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { adminApi } from "../src/backend/api.ts";
-import { connectWorkerBackend, type WorkerBackend } from "../src/backend/worker-client.ts";
-import { WorkerToken } from "../src/config/token.ts";
-import { openEngine, type Engine } from "../src/local-backend/engine.ts";
-import type { ModuleMap } from "../src/local-backend/functions.ts";
-import { modules, schema } from "../src/local-backend/modules.ts";
-import { start } from "../test/support/proc.ts";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { answerWaves } from "./scale/answers.ts";
+import { startBackend } from "./scale/backend-proc.ts";
+import { engineMutations, indexedQuery } from "./scale/engine-ops.ts";
+import { idleWorkers } from "./scale/idle.ts";
+import { orchestrateStart, type StartResult } from "./scale/orchestrate-start.ts";
+import { median, ms, printTable, type Row } from "./scale/report.ts";
+import { wireMutations } from "./scale/wire-mutations.ts";
 
-const IDLE_SECONDS = Number(process.argv[2] ?? 60);
-const HEARTBEAT_MS = 15_000;
-const BINARY = resolve(import.meta.dirname, "../dist/opencode-orchestrator");
-const TICKS = 100; // USER_HZ on Linux
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { short: { type: "boolean", default: false }, idle: { type: "string" }, only: { type: "string" } },
+});
+const short = values.short!;
+const idleSeconds = Number(values.idle ?? positionals[0] ?? (short ? 10 : 300));
+const only = new Set((values.only ?? "idle,start,answers,query,mutations").split(","));
+const rows: Row[] = [];
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function startBackend() {
-  const dir = mkdtempSync(join(tmpdir(), "bench-backend-"));
-  const key = `bench_${randomUUID().replace(/-/g, "")}`;
-  const proc = start(BINARY, ["backend", "--port", "0", "--data", dir, "--admin-key", key, "--log-level", "warn"]);
-  const [, url] = await proc.waitFor(/^CONVEX_URL=(\S+)$/m, { stream: "stdout" });
-  const admin = new ConvexHttpClient(url!, { logger: false });
-  (admin as unknown as { setAdminAuth(k: string): void }).setAdminAuth(key);
-  return { proc, pid: proc.child.pid!, url: url!, admin };
-}
-
-type Sim = { backend: WorkerBackend; instanceId: string; timer?: ReturnType<typeof setInterval> };
-
-async function createTokens(admin: ConvexHttpClient, n: number): Promise<WorkerToken[]> {
-  const tokens: WorkerToken[] = [];
-  for (let i = 0; i < n; i++) {
-    const added = await admin.action(adminApi.addWorker, { machineName: "bench", workerName: `w${i}` });
-    await admin.mutation(adminApi.approve, { worker: added.workerId });
-    tokens.push(WorkerToken.parse(added.token)!);
+async function idleRows(): Promise<void> {
+  const hundred = await idleWorkers(100, idleSeconds);
+  const twoHundred = await idleWorkers(200, idleSeconds);
+  const ratio = twoHundred.cpuPct / Math.max(hundred.cpuPct, 0.01);
+  rows.push({ measure: `idle CPU, 100 workers (${idleSeconds} s)`, value: `${hundred.cpuPct.toFixed(2)} % of a core`, target: "≤ 1 %", pass: hundred.cpuPct <= 1 });
+  rows.push({ measure: "idle CPU, 200 workers", value: `${twoHundred.cpuPct.toFixed(2)} %`, anchor: "100 workers", ratio, target: "≤ 2.5×", pass: ratio <= 2.5 });
+  for (const r of [hundred, twoHundred]) {
+    const growth = r.rss1 - r.rss0;
+    // Flat = no growth: a leak grows; a collection that frees memory meanwhile is fine.
+    rows.push({ measure: `RSS over the window, ${r.n} workers`, value: `${r.rss0.toFixed(1)} → ${r.rss1.toFixed(1)} MB`, target: "flat (grows ≤ 5 %)", pass: growth <= r.rss0 * 0.05 });
   }
-  return tokens;
-}
-
-async function onlineCount(admin: ConvexHttpClient): Promise<number> {
-  return (await admin.query(adminApi.list, {})).filter((w) => w.status === "online").length;
-}
-
-async function bringOnline(url: string, tokens: WorkerToken[]): Promise<Sim[]> {
-  return Promise.all(
-    tokens.map(async (token) => {
-      const backend = connectWorkerBackend(url, token);
-      const instanceId = randomUUID();
-      backend.watchSelf(() => {}, () => {});
-      backend.watchPendingWork(() => {}, () => {});
-      await backend.register(instanceId, { hostname: "bench", version: "bench", directory: "/tmp" });
-      const sim: Sim = { backend, instanceId };
-      sim.timer = setInterval(() => void backend.heartbeat(instanceId, false, []).catch(() => {}), HEARTBEAT_MS);
-      return sim;
-    }),
-  );
-}
-
-async function untilOnline(admin: ConvexHttpClient, n: number, want: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while ((await onlineCount(admin)) !== want) {
-    if (Date.now() > deadline) throw new Error(`only some of ${n} workers reached the wanted state`);
-    await sleep(20);
+  for (const [r, limit] of [[hundred, 1000], [twoHundred, 2000]] as const) {
+    rows.push({ measure: `shutdown, ${r.n} workers`, value: `${ms(r.shutdownMs)}, ${r.stillOnline} still online`, target: `≤ ${limit} ms, none online`, pass: r.shutdownMs <= limit && r.stillOnline === 0 });
   }
 }
 
-async function shutdown(admin: ConvexHttpClient, sims: Sim[]): Promise<{ ms: number; stillOnline: number }> {
-  const t0 = performance.now();
-  await Promise.all(
-    sims.map(async (s) => {
-      clearInterval(s.timer);
-      await s.backend.goOffline(s.instanceId).catch(() => {});
-      await s.backend.close();
-    }),
-  );
-  const ms = performance.now() - t0;
-  return { ms, stillOnline: await onlineCount(admin) };
+async function startRows(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), "bench-start-"));
+  const runs = async (n: number, times: number): Promise<StartResult[]> => {
+    const out: StartResult[] = [];
+    for (let i = 0; i < times; i++) out.push(await orchestrateStart(n, root));
+    return out;
+  };
+  const one = await runs(1, short ? 3 : 5);
+  const hundred = await runs(100, short ? 2 : 3);
+  const wall1 = median(one.map((r) => r.ms));
+  const wall100 = median(hundred.map((r) => r.ms));
+  const cpu = (rs: StartResult[], k: "backendCpuS" | "orchestrateCpuS") => median(rs.map((r) => r[k] * 1000));
+  rows.push({ measure: "start → all online, 100 workers (orchestrate)", value: ms(wall100), anchor: ms(wall1), ratio: wall100 / wall1, target: "≤ 3×", pass: wall100 / wall1 <= 3 });
+  // CPU ticks are 10 ms: the 1-worker anchors are near the resolution, so ratios only for the sum.
+  const total = (rs: StartResult[]) => cpu(rs, "backendCpuS") + cpu(rs, "orchestrateCpuS");
+  rows.push({ measure: "  backend CPU during it, 100 workers", value: ms(cpu(hundred, "backendCpuS")), anchor: ms(cpu(one, "backendCpuS")) });
+  rows.push({ measure: "  orchestrate CPU (whole process), 100 workers", value: ms(cpu(hundred, "orchestrateCpuS")), anchor: ms(cpu(one, "orchestrateCpuS")) });
+  rows.push({ measure: "  both processes' CPU, 100 workers", value: ms(total(hundred)), anchor: ms(total(one)), ratio: total(hundred) / total(one) });
 }
 
-async function scenario(n: number, idleSeconds = IDLE_SECONDS) {
+async function answerRows(): Promise<void> {
   const b = await startBackend();
   try {
-    const tokens = await createTokens(b.admin, n);
-    const t0 = performance.now();
-    const sims = await bringOnline(b.url, tokens);
-    await untilOnline(b.admin, n, n);
-    const startMs = performance.now() - t0;
-    await sleep(2000);
-    const cpu0 = cpuSeconds(b.pid);
-    const rss0 = rssMb(b.pid);
-    await sleep(idleSeconds * 1000);
-    const cpuPct = ((cpuSeconds(b.pid) - cpu0) / idleSeconds) * 100;
-    const rss1 = rssMb(b.pid);
-    const down = await shutdown(b.admin, sims);
-    return { n, startMs, cpuPct, rss0, rss1, shutdownMs: down.ms, stillOnline: down.stillOnline };
-  } finally {
-    b.proc.kill("SIGTERM");
-    await b.proc.exited;
-  }
-}
-
-// A module of bench-only functions next to convex/: bulk inserts of unrelated chunks and a
-// plain insert for write latency.
-const benchModule = {
-  chunks: mutationGeneric({
-    args: { from: v.number(), n: v.number() },
-    handler: async (ctx, { from, n }) => {
-      const session = await ctx.db.insert("sessions", { workerId: "bench", title: "bench", createdAt: 0 });
-      const message = await ctx.db.insert("messages", {
-        sessionId: session,
-        workerId: "bench",
-        role: "assistant",
-        text: "",
-        attempts: 0,
-        cancelRequested: false,
-        nextSeq: 0,
-        createdAt: 0,
+    const perWave = short ? 60 : 200;
+    const waves = await answerWaves(b, { warmup: 20, waves: 3, perWave, workers: 4 });
+    const first = waves[0]!.cpuMsPerAnswer;
+    waves.forEach((w, i) => {
+      const ratio = w.cpuMsPerAnswer / first;
+      const last = i === waves.length - 1;
+      rows.push({
+        measure: `backend CPU per answer, wave ${i + 1} of ${w.answers}`,
+        value: `${w.cpuMsPerAnswer.toFixed(1)} ms (RSS ${w.rssMb.toFixed(0)} MB)`,
+        ...(i > 0 ? { anchor: "wave 1", ratio } : {}),
+        ...(last ? { target: "flat (≤ 1.2×)", pass: ratio <= 1.2 } : {}),
       });
-      for (let i = 0; i < n; i++) await ctx.db.insert("outputChunks", { messageId: message, seq: from + i, text: "x".repeat(200) });
-    },
-  }),
-  machine: mutationGeneric({
-    args: { name: v.string() },
-    handler: async (ctx, { name }) => ctx.db.insert("machines", { machineId: name, name, createdAt: Date.now() }),
-  }),
-  byName: queryGeneric({
-    args: { name: v.string() },
-    handler: async (ctx, { name }) => ctx.db.query("machines").withIndex("by_name", (q) => q.eq("name", name)).unique(),
-  }),
-};
-const benchModules: ModuleMap = { ...modules, "convex/bench.ts": async () => benchModule };
-const admin = { admin: true };
-
-async function queryMs(engine: Engine, times: number): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const t0 = performance.now();
-    const o = await engine.call({ udfPath: "bench:byName", args: { name: `m${i % 10}` }, caller: admin });
-    samples.push(performance.now() - t0);
-    if (!o.success) throw new Error(o.errorMessage);
+    });
+  } finally {
+    await b.stop();
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
 }
 
-async function indexedQuery() {
-  const engine = await openEngine({ schema, modules: benchModules });
-  for (let i = 0; i < 10; i++) await engine.call({ udfPath: "bench:machine", args: { name: `m${i}` }, caller: admin });
-  await queryMs(engine, 200);
-  const empty = await queryMs(engine, 1000);
-  for (let from = 0; from < 100_000; from += 10_000) {
-    const o = await engine.call({ udfPath: "bench:chunks", args: { from, n: 10_000 }, caller: admin });
-    if (!o.success) throw new Error(o.errorMessage);
-  }
-  await queryMs(engine, 200);
-  const full = await queryMs(engine, 1000);
-  engine.close();
-  return { empty, full };
+async function queryRows(): Promise<void> {
+  const chunks = short ? 20_000 : 100_000;
+  const q = await indexedQuery(chunks);
+  rows.push({ measure: `indexed query, ${chunks / 1000}k unrelated chunks stored`, value: ms(q.full, 3), anchor: `${ms(q.empty, 3)} (none)`, ratio: q.full / q.empty, target: "≤ 1.5×", pass: q.full / q.empty <= 1.5 });
 }
 
-async function mutations(persistent: boolean) {
-  const engine = await openEngine({ schema, modules: benchModules, ...(persistent ? { dataDir: mkdtempSync(join(tmpdir(), "bench-data-")) } : {}) });
-  const samples: number[] = [];
-  for (let i = 0; i < 1000; i++) {
-    const t0 = performance.now();
-    await engine.call({ udfPath: "bench:machine", args: { name: `s${i}` }, caller: admin });
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
+async function mutationRows(): Promise<void> {
+  const mem = await engineMutations(false);
+  const disk = await engineMutations(true);
+  rows.push({ measure: "engine mutation latency median/p99, on disk", value: `${ms(disk.median, 3)} / ${ms(disk.p99, 3)}`, anchor: `${ms(mem.median, 3)} / ${ms(mem.p99, 3)} (in memory)`, ratio: disk.median / mem.median });
+  rows.push({ measure: "engine mutation throughput (2000 at once), on disk", value: `${disk.perSecond.toFixed(0)}/s`, anchor: `${mem.perSecond.toFixed(0)}/s (in memory)`, ratio: disk.perSecond / mem.perSecond });
+  const shape = { sequential: short ? 200 : 500, clients: 50, perClient: short ? 10 : 40 };
+  const wm = await wireMutations({ inMemory: true, ...shape });
+  const wd = await wireMutations({ inMemory: false, ...shape });
+  rows.push({ measure: "heartbeat over the protocol median/p99, on disk", value: `${ms(wd.medianMs, 2)} / ${ms(wd.p99Ms, 2)}`, anchor: `${ms(wm.medianMs, 2)} / ${ms(wm.p99Ms, 2)} (in memory)`, ratio: wd.medianMs / wm.medianMs });
+  rows.push({ measure: `heartbeats/s from ${shape.clients} workers at once, on disk`, value: `${wd.perSecond.toFixed(0)}/s`, anchor: `${wm.perSecond.toFixed(0)}/s (in memory)`, ratio: wd.perSecond / wm.perSecond });
+  rows.push({ measure: "  backend CPU per heartbeat, on disk", value: ms(wd.cpuMsPerMutation, 2), anchor: `${ms(wm.cpuMsPerMutation, 2)} (in memory)`, ratio: wd.cpuMsPerMutation / wm.cpuMsPerMutation });
+}
+
+const sections: [string, () => Promise<void>][] = [["start", startRows], ["answers", answerRows], ["query", queryRows], ["mutations", mutationRows], ["idle", idleRows]];
+for (const [name, run] of sections) {
+  if (!only.has(name)) continue;
   const t0 = performance.now();
-  const n = 2000;
-  await Promise.all(Array.from({ length: n }, (_, i) => engine.call({ udfPath: "bench:machine", args: { name: `c${i}` }, caller: admin })));
-  const perSecond = n / ((performance.now() - t0) / 1000);
-  engine.close();
-  return { median: samples[500]!, p99: samples[990]!, perSecond };
+  await run();
+  console.error(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
-
-const fmt = (x: number, d = 1) => x.toFixed(d);
-
-console.log(`idle window: ${IDLE_SECONDS} s per run (heartbeat every ${HEARTBEAT_MS / 1000} s)`);
-// The single worker is the anchor for start-up time only: a short idle window is enough.
-const one = await scenario(1, 5);
-const hundred = await scenario(100);
-const twoHundred = await scenario(200);
-for (const r of [one, hundred, twoHundred]) {
-  console.log(
-    `${String(r.n).padStart(3)} workers: start→all online ${fmt(r.startMs, 0)} ms, idle CPU ${fmt(r.cpuPct, 2)} % of a core, ` +
-      `RSS ${fmt(r.rss0)} → ${fmt(r.rss1)} MB, shutdown ${fmt(r.shutdownMs, 0)} ms, still online after shutdown: ${r.stillOnline}`,
-  );
-}
-console.log(`ratio idle CPU 200/100: ${fmt(twoHundred.cpuPct / Math.max(hundred.cpuPct, 0.01), 2)}×`);
-console.log(`ratio start→online 100/1: ${fmt(hundred.startMs / one.startMs, 2)}×`);
-console.log(`RSS growth over the idle window: 100 → ${fmt(hundred.rss1 - hundred.rss0)} MB, 200 → ${fmt(twoHundred.rss1 - twoHundred.rss0)} MB`);
-
-const q = await indexedQuery();
-console.log(`indexed query median: ${fmt(q.empty, 3)} ms with no other data, ${fmt(q.full, 3)} ms with 100k unrelated chunks → ${fmt(q.full / q.empty, 2)}×`);
-
-const mem = await mutations(false);
-const disk = await mutations(true);
-console.log(`mutation latency median/p99: in memory ${fmt(mem.median, 3)}/${fmt(mem.p99, 3)} ms, on disk ${fmt(disk.median, 3)}/${fmt(disk.p99, 3)} ms`);
-console.log(`mutation throughput (2000 concurrent): in memory ${fmt(mem.perSecond, 0)}/s, on disk ${fmt(disk.perSecond, 0)}/s → ${fmt(mem.perSecond / disk.perSecond, 2)}×`);
+printTable(rows);

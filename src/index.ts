@@ -10,7 +10,7 @@ import { versionLine } from "./cli/version.ts";
 import { stderrColors } from "./util/colors.ts";
 import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled, errorMessage } from "./util/errors.ts";
 import { killAllChildrenNow } from "./util/children.ts";
-import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from "./util/log.ts";
+import { createLogger, flushLogs, flushLogsAtExit, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from "./util/log.ts";
 import { redact } from "./util/redact.ts";
 import { safeText as t } from "./util/terminal-text.ts";
 
@@ -42,7 +42,12 @@ const write = (text: string): boolean => {
   }
 };
 const out = (text: string) => void write(text.endsWith("\n") ? text : text + "\n");
-const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
+const err = (text: string) => {
+  flushLogs(); // log lines written before this text come before it
+  process.stderr.write(text.endsWith("\n") ? text : text + "\n");
+};
+// Log lines still waiting for the end of the turn (util/log.ts) when the process exits.
+process.on("exit", flushLogsAtExit);
 
 /** Log level and format: flags (checked where they are declared) win over the environment. */
 function logSettings(flags: Flags): { level: LogLevel; format: LogFormat } {

@@ -21,6 +21,8 @@ function line(args: unknown[]): string {
 }
 
 export function convexLogger(log?: Logger): ConvexLogger {
-  const debug = (...args: unknown[]) => log?.debug(`convex client: ${line(args)}`);
+  // The client reports every message it sends and receives: formatting them only to drop
+  // them below debug level was ~4 % of orchestrate's CPU while 100 workers started.
+  const debug = log?.level === "debug" ? (...args: unknown[]) => log.debug(`convex client: ${line(args)}`) : () => {};
   return { logVerbose: debug, log: debug, warn: debug, error: debug };
 }

@@ -16,6 +16,7 @@ import { cronSpecs } from "./cron-schedule.ts";
 import { startSchedules, type Schedules } from "./schedules.ts";
 import { createStore, schemaInfo, type Store, type Write } from "./store.ts";
 import { touches, type ReadSet } from "./transaction.ts";
+import { createReadIndex } from "./read-index.ts";
 import { createClock } from "./timestamp.ts";
 import { createWriter, type Writer } from "./engine-writes.ts";
 import { createQueryRunner, type QueryRunner } from "./query-runner.ts";
@@ -64,8 +65,11 @@ export type Engine = {
   readonly ts: bigint;
   /** The data folder, or undefined for an in-memory engine. */
   readonly dataDir: string | undefined;
-  /** Counters for tests and benchmarks: how many query runs and commits so far. */
-  readonly stats: { readonly queryExecutions: number; readonly commits: number };
+  /**
+   * Counters for tests and benchmarks: query runs, commits, and watches a commit touched
+   * (counted as the commit is applied, so a test can check who a write disturbs at once).
+   */
+  readonly stats: { readonly queryExecutions: number; readonly commits: number; readonly watchesTouched: number };
   call(req: CallRequest, opts?: { origin?: unknown }): Promise<CallOutcome>;
   resolve(udfPath: string): Promise<FunctionInfo | undefined>;
   /** A client saw this timestamp (from an earlier run): never answer with an older one. */
@@ -76,6 +80,12 @@ export type Engine = {
    * means "anything may have changed" (invalidate()).
    */
   onCommit(listener: (origin: unknown, commit: Commit | undefined) => void): () => void;
+  /**
+   * A subscription's watch: `touched` runs after every commit that wrote something its read
+   * set (given with `reads`; undefined = not known yet, touched by anything) saw, with the
+   * call's `origin`; `commit` undefined means "anything may have changed" (invalidate()).
+   */
+  watch(touched: (origin: unknown, commit: Commit | undefined) => void): Watch;
   /** Does this commit change what a query with these reads saw? */
   touches(reads: ReadSet, commit: Commit): boolean;
   /** Make every subscription re-run (kept for callers that changed data behind the engine's back). */
@@ -88,6 +98,8 @@ export type Engine = {
   /** Stop timers and close the data file. Idempotent. */
   close(): void;
 };
+
+export type Watch = { reads(r: ReadSet | undefined): void; close(): void };
 
 const KIND_LABEL: Record<FunctionKind, string> = { query: "Query", mutation: "Mutation", action: "Action" };
 
@@ -112,7 +124,8 @@ export function createEngine(opts: EngineOptions): Engine {
   const clock = createClock();
   if (persistence) clock.observe(persistence.lastTs);
   const listeners = new Set<(origin: unknown, commit: Commit | undefined) => void>();
-  const stats = { queryExecutions: 0, commits: 0 };
+  const watches = createReadIndex<(origin: unknown, commit: Commit | undefined) => void>(store);
+  const stats = { queryExecutions: 0, commits: 0, watchesTouched: 0 };
   let schedules: Schedules | undefined;
   let closed = false;
   const commits = createCommitPipeline({
@@ -122,7 +135,9 @@ export function createEngine(opts: EngineOptions): Engine {
     applied(c, origin) {
       stats.commits++;
       queries.committed(c);
-      for (const l of [...listeners]) {
+      const touched = watches.touched(c.writes);
+      stats.watchesTouched += touched.size;
+      for (const l of [...listeners, ...touched]) {
         try {
           l(origin, c);
         } catch (e) {
@@ -150,9 +165,15 @@ export function createEngine(opts: EngineOptions): Engine {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    watch(touched) {
+      // Its own function object: the same callback watched twice is two watches.
+      const w = (origin: unknown, c: Commit | undefined) => touched(origin, c);
+      watches.set(w, undefined);
+      return { reads: (r) => watches.set(w, r), close: () => watches.delete(w) };
+    },
     touches: (reads, c) => touches(reads, c.writes, store),
     invalidate() {
-      for (const l of [...listeners]) l(undefined, undefined);
+      for (const l of [...listeners, ...watches.all()]) l(undefined, undefined);
     },
     startSchedules(s) {
       if ((closed && persistence) || schedules) return;

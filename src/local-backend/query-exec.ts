@@ -111,13 +111,13 @@ function pendingNext(s: QueryStream): Candidate | undefined {
     if (!best || (s.desc ? compareKeys(key, best.key) > 0 : compareKeys(key, best.key) < 0)) best = { key, rec: w.next };
   };
   for (const w of s.tx.writes.values()) consider(w);
-  for (const w of s.tx.base.values()) if (!s.tx.writes.has(w.id)) consider(w);
+  for (const w of s.tx.base.ofTable(def.table)) if (!s.tx.writes.has(w.id)) consider(w);
   return best;
 }
 
 function candidate(s: QueryStream): Candidate | undefined {
   const a = committedNext(s);
-  if (s.tx.writes.size === 0 && s.tx.base.size === 0) return a;
+  if (s.tx.writes.size === 0 && s.tx.base.sizeOf(s.range.table) === 0) return a;
   const b = pendingNext(s);
   if (!a || !b) return a ?? b;
   const c = compareKeys(a.key, b.key);

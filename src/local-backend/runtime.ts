@@ -186,7 +186,15 @@ function syncSyscall(op: string, a: Record<string, JSONValue>): JSONValue {
   }
 }
 
-async function asyncSyscall(op: string, a: Record<string, JSONValue>): Promise<JSONValue> {
+/** A syscall result already in JSON text (a stored document's), passed on without re-encoding. */
+class RawJson {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+async function asyncSyscall(op: string, a: Record<string, JSONValue>): Promise<JSONValue | RawJson> {
   const e = execution(op);
   const { host } = e;
   switch (op) {
@@ -195,7 +203,7 @@ async function asyncSyscall(op: string, a: Record<string, JSONValue>): Promise<J
       const table = host.store.tableOf(id);
       if (table === undefined || (typeof a.table === "string" && a.table !== table)) return null;
       const rec = txGet(txOf(e, "db.get"), id);
-      return rec ? (JSON.parse(rec.json) as JSONValue) : null;
+      return rec ? new RawJson(rec.json) : null;
     }
     case "1.0/insert": {
       const table = String(a.table);
@@ -238,8 +246,11 @@ async function asyncSyscall(op: string, a: Record<string, JSONValue>): Promise<J
       const stream = e.streams.get(Number(a.queryId));
       if (!stream) throw new Error("This query is closed and can't emit any more values.");
       const rec = nextDoc(stream);
-      if (!rec) e.streams.delete(Number(a.queryId));
-      return { value: rec ? (JSON.parse(rec.json) as JSONValue) : null, done: !rec };
+      if (!rec) {
+        e.streams.delete(Number(a.queryId));
+        return { value: null, done: true };
+      }
+      return new RawJson(`{"value":${rec.json},"done":false}`);
     }
     case "1.0/queryPage":
       return queryPage(e, a);
@@ -300,16 +311,26 @@ const convexGlobal = {
     return JSON.stringify(syncSyscall(op, JSON.parse(args) as Record<string, JSONValue>));
   },
   async asyncSyscall(op: string, args: string): Promise<string> {
-    return JSON.stringify(await asyncSyscall(op, JSON.parse(args) as Record<string, JSONValue>));
+    const result = await asyncSyscall(op, JSON.parse(args) as Record<string, JSONValue>);
+    return result instanceof RawJson ? result.text : JSON.stringify(result);
   },
   jsSyscall(op: string): never {
     throw new Error(`${op} is not supported by the embedded backend`);
   },
 };
 
-function validatorOf(exported: (() => string) | undefined): ValidatorJson | null {
-  if (!exported) return null;
-  return JSON.parse(exported()) as ValidatorJson | null;
+// A function's validators never change; exporting them (convex builds their JSON afresh on
+// every call) cost more than checking the arguments.
+const validators = new WeakMap<Registered, { args: ValidatorJson | null; returns: ValidatorJson | null }>();
+
+function validatorsOf(fn: Registered): { args: ValidatorJson | null; returns: ValidatorJson | null } {
+  let v = validators.get(fn);
+  if (!v) {
+    const parse = (exported: (() => string) | undefined) => (exported ? (JSON.parse(exported()) as ValidatorJson | null) : null);
+    v = { args: parse(fn.exportArgs?.bind(fn)), returns: parse(fn.exportReturns?.bind(fn)) };
+    validators.set(fn, v);
+  }
+  return v;
 }
 
 /**
@@ -321,7 +342,7 @@ export async function execute(fn: Registered, kind: FunctionKind, args: Record<s
   (globalThis as { Convex?: unknown }).Convex = convexGlobal;
   const store = exec.host.store;
   const idTable = (id: string) => store.tableOf(id);
-  const argsValidator = validatorOf(fn.exportArgs?.bind(fn));
+  const { args: argsValidator, returns: returnsValidator } = validatorsOf(fn);
   if (argsValidator) {
     const m = mismatch(args, argsValidator, idTable);
     if (m) throw new FunctionFailure(mismatchMessage("ArgumentValidationError", m, args));
@@ -337,7 +358,6 @@ export async function execute(fn: Registered, kind: FunctionKind, args: Record<s
   );
   run.streams.clear();
   const result = jsonToConvex(JSON.parse(resultText) as JSONValue);
-  const returnsValidator = validatorOf(fn.exportReturns?.bind(fn));
   if (returnsValidator) {
     const m = mismatch(result, returnsValidator, idTable);
     if (m) throw new FunctionFailure(mismatchMessage("ReturnsValidationError", m, result));

@@ -62,7 +62,7 @@ export function lowerBound(entries: readonly IndexEntry[], before: (e: IndexEntr
   return lo;
 }
 
-type Table = { name: string; number: number; docs: Map<string, DocRec>; indexes: Map<string, Index> };
+type Table = { name: string; number: number; docs: Map<string, DocRec>; indexes: Map<string, Index>; indexList: Index[] };
 
 export type Store = {
   readonly schema: SchemaInfo;
@@ -75,7 +75,8 @@ export type Store = {
   newId(table: string): string;
   get(id: string): DocRec | undefined;
   index(table: string, name: string): Index | undefined;
-  indexes(table: string): Index[];
+  /** The table's indexes (the same array each time: not to be changed). */
+  indexes(table: string): readonly Index[];
   hasTable(table: string): boolean;
   size(table: string): number;
   apply(writes: Iterable<Write>): void;
@@ -107,7 +108,8 @@ export function createStore(schema: SchemaInfo, knownNumbers: Iterable<[string, 
       { table: name, name: "by_creation_time", fields: ["_creationTime", "_id"] },
       ...(schema.tables.get(name)?.indexes ?? []).map((i) => ({ table: name, name: i.name, fields: [...i.fields, "_creationTime", "_id"] })),
     ];
-    t = { name, number: tableNumber(name), docs: new Map(), indexes: new Map(defs.map((d) => [d.name, { def: d, entries: [] }])) };
+    const indexes = new Map(defs.map((d) => [d.name, { def: d, entries: [] }]));
+    t = { name, number: tableNumber(name), docs: new Map(), indexes, indexList: [...indexes.values()] };
     tables.set(name, t);
     return t;
   }
@@ -144,15 +146,19 @@ export function createStore(schema: SchemaInfo, knownNumbers: Iterable<[string, 
       return name === undefined ? undefined : tables.get(name)?.docs.get(id);
     },
     index: (name, index) => (schema.strictTables && !schema.tables.has(name) && !tables.has(name) ? undefined : table(name).indexes.get(index)),
-    indexes: (name) => [...table(name).indexes.values()],
+    indexes: (name) => table(name).indexList,
     hasTable: (name) => tables.has(name) || schema.tables.has(name),
     size: (name) => tables.get(name)?.docs.size ?? 0,
     apply(writes) {
       for (const w of writes) {
         const t = table(w.table);
-        for (const index of t.indexes.values()) {
-          if (w.old) remove(index, keyOf(w.old.value, index.def));
-          if (w.next) insert(index, { key: keyOf(w.next.value, index.def), id: w.id });
+        for (const index of t.indexList) {
+          const oldKey = w.old && keyOf(w.old.value, index.def);
+          const newKey = w.next && keyOf(w.next.value, index.def);
+          // A patch leaves most index keys as they were: the entry stays where it is.
+          if (oldKey && newKey && compareKeys(oldKey, newKey) === 0) continue;
+          if (oldKey) remove(index, oldKey);
+          if (newKey) insert(index, { key: newKey, id: w.id });
         }
         if (w.next) t.docs.set(w.id, w.next);
         else t.docs.delete(w.id);

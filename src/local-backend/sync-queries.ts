@@ -1,8 +1,8 @@
 // A sync connection's query set: what the client subscribed to and, per query, what its
-// last run read. A query is marked dirty only when a commit wrote something it read, so
-// time moving on alone never re-runs anything.
+// last run read. A query is marked dirty only when a commit wrote something it read (the
+// engine finds those through its watch), so time moving on alone never re-runs anything.
 import type { JSONValue } from "convex/values";
-import type { Caller, CallOutcome, Commit, Engine, ReadSet } from "./engine.ts";
+import type { Caller, CallOutcome, Engine, ReadSet, Watch } from "./engine.ts";
 
 export type Subscription = {
   udfPath: string;
@@ -14,39 +14,36 @@ export type Subscription = {
   validTs?: bigint;
   /** A commit since then wrote something it read. */
   dirty: boolean;
+  /** Files `reads` with the engine; closed when the query is removed. */
+  watch: Watch;
 };
 
 export type Modification = { type: "Add"; queryId: number; udfPath: string; args?: JSONValue[]; componentPath?: string } | { type: "Remove"; queryId: number };
 
-/** Apply a ModifyQuerySet's changes; a query added and removed in one message is neither. */
-export function applyModifications(queries: Map<number, Subscription>, mods: readonly Modification[]): { added: Set<number>; removed: number[] } {
+/**
+ * Apply a ModifyQuerySet's changes; a query added and removed in one message is neither.
+ * `watch` opens the engine watch of a new query (`touched` marks it dirty).
+ */
+export function applyModifications(
+  queries: Map<number, Subscription>,
+  mods: readonly Modification[],
+  watch: (q: Subscription) => Watch,
+): { added: Set<number>; removed: number[] } {
   const added = new Set<number>();
   const removed: number[] = [];
   for (const mod of mods) {
     if (mod.type === "Add") {
-      queries.set(mod.queryId, { udfPath: mod.udfPath, args: mod.args?.[0] ?? {}, componentPath: mod.componentPath, dirty: false });
+      queries.get(mod.queryId)?.watch.close();
+      const q = { udfPath: mod.udfPath, args: mod.args?.[0] ?? {}, componentPath: mod.componentPath, dirty: false } as Subscription;
+      q.watch = watch(q);
+      queries.set(mod.queryId, q);
       added.add(mod.queryId);
     } else if (mod.type === "Remove") {
+      queries.get(mod.queryId)?.watch.close();
       if (queries.delete(mod.queryId) && !added.delete(mod.queryId)) removed.push(mod.queryId);
     }
   }
   return { added, removed };
-}
-
-/**
- * Mark the queries whose read sets `commit` touches (all of them when it is undefined, or
- * for a query not run yet); true when any query became dirty.
- */
-export function markTouched(engine: Engine, queries: Map<number, Subscription>, commit: Commit | undefined): boolean {
-  let any = false;
-  for (const q of queries.values()) {
-    if (q.dirty) continue;
-    if (!commit || !q.reads || engine.touches(q.reads, commit)) {
-      q.dirty = true;
-      any = true;
-    }
-  }
-  return any;
 }
 
 export function runSubscription(engine: Engine, q: Subscription, as: Caller): Promise<CallOutcome> {

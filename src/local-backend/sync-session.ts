@@ -14,7 +14,7 @@ import { decodeTs } from "./timestamp.ts";
 import { errorMessage } from "../util/errors.ts";
 import { authCaller } from "./sync-auth.ts";
 import { callFunction } from "./sync-calls.ts";
-import { applyModifications, markTouched, type Modification } from "./sync-queries.ts";
+import { applyModifications, type Modification, type Subscription } from "./sync-queries.ts";
 import { buildTransition, type Change, type TransitionState } from "./sync-transition.ts";
 
 export type SyncSessionDeps = {
@@ -40,6 +40,14 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   let sessionId: string | undefined;
   let refreshQueued = false;
   let forceQueued = false;
+  // Query set changes not yet in a Transition, and the client's query set version after them.
+  // They ride in the next Transition, however many arrived: the client only checks that a
+  // Transition starts where the last one ended, so one Transition may cover several changes.
+  let queuedMods: Modification[] = [];
+  let acceptedQuerySet = 0;
+  // Changes arriving together (a worker subscribes to two queries at once) wait for the end
+  // of this turn, so they share one Transition.
+  let modsTimer: ReturnType<typeof setImmediate> | undefined;
 
   const internalError = (what: string) => (e: unknown) => {
     log.error(what, { error: errorMessage(e) });
@@ -59,7 +67,8 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     if (!state.closed) deps.send(message);
   }
 
-  // Refreshes asked for while one is queued fold into it (forced if any of them was).
+  // Refreshes asked for while one is queued fold into it (forced if any of them was), and so
+  // do the query set changes that arrived meanwhile.
   function refresh(force: boolean): void {
     if (force) forceQueued = true;
     if (refreshQueued) return;
@@ -68,7 +77,10 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
       refreshQueued = false;
       const f = forceQueued;
       forceQueued = false;
-      await transition({ force: f });
+      const mods = queuedMods;
+      queuedMods = [];
+      const { added, removed } = applyModifications(state.queries, mods, watchQuery);
+      await transition({ querySet: acceptedQuerySet, added, removed, force: f });
     });
   }
 
@@ -78,19 +90,23 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     if (message) send(message);
   }
 
+  // A change with nothing in it (a fresh connection's first message) only moves the version:
+  // it waits for the next Transition instead of costing one of its own.
   function modifyQuerySet(m: ClientMessage): void {
     const baseVersion = m.baseVersion as number;
-    const newVersion = m.newVersion as number;
     const mods = (Array.isArray(m.modifications) ? m.modifications : []) as Modification[];
-    enqueue(async () => {
-      if (baseVersion !== state.version.querySet) {
-        log.warn("sync client sent a query set change from an unexpected version; closing the connection", { baseVersion, expected: state.version.querySet });
-        fail(1011, "InvalidQuerySetVersion");
-        return;
-      }
-      const { added, removed } = applyModifications(state.queries, mods);
-      await transition({ querySet: newVersion, added, removed, force: true });
-    });
+    if (baseVersion !== acceptedQuerySet) {
+      log.warn("sync client sent a query set change from an unexpected version; closing the connection", { baseVersion, expected: acceptedQuerySet });
+      return fail(1011, "InvalidQuerySetVersion");
+    }
+    acceptedQuerySet = m.newVersion as number;
+    queuedMods.push(...mods);
+    if (mods.length > 0) {
+      modsTimer ??= setImmediate(() => {
+        modsTimer = undefined;
+        refresh(true);
+      });
+    }
   }
 
   function authenticate(m: ClientMessage): void {
@@ -132,19 +148,28 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     }
   }
 
-  // A commit marks the queries whose read sets it touches. Writes by anyone else (other
-  // connections, HTTP, scheduled functions) refresh this connection now; its own mutations
-  // refresh after their response instead.
-  const unsubscribe = engine.onCommit((origin, commit) => {
-    if (state.closed) return;
-    if (state.inTransition && commit) state.commitsDuring.push(commit);
-    if (markTouched(engine, state.queries, commit) && origin !== session) refresh(false);
+  // A commit marks the queries whose read sets it touches (the engine finds them). Writes by
+  // anyone else (other connections, HTTP, scheduled functions) refresh this connection now;
+  // its own mutations refresh after their response instead.
+  function watchQuery(q: Subscription) {
+    return engine.watch((origin) => {
+      if (state.closed || q.dirty) return;
+      q.dirty = true;
+      if (origin !== session) refresh(false);
+    });
+  }
+
+  // Commits landing while queries run are checked against their new reads afterwards.
+  const unsubscribe = engine.onCommit((_origin, commit) => {
+    if (!state.closed && state.inTransition && commit) state.commitsDuring.push(commit);
   });
 
   function dispose(): void {
     if (state.closed) return;
     state.closed = true;
+    if (modsTimer) clearImmediate(modsTimer);
     unsubscribe();
+    for (const q of state.queries.values()) q.watch.close();
   }
 
   const session: SyncSession = { receive, dispose };

@@ -56,6 +56,7 @@ export async function buildTransition(s: TransitionState, engine: Engine, change
 /** Keep a run's read set; the modification to send, or undefined when the result is unchanged. */
 function record(engine: Engine, queryId: number, q: Subscription, o: CallOutcome, seen: readonly Commit[], added: boolean): object | undefined {
   q.reads = o.reads;
+  q.watch.reads(o.reads);
   q.validTs = o.ts;
   // A commit that landed after this run's snapshot and touches what it read: again.
   if (seen.some((c) => (o.ts === undefined || c.ts > o.ts) && (!o.reads || engine.touches(o.reads, c)))) q.dirty = true;

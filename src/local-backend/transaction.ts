@@ -25,6 +25,15 @@ export const TRANSACTION_LIMITS = {
 
 export type Metrics = { bytesRead: number; documentsRead: number; databaseQueries: number; bytesWritten: number; documentsWritten: number; functionsScheduled: number };
 
+/** Writes of earlier mutations not yet durable: by id, and per table for index walks. */
+export type Pending = {
+  get(id: string): Write | undefined;
+  has(id: string): boolean;
+  /** How many writes to `table` are pending. */
+  sizeOf(table: string): number;
+  ofTable(table: string): Iterable<Write>;
+};
+
 export type Tx = {
   readonly store: Store;
   readonly mutable: boolean;
@@ -32,16 +41,16 @@ export type Tx = {
    * Commits of earlier mutations not yet on disk (so not yet in the store), by id: a mutation
    * sees them, a query does not (it only ever sees durable data).
    */
-  readonly base: ReadonlyMap<string, Write>;
+  readonly base: Pending;
   /** Pending writes by id; `old` is the committed value (absent: inserted here). */
   readonly writes: Map<string, Write>;
   readonly reads: ReadSet;
   readonly metrics: Metrics;
 };
 
-const NOTHING_PENDING: ReadonlyMap<string, Write> = new Map();
+const NOTHING_PENDING: Pending = { get: () => undefined, has: () => false, sizeOf: () => 0, ofTable: () => [] };
 
-export function createTx(store: Store, mutable: boolean, base: ReadonlyMap<string, Write> = NOTHING_PENDING): Tx {
+export function createTx(store: Store, mutable: boolean, base: Pending = NOTHING_PENDING): Tx {
   return {
     store,
     mutable,

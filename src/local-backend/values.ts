@@ -75,6 +75,8 @@ export function compareKeys(a: Key, b: Key): number {
 
 /** `a.b.c` inside a document; undefined when any step is missing or not an object. */
 export function fieldValue(doc: Record<string, Value>, path: string): Value | undefined {
+  // Most index fields are top-level (every index key reads a few per written document).
+  if (!path.includes(".")) return doc[path];
   let cur: Value | undefined = doc;
   for (const part of path.split(".")) {
     if (cur === null || cur === undefined || typeof cur !== "object" || Array.isArray(cur) || cur instanceof ArrayBuffer) return undefined;

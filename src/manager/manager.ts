@@ -123,6 +123,10 @@ export function createManager(opts: ManagerOptions) {
     snapshots(): SlotSnapshot[] {
       return [...[...slots.values(), ...leaving].map((s) => s.snapshot()), ...config.rejected.map((r) => rejectedSnapshot(r, configSince))];
     },
+    /** Some worker is still connecting (checked on every change: no snapshots built). */
+    connecting(): boolean {
+      return [...slots.values(), ...leaving].some((s) => ["starting", "registering"].includes(s.state()));
+    },
     /** True when no worker can recover without a config change. */
     allUnrecoverable(): boolean {
       const list = [...slots.values()];

@@ -2,7 +2,9 @@
 import type { Run } from "./run.ts";
 
 export function printSummary(run: Run, force = false): void {
-  if (run.summaryPrinted) return;
+  // connecting() reads each worker's state alone: a full snapshot of every worker on every
+  // state change is quadratic in workers at start.
+  if (run.summaryPrinted || (!force && run.manager.connecting())) return;
   const { log } = run;
   const snaps = run.manager.snapshots();
   const settled = snaps.every((s) => !["starting", "registering"].includes(s.state));

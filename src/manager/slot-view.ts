@@ -12,7 +12,7 @@ const retrying = (s: SlotState) => s.attempt > 0 && !s.connected;
 export function visibleState(s: SlotState): { state: WorkerState; errorClass: ErrorClass | null } {
   const { worker, lastEnd } = s;
   if (worker) {
-    const { state, errorClass } = worker.snapshot();
+    const { state, errorClass } = worker.status();
     // A failed worker passes through stopping on its way out; it is still the failure that
     // people (summary, /status, /healthz) need to see, not "stopping".
     if ((state === "stopping" || state === "stopped") && errorClass) {

@@ -7,6 +7,7 @@ import type { ListModels, StartAgent } from "../worker/agent-types.ts";
 import { usageToday } from "../worker/budget-usage.ts";
 import { addStats, emptyStats } from "./worker-stats.ts";
 import { slotSnapshot, visibleState } from "./slot-view.ts";
+import type { WorkerState } from "../worker/state.ts";
 import { startWorker, type Worker, type WorkerEnd, type WorkerSnapshot, type WorkerStats } from "../worker/worker.ts";
 
 /** A worker that stayed ready this long has its failure count reset. */
@@ -96,6 +97,8 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       s.totals = addStats(s.totals, prev.stats);
       s.restarts += prev.restarts;
     },
+    /** The state people see (what snapshot() says), without building the snapshot. */
+    state: (): WorkerState => visibleState(s).state,
     /** Cannot recover without a config change (revoked token, config problem). */
     unrecoverable(): boolean {
       const { state, errorClass } = visibleState(s);

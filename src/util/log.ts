@@ -1,5 +1,6 @@
 // Logs go to stderr (stdout is for command output). Every line can carry a scope — the
 // worker's name — and is redacted before it is written.
+import { writeSync } from "node:fs";
 import { makePalette, colorEnabled, type Palette } from "./colors.ts";
 import { errorMessage } from "./errors.ts";
 import { redact } from "./redact.ts";
@@ -36,12 +37,50 @@ export type LoggerOptions = {
 
 const RESERVED = new Set(["time", "level", "worker", "msg"]);
 
+// Lines for a stderr that is a pipe or file wait for the end of the current task (a microtask
+// queued behind the work already queued) and leave in one write: a hundred workers starting
+// log a hundred lines in one task, and every write to a pipe wakes its reader. They are out
+// before any later I/O is handled, so a status response never overtakes the line of the
+// change it shows. Whatever else writes to stderr calls flushLogs() first, so the order holds;
+// the entry point flushes what is left, blocking, when the process exits (flushLogsAtExit).
+// On a terminal each line is written at once: prompts draw there too.
+let buffered: string[] = [];
+let flushScheduled = false;
+
+/** Write the lines logged so far (call before writing to stderr by other means). */
+export function flushLogs(): void {
+  flushScheduled = false;
+  if (buffered.length === 0) return;
+  const text = buffered.join("");
+  buffered = [];
+  process.stderr.write(text);
+}
+
+/** On exit: a stream write would not finish, so the rest goes out with a blocking write. */
+export function flushLogsAtExit(): void {
+  if (buffered.length === 0) return;
+  const text = buffered.join("");
+  buffered = [];
+  try {
+    writeSync(2, text);
+  } catch {
+    process.stderr.write(text); // a non-blocking stderr that is full: the best left to do
+  }
+}
+
+function stderrSink(line: string): void {
+  buffered.push(line + "\n");
+  if (flushScheduled) return;
+  flushScheduled = true;
+  queueMicrotask(flushLogs);
+}
+
 const rank: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? "info";
   const format = opts.format ?? "text";
-  const sink = opts.sink ?? ((line: string) => process.stderr.write(line + "\n"));
+  const sink = opts.sink ?? (process.stderr.isTTY ? (line: string) => void process.stderr.write(line + "\n") : stderrSink);
   const colors = opts.colors ?? makePalette(colorEnabled(process.stderr));
   const timestamps = opts.timestamps ?? !process.stderr.isTTY;
 

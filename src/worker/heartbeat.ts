@@ -22,7 +22,11 @@ export type HeartbeatOptions = {
   onFatal: (e: unknown) => void;
 };
 
-/** Beats once now and then every `intervalMs`; returns the release function. */
+/**
+ * Beats every `intervalMs`, the first one interval from now: it starts right after a register,
+ * which already recorded the worker's liveness (a beat at once would only repeat it, and at
+ * start that is one more mutation per worker). Returns the release function.
+ */
 export function startHeartbeat(o: HeartbeatOptions): () => void {
   let consecutiveFailures = 0;
   const beat = async () => {
@@ -42,7 +46,6 @@ export function startHeartbeat(o: HeartbeatOptions): () => void {
       }
     }
   };
-  void beat();
   const timer = setInterval(() => void beat(), o.intervalMs);
   return () => clearInterval(timer);
 }

@@ -61,6 +61,8 @@ export type WorkerOptions = {
 export type Worker = {
   readonly name: string;
   snapshot(): WorkerSnapshot;
+  /** State and error class alone: cheap enough to ask of every worker on every change. */
+  status(): { state: WorkerState; errorClass: ErrorClass | null };
   /** Stop taking new prompts; running turns finish. */
   drain(): void;
   /** Stop: with `cancel`, running turns end `interrupted` with `reason`. Idempotent. */
@@ -147,6 +149,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     fsm.go("ready");
     log.info("online", { machineId: config.token.machineId, workerId: config.token.workerId });
     control.settleOnline();
+    lastHeartbeatAt = Date.now(); // the register that led here recorded the worker's liveness
     const heartbeat = startHeartbeat({
       backend: b,
       instanceId,
@@ -225,6 +228,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     done,
     drain,
     stop,
+    status: () => ({ state: fsm.state, errorClass }),
     snapshot: () => ({
       name: config.name,
       state: fsm.state,

@@ -134,6 +134,54 @@ describe("commits on disk", () => {
   });
 });
 
+describe("commit groups", () => {
+  // Commits staged while an earlier group is being synced form the next group; each result
+  // comes back only once its group is durable and applied, so a caller reads its own write.
+  test("many mutations at once: each reads its own write once answered, commits land in order, all are there after a restart", async () => {
+    const dir = join(tempDir("data-"), "backend");
+    const engine = await openEngine({ schema, modules, dataDir: dir });
+    const order: bigint[] = [];
+    engine.onCommit((_o, c) => void (c && order.push(c.ts)));
+    const names = Array.from({ length: 120 }, (_, i) => `g${i}`);
+    const ids = await Promise.all(
+      names.map(async (name) => {
+        const o = await engine.call({ udfPath: "workers:add", args: { name }, caller: { admin: false } });
+        if (!o.success) throw new Error(o.errorMessage);
+        const seen = await engine.call({ udfPath: "workers:all", args: {}, caller: { admin: false } });
+        expect(seen.success && (seen.value as { id: string }[]).some((r) => r.id === o.value)).toBe(true);
+        return o.value as string;
+      }),
+    );
+    expect(new Set(ids).size).toBe(120);
+    expect(order).toHaveLength(120);
+    expect(order).toEqual([...order].sort((a, b) => (a < b ? -1 : 1)));
+    engine.close();
+    const again = await openEngine({ schema, modules, dataDir: dir });
+    const rows = await again.call({ udfPath: "workers:all", args: {}, caller: { admin: false } });
+    expect(rows.success && (rows.value as { id: string }[]).map((r) => r.id).sort()).toEqual([...ids].sort());
+    again.close();
+  });
+
+  test("closing while a group is being synced: every staged mutation is answered and kept", async () => {
+    const dir = join(tempDir("data-"), "backend");
+    const engine = await openEngine({ schema, modules, dataDir: dir });
+    const call = (name: string) => engine.call({ udfPath: "workers:add", args: { name }, caller: { admin: false } });
+    const first = call("first");
+    // Let the first group be written and its sync start, then stage more and close at once.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const rest = Array.from({ length: 5 }, (_, i) => call(`late${i}`));
+    await new Promise((r) => setImmediate(r));
+    engine.close();
+    const outcomes = await Promise.all([first, ...rest]);
+    expect(outcomes.map((o) => o.success)).toEqual([true, true, true, true, true, true]);
+    const again = await openEngine({ schema, modules, dataDir: dir });
+    const rows = await again.call({ udfPath: "workers:all", args: {}, caller: { admin: false } });
+    expect(rows.success && (rows.value as { name: string }[]).map((r) => r.name).sort()).toEqual(["first", "late0", "late1", "late2", "late3", "late4"]);
+    again.close();
+  });
+});
+
 describe("refused data", () => {
   test("a corrupt file: the documented error naming the folder, file untouched", async () => {
     const dir = await folderWithData();

@@ -54,6 +54,25 @@ describe("sync wire protocol", () => {
     expect(t3.startVersion).toEqual(t2.endVersion);
   });
 
+  // A fresh connection's first (empty) query set change waits for the next Transition, and
+  // changes sent together may share one: the client only checks each Transition starts where
+  // the last ended.
+  test("an empty query set change costs no Transition of its own; later ones carry its version", async () => {
+    const b = await fixtureBackend();
+    const c = await rawClient(b.url);
+    c.send({ type: "ModifyQuerySet", baseVersion: 0, newVersion: 1, modifications: [] });
+    c.send({ type: "ModifyQuerySet", baseVersion: 1, newVersion: 2, modifications: [{ type: "Add", queryId: 0, udfPath: "messages:count", args: [{}] }] });
+    c.send({ type: "ModifyQuerySet", baseVersion: 2, newVersion: 3, modifications: [{ type: "Add", queryId: 1, udfPath: "messages.js:list", args: [{}] }] });
+    await c.next((m) => m.type === "Transition" && m.endVersion.querySet === 3, "the transition reaching version 3");
+    const transitions = c.received.filter((m) => m.type === "Transition");
+    expect(transitions[0]!.startVersion).toEqual({ querySet: 0, identity: 0, ts: ZERO });
+    expect(transitions.some((t) => t.endVersion.querySet === 1)).toBe(false);
+    for (let i = 1; i < transitions.length; i++) expect(transitions[i]!.startVersion).toEqual(transitions[i - 1]!.endVersion);
+    const updates = transitions.flatMap((t) => t.modifications);
+    expect(updates).toContainEqual({ type: "QueryUpdated", queryId: 0, value: 0, logLines: [], journal: null });
+    expect(updates).toContainEqual({ type: "QueryUpdated", queryId: 1, value: [], logLines: [], journal: null });
+  });
+
   test("a mutation's response comes before a transition that reaches its timestamp", async () => {
     const b = await fixtureBackend();
     const c = await rawClient(b.url);
