@@ -2,6 +2,7 @@
 // `status` and `validate`.
 import type { OrchestratorConfig, WorkerConfig } from "../../config/types.ts";
 import { detectSandbox } from "./detect.ts";
+import { realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LOCAL_WORKERS_FILE, localWorkerFolders } from "../../config/local-workers.ts";
 import { buildPlan, opencodeDirs, orchestratorDirs, type SandboxRequest } from "./plan.ts";
@@ -15,9 +16,18 @@ export function sandboxRequest(worker: WorkerConfig, config: Pick<OrchestratorCo
     config.source.kind === "file" ? config.source.path : config.source.envFile,
     ...config.workers.flatMap((w) => (w.tokenFile ? [w.tokenFile] : [])),
     ...config.workers.filter((w) => w !== worker && w.workingDirectory !== worker.workingDirectory).map((w) => w.workingDirectory),
-    ...localWorkerFolders(join(orchestratorDirs(env)[0]!, LOCAL_WORKERS_FILE)).filter((f) => f !== worker.workingDirectory),
+    ...localWorkerFolders(join(orchestratorDirs(env)[0]!, LOCAL_WORKERS_FILE)).filter((f) => f !== realDir(worker.workingDirectory)),
   ];
   return { worker: worker.name, settings: settingsOf(worker), secrets };
+}
+
+/** up records real paths; a worker of workers.json may name the same folder through a symlink. */
+function realDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
 }
 
 const settingsOf = (w: WorkerConfig): SandboxSettings => w.sandbox ?? SANDBOX_DEFAULTS;
