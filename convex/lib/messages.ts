@@ -85,6 +85,8 @@ export type ChatMessageView = {
   workerId: string | null;
   /** The worker this prompt's routed session moved away from (it went away for good). */
   movedFrom: string | null;
+  /** The model chosen for this answer (`chat --model`), or null for the worker's default. */
+  model: string | null;
   /** Requests (permission, question, budget) waiting for a person; a follower lists them with requests:list. */
   pendingRequests: number;
 };
@@ -104,6 +106,7 @@ export async function messageView(ctx: QueryCtx, message: Doc<"messages">): Prom
     // "" is lib/routing.ts's UNROUTED.
     workerId: message.workerId === "" ? null : message.workerId,
     movedFrom: message.movedFrom ?? null,
+    model: message.model ?? null,
     pendingRequests: message.role === "assistant" ? await pendingCount(ctx, message._id) : 0,
   };
 }

@@ -6,4 +6,5 @@ export { reapLeftoverAgents, agentsDir, type ReapResult } from "./leftovers.ts";
 export { agentEnv, isSecretVar, AGENT_MARKER_VAR } from "./env.ts";
 export type { AgentPart } from "./parts.ts";
 export { listAgentModels, parseModelList, type ListModelsOptions } from "./models.ts";
+export { shareModelListings, SHARED_LISTING_TTL_MS } from "./models-share.ts";
 export type { AgentAsk, AgentReply } from "./requests.ts";

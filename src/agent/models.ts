@@ -1,19 +1,24 @@
 // The worker's models without a running server: `opencode models --verbose` in the worker's
 // folder, with the same scrubbed environment and sandbox as `opencode serve` (spawn.ts), so it
-// sees exactly the providers and config the server will. About 3 s of CPU once per worker
-// start, against ~2 s plus ~0.5 GB for a server kept around just to ask it.
+// sees exactly the providers and config the server will. About 3 s of CPU per run, against
+// ~2 s plus ~0.5 GB for a server kept around just to ask it; workers that would get the same
+// answer share one run (models-share.ts).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { ModelInfo } from "../backend/api.ts";
 import { trackChild } from "../util/children.ts";
-import { errorMessage, RuntimeFailure } from "../util/errors.ts";
+import { RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { terminateGroup } from "../util/process-group.ts";
 import { agentEnv } from "./env.ts";
 import { sandboxSpawn, type SandboxRequest } from "./sandbox/index.ts";
+import { spawnFailure } from "./spawn.ts";
 
-/** How long the listing may take before it is stopped (it loads OpenCode's whole config). */
-export const MODELS_LIST_TIMEOUT_MS = 60_000;
+/**
+ * How long the listing may take before it is stopped (it loads OpenCode's whole config, ~3 s);
+ * a server start waits for the one running (worker/agent-queue.ts), so it must not hold it for long.
+ */
+export const MODELS_LIST_TIMEOUT_MS = 30_000;
 /** Output kept at most; far above a verbose list of every bundled provider's models. */
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
@@ -77,7 +82,8 @@ export const listAgentModels: ListModels = async (o) => {
   let why: string | null = null;
   let exited = false;
   const stop = (reason: string) => {
-    why ??= reason;
+    if (why !== null) return;
+    why = reason;
     if (child.pid && !exited) void terminateGroup(child.pid, { gone: () => exited, timeoutMs: 5_000 });
   };
   child.stdout!.on("data", (c: Buffer) => {
@@ -86,7 +92,8 @@ export const listAgentModels: ListModels = async (o) => {
     chunks.push(c);
   });
   child.stderr!.on("data", (c: Buffer) => void (stderrTail = (stderrTail + c.toString("utf8")).slice(-2_000)));
-  const timer = setTimeout(() => stop(`it took longer than ${Math.round((o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS) / 1000)} s`), o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS);
+  const timeoutMs = o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS;
+  const timer = setTimeout(() => stop(`it took longer than ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);
   const onAbort = () => stop("the worker is stopping");
   o.signal?.addEventListener("abort", onAbort, { once: true });
   if (o.signal?.aborted) onAbort();
@@ -95,7 +102,7 @@ export const listAgentModels: ListModels = async (o) => {
       child.once("error", rej);
       child.once("close", (c) => res(c));
     }).catch((err) => {
-      throw new RuntimeFailure(`OpenCode could not be run to list its models: ${errorMessage(err)}`, { cause: err });
+      throw spawnFailure(err, o.opencodePath);
     });
     exited = true;
     if (why) throw new RuntimeFailure(`listing OpenCode's models was stopped: ${why}`);

@@ -5,7 +5,11 @@ import type { AssistantMessage, SnapshotFileDiff, StepFinishPart, Todo, ToolPart
 import type { PartUpdate, ToolCall, Usage } from "../backend/api.ts";
 import { FILE_PATCH_CHARS, MAX_TODOS, TOOL_INPUT_CHARS, TOOL_OUTPUT_CHARS } from "../../convex/lib/constants.ts";
 
-export type AgentPart = Exclude<PartUpdate, { kind: "text" }>;
+/**
+ * A part change as the turn reports it. A message's usage says whether the turn goes on after it
+ * (`more`: it ended asking for tool calls, so another model call follows); the relay leaves that out.
+ */
+export type AgentPart = Exclude<PartUpdate, { kind: "text" | "usage" }> | (Extract<PartUpdate, { kind: "usage" }> & { more?: boolean });
 
 function cap(s: string, max: number): { text: string; cut: boolean } {
   return s.length <= max ? { text: s, cut: false } : { text: s.slice(0, max), cut: true };
@@ -101,5 +105,5 @@ export function stepUsage(part: StepFinishPart): AgentPart {
 
 /** An assistant message's totals, once it is closed (OpenCode adds its steps up). */
 export function messageUsage(info: AssistantMessage): AgentPart {
-  return { key: `usage:${info.id}`, kind: "usage", usage: usageOf("message", info) };
+  return { key: `usage:${info.id}`, kind: "usage", usage: usageOf("message", info), ...(info.finish === "tool-calls" ? { more: true } : {}) };
 }

@@ -2,27 +2,23 @@
 // password and a scrubbed environment (spawn.ts), wait until it serves (readiness.ts), keep one
 // event stream open, hand its permission requests and questions to the turn they belong to (or
 // refuse them when nobody can answer; requests.ts), and stop the
-// whole tree — gently first, for sure at the end. Every process of that tree carries a marker
-// variable, which also finds the ones that left the process group.
+// whole tree — gently first, for sure at the end (server-process.ts).
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { createOpencodeClient } from "@opencode-ai/sdk/v2/client";
 import type { ModelInfo } from "../backend/api.ts";
-import { trackChild } from "../util/children.ts";
 import { errorMessage, RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
-import { groupExists, processesWithEnv, signalGroup, terminateGroup, terminatePids } from "../util/process-group.ts";
 import { forgetSecret, registerSecret } from "../util/redact.ts";
-import { AGENT_MARKER_VAR } from "./env.ts";
-import type { EventStream } from "./events.ts";
-import { removeAgentRecord, writeAgentRecord } from "./leftovers.ts";
-import { describeExit, NotServing, waitUntilServing, type AgentExit } from "./readiness.ts";
+import type { EventStream, EventStreamOptions } from "./events.ts";
+import { NotServing, waitUntilServing, type AgentExit } from "./readiness.ts";
 import { answerAsk, isAgentRequest, isAgentRequestEnd, refuseRequest, type AgentAsk, type AgentReply, type AgentRequest } from "./requests.ts";
 import { createEventRouter, type EventRouter } from "./routing.ts";
 import type { SandboxRequest } from "./sandbox/index.ts";
-import { spawnServer } from "./spawn.ts";
-import { runPrompt, type TurnContext, type TurnHandle, type TurnRequest, type TurnResult } from "./turn.ts";
+import { goneReason, stopServer, trackServer, type ServerProcess } from "./server-process.ts";
+import { spawnServer, type SpawnedServer } from "./spawn.ts";
+import { runPrompt, type TurnContext, type TurnRequest, type TurnResult } from "./turn.ts";
 
 export { INSTALL_HINT } from "./spawn.ts";
 export type { AgentExit } from "./readiness.ts";
@@ -70,7 +66,6 @@ export type AgentServer = {
 };
 
 const DEFAULT_STARTUP_MS = 30_000;
-const DEFAULT_STOP_MS = 10_000;
 const FAILED_START_STOP_MS = 5_000;
 
 function checkDirectory(directory: string): void {
@@ -88,134 +83,96 @@ export async function startAgent(opts: StartAgentOptions): Promise<AgentServer> 
   const directory = resolve(opts.directory);
   checkDirectory(directory);
   const command = opts.opencodePath ?? "opencode";
-  const password = randomBytes(24).toString("base64url");
-  const basic = Buffer.from(`opencode:${password}`).toString("base64");
-  registerSecret(password);
-  registerSecret(basic);
-  const forgetSecrets = () => {
-    forgetSecret(password);
-    forgetSecret(basic);
-  };
-  const authorization = `Basic ${basic}`;
+  const secrets = serverSecrets();
   const marker = randomBytes(12).toString("hex");
   const startedAt = Date.now();
 
   let spawned;
   try {
-    spawned = await spawnServer({ command, opencodePath: opts.opencodePath, directory, env: opts.env ?? process.env, marker, password, log, sandbox: opts.sandbox, permission: opts.permission });
+    spawned = await spawnServer({ command, opencodePath: opts.opencodePath, directory, env: opts.env ?? process.env, marker, password: secrets.password, log, sandbox: opts.sandbox, permission: opts.permission });
   } catch (e) {
-    forgetSecrets();
+    secrets.forget();
     throw e;
   }
-  const { child, pid, tail } = spawned;
-  const untrack = trackChild(pid, { group: true, label: `opencode serve (${directory})` });
-  writeAgentRecord({ pid, marker, ownerPid: process.pid, directory, command, startedAt: new Date(startedAt).toISOString() });
-  log.debug("OpenCode starting", { pid, directory, command });
-
-  let exitInfo: AgentExit | null = null;
-  let stopping = false;
-  const turns = new Map<string, TurnHandle>();
-  let events: EventStream | null = null;
-  const killStrays = () => {
-    for (const p of processesWithEnv(AGENT_MARKER_VAR, marker)) {
-      try {
-        process.kill(p, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  };
-  const exited = new Promise<AgentExit>((res) => {
-    child.once("exit", (code, signal) => {
-      exitInfo = { code, signal };
-      events?.close();
-      untrack();
-      removeAgentRecord(pid);
-      if (!stopping) {
-        log.warn("OpenCode exited unexpectedly", { pid, how: describeExit(exitInfo) });
-        // Tools it started (shells, language servers) would outlive it otherwise.
-        if (groupExists(pid)) signalGroup(pid, "SIGKILL");
-        killStrays();
-      }
-      // Its password cannot reach anyone any more; the redaction set stays as small as what runs.
-      forgetSecrets();
-      const reason = goneReason()!;
-      for (const t of [...turns.values()]) t.serverGone(reason);
-      res(exitInfo);
-    });
-  });
-
-  function goneReason(): string | null {
-    if (exitInfo) return stopping ? "OpenCode was stopped" : `OpenCode exited unexpectedly (${describeExit(exitInfo)})`;
-    if (stopping) return "OpenCode is stopping";
-    return null;
-  }
-
-  let stopPromise: Promise<void> | null = null;
-  function stop(o: { timeoutMs?: number } = {}): Promise<void> {
-    stopPromise ??= (async () => {
-      const t0 = Date.now();
-      stopping = true;
-      events?.close();
-      const last = await terminateGroup(pid, { gone: () => exitInfo !== null, timeoutMs: o.timeoutMs ?? DEFAULT_STOP_MS });
-      await exited;
-      // Shell tools run in sessions of their own, out of the group's reach; our marker finds them.
-      const strays = processesWithEnv(AGENT_MARKER_VAR, marker);
-      if (strays.length) {
-        log.debug("stopping processes OpenCode's tools left running", { pids: strays.join(",") });
-        await terminatePids(strays);
-      }
-      untrack();
-      removeAgentRecord(pid);
-      log.debug("OpenCode stopped", { pid, ms: Date.now() - t0, signal: last });
-    })();
-    return stopPromise;
-  }
-
-  let client: ReturnType<typeof createOpencodeClient> | null = null;
+  const proc = trackServer(spawned, { directory, command, log, marker, startedAt, forgetSecrets: secrets.forget });
+  const { pid, turns } = proc;
   const route = createEventRouter(turns);
-  let url: string;
-  let stream: EventStream;
+  const { url, stream } = await connect(proc, { opts, spawned, command, directory, authorization: secrets.authorization, route });
+  log.info("OpenCode started", { pid, url, ms: Date.now() - startedAt });
+  const c = createOpencodeClient({ baseUrl: url, directory, headers: { authorization: secrets.authorization } });
+  proc.client = c;
+  const ctx: TurnContext = { client: c, directory, log, turns, goneReason: () => goneReason(proc), ready: () => stream.ready };
+  const answer = answerer(c, directory, route);
+  const stop = (o?: { timeoutMs?: number }) => stopServer(proc, o);
+  return { pid, url, directory, ...sessionApi(c, directory), runPrompt: (t) => runPrompt(ctx, t), answer, activeTurns: () => turns.size, exited: proc.exited, stop };
+}
+
+/** The server's random password, masked in our logs while it runs; `forget` once it stopped. */
+function serverSecrets(): { password: string; authorization: string; forget(): void } {
+  const password = randomBytes(24).toString("base64url");
+  const basic = Buffer.from(`opencode:${password}`).toString("base64");
+  registerSecret(password);
+  registerSecret(basic);
+  const forget = () => {
+    forgetSecret(password);
+    forgetSecret(basic);
+  };
+  return { password, authorization: `Basic ${basic}`, forget };
+}
+
+type ConnectOptions = {
+  opts: StartAgentOptions;
+  spawned: SpawnedServer;
+  command: string;
+  directory: string;
+  authorization: string;
+  route: EventRouter;
+};
+
+/** Waits until the server serves with its event stream connected; else stops it and says why. */
+async function connect(proc: ServerProcess, c: ConnectOptions): Promise<{ url: string; stream: EventStream }> {
+  const { opts, spawned, command, directory } = c;
   try {
-    ({ url, stream } = await waitUntilServing({
+    return await waitUntilServing({
       url: spawned.url,
-      exited,
-      exit: () => exitInfo,
+      exited: proc.exited,
+      exit: () => proc.exitInfo,
       timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS,
-      authorization,
-      stream: {
-        directory,
-        authorization,
-        log,
-        staleAfterMs: opts.eventStaleAfterMs,
-        alive: () => exitInfo === null && !stopping,
-        onEvent: (ev) => {
-          if (isAgentRequest(ev) && !route.ownerOf(ev.properties.sessionID)?.ask(ev) && client) refuseRequest(client, directory, log, ev);
-          if (isAgentRequestEnd(ev)) route.ownerOf(ev.properties.sessionID)?.askEnded(ev.properties.requestID, true);
-          route(ev);
-        },
-        onReconnected: () => {
-          for (const t of [...turns.values()]) t.recover();
-          if (client && turns.size > 0) void askAgain(client, directory, log, route);
-        },
-      },
+      authorization: c.authorization,
+      stream: streamOptions(proc, c),
       onStream: (s) => {
-        events = s;
+        proc.events = s;
       },
-    }));
+    });
   } catch (e) {
-    await stop({ timeoutMs: FAILED_START_STOP_MS });
+    await stopServer(proc, { timeoutMs: FAILED_START_STOP_MS });
     if (!(e instanceof NotServing)) throw e;
-    const output = tail.length ? `\n${tail.slice(-8).join("\n")}` : "";
+    const output = spawned.tail.length ? `\n${spawned.tail.slice(-8).join("\n")}` : "";
     const hint = `Run \`${command} serve\` in ${directory} to see what OpenCode says; reinstall it (\`npm i -g opencode-ai\`) if it is broken.`;
     throw new RuntimeFailure(`${e.message}${output}`, { hint, cause: e.cause });
   }
-  log.info("OpenCode started", { pid, url, ms: Date.now() - startedAt });
-  const c = createOpencodeClient({ baseUrl: url, directory, headers: { authorization } });
-  client = c;
-  const ctx: TurnContext = { client: c, directory, log, turns, goneReason, ready: () => stream.ready };
-  const answer = answerer(c, directory, route);
-  return { pid, url, directory, ...sessionApi(c, directory), runPrompt: (t) => runPrompt(ctx, t), answer, activeTurns: () => turns.size, exited, stop };
+}
+
+/** The event stream feeds each turn its events and requests; nobody to ask → refused at once. */
+function streamOptions(proc: ServerProcess, c: ConnectOptions): Omit<EventStreamOptions, "url"> {
+  const { directory, route } = c;
+  const { log, turns } = proc;
+  return {
+    directory,
+    authorization: c.authorization,
+    log,
+    staleAfterMs: c.opts.eventStaleAfterMs,
+    alive: () => proc.exitInfo === null && !proc.stopping,
+    onEvent: (ev) => {
+      if (isAgentRequest(ev) && !route.ownerOf(ev.properties.sessionID)?.ask(ev) && proc.client) refuseRequest(proc.client, directory, log, ev);
+      if (isAgentRequestEnd(ev)) route.ownerOf(ev.properties.sessionID)?.askEnded(ev.properties.requestID, true);
+      route(ev);
+    },
+    onReconnected: () => {
+      for (const t of [...turns.values()]) t.recover();
+      if (proc.client && turns.size > 0) void askAgain(proc.client, directory, log, route);
+    },
+  };
 }
 
 /**

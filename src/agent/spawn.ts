@@ -75,7 +75,7 @@ export async function spawnServer(o: {
   return { child, pid: child.pid!, url, tail };
 }
 
-function spawnFailure(err: unknown, opencodePath: string | null): RuntimeFailure {
+export function spawnFailure(err: unknown, opencodePath: string | null): RuntimeFailure {
   const code = (err as NodeJS.ErrnoException).code;
   const what = opencodePath ? `opencode_path ${opencodePath}` : "`opencode` (looked up on PATH)";
   if (code === "ENOENT") return new RuntimeFailure(`OpenCode was not found: ${what} does not exist`, { hint: INSTALL_HINT, cause: err });

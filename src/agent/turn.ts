@@ -11,10 +11,11 @@ import { errorMessage } from "../util/errors.ts";
 import type { AgentEvent } from "./events.ts";
 import type { AgentPart } from "./parts.ts";
 import type { AgentAsk, AgentRequest } from "./requests.ts";
-import { createTurnAsks } from "./turn-asks.ts";
-import { createTranscript } from "./transcript.ts";
+import { describeAgentError, type TurnResult } from "./turn-result.ts";
+import { finish, result, serverGone, startTurn } from "./turn-run.ts";
 
-export type TurnResult = { outcome: "completed" } | { outcome: "failed"; reason: string } | { outcome: "cancelled" };
+export type { TurnResult };
+export { describeAgentError };
 
 export type TurnRequest = {
   sessionId: string;
@@ -67,39 +68,6 @@ export type TurnContext = {
   ready(): Promise<void>;
 };
 
-/** After an abort, how long to wait for OpenCode to settle the session before reporting. */
-const ABORT_SETTLE_MS = 5_000;
-
-/** OpenCode's error objects (`{name, data:{message, statusCode…}}`) as one line for people. */
-export function describeAgentError(err: unknown): string {
-  if (!err || typeof err !== "object") return String(err ?? "unknown error");
-  const e = err as { name?: unknown; data?: { message?: unknown; statusCode?: unknown }; message?: unknown };
-  const message =
-    typeof e.data?.message === "string" && e.data.message
-      ? e.data.message
-      : typeof e.message === "string" && e.message
-        ? e.message
-        : typeof e.name === "string"
-          ? e.name
-          : "unknown error";
-  const status = typeof e.data?.statusCode === "number" ? ` (HTTP ${e.data.statusCode})` : "";
-  return `${message}${status}`;
-}
-
-type OurStop = { kind: "cancel" } | { kind: "inactive"; reason: string };
-
-/** How a turn ended: our own stop first, then the error OpenCode reported, else completed. */
-function turnResult(stopping: OurStop | null, agentError: unknown): TurnResult {
-  if (stopping?.kind === "cancel") return { outcome: "cancelled" };
-  if (stopping?.kind === "inactive") return { outcome: "failed", reason: stopping.reason };
-  if (agentError) {
-    const name = (agentError as { name?: unknown }).name;
-    if (name === "MessageAbortedError") return { outcome: "failed", reason: "the turn was aborted inside OpenCode" };
-    return { outcome: "failed", reason: describeAgentError(agentError) };
-  }
-  return { outcome: "completed" };
-}
-
 /** Sends one prompt to an OpenCode session and follows its events until the answer is over. */
 export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult> {
   const { sessionId } = t;
@@ -110,164 +78,16 @@ export function runPrompt(ctx: TurnContext, t: TurnRequest): Promise<TurnResult>
   const log = ctx.log.child(sessionId);
 
   return new Promise<TurnResult>((resolve) => {
-    let done = false;
-    let recovering = 0;
-    let idleSeen = false;
-    let held: AgentEvent[] = [];
-    let stopping: OurStop | null = null;
-    let inactivity: ReturnType<typeof setTimeout> | undefined;
-    let settle: ReturnType<typeof setTimeout> | undefined;
-    const asks = createTurnAsks({
-      log,
-      onAsk: t.onAsk,
-      onAskEnded: t.onAskEnded,
-      active: () => !done && !stopping,
-      onWait: () => clearTimeout(inactivity),
-      onResume: () => armInactivity(),
-    });
-    const transcript = createTranscript({
-      log,
-      emit,
-      emitPart,
-      describeError: describeAgentError,
-      // An abort sent before OpenCode admitted the prompt may have missed the run it starts.
-      onAdmit: () => {
-        if (stopping) sendAbort();
-      },
-    });
-
-    const handle: TurnHandle = { onEvent, touch, recover, serverGone, ask: asks.ask, askEnded: asks.ended };
-    ctx.turns.set(sessionId, handle);
-    t.signal.addEventListener("abort", onAbort, { once: true });
-    armInactivity();
-
-    function finish(r: TurnResult): void {
-      if (done) return;
-      done = true;
-      clearTimeout(inactivity);
-      clearTimeout(settle);
-      t.signal.removeEventListener("abort", onAbort);
-      if (ctx.turns.get(sessionId) === handle) ctx.turns.delete(sessionId);
-      log.debug("turn finished", { outcome: r.outcome, reason: r.outcome === "failed" ? r.reason : undefined });
-      resolve(r);
-    }
-
-    const result = () => turnResult(stopping, transcript.agentError);
-
-    function armInactivity(): void {
-      clearTimeout(inactivity);
-      if (asks.waiting) return;
-      inactivity = setTimeout(() => {
-        const secs = Math.round(t.inactivityTimeoutMs / 100) / 10;
-        const reason = transcript.agentError ? describeAgentError(transcript.agentError) : `no agent activity for ${secs} s`;
-        log.warn("turn inactive; aborting it", { reason });
-        stopTurn({ kind: "inactive", reason });
-      }, t.inactivityTimeoutMs);
-    }
-
-    function onAbort(): void {
-      log.debug("turn cancelled; aborting it in OpenCode");
-      stopTurn({ kind: "cancel" });
-    }
-
-    function stopTurn(kind: OurStop): void {
-      if (done || stopping) return;
-      stopping = kind;
-      clearTimeout(inactivity);
-      sendAbort();
-      // OpenCode answers an abort with `session.idle` within milliseconds; don't wait forever.
-      settle = setTimeout(() => finish(result()), ABORT_SETTLE_MS);
-    }
-
-    function sendAbort(): void {
-      ctx.client.session.abort({ sessionID: sessionId, directory: ctx.directory }, { throwOnError: true }).catch((err) => {
-        log.debug("abort request failed", { error: errorMessage(err) });
-      });
-    }
-
-    function emit(text: string, partId: string): void {
-      if (!text) return;
-      try {
-        t.onText(text, partId);
-      } catch (err) {
-        log.error("onText callback failed", { error: errorMessage(err) });
-      }
-    }
-
-    function emitPart(u: AgentPart): void {
-      try {
-        t.onPart?.(u);
-      } catch (err) {
-        log.error("onPart callback failed", { error: errorMessage(err) });
-      }
-    }
-
-    function touch(): void {
-      if (done || stopping) return;
-      armInactivity();
-      if (t.onActivity) {
-        try {
-          t.onActivity();
-        } catch (err) {
-          log.error("onActivity callback failed", { error: errorMessage(err) });
-        }
-      }
-    }
-
-    function onEvent(ev: AgentEvent): void {
-      if (done) return;
-      touch();
-      if (recovering > 0) held.push(ev);
-      else apply(ev);
-    }
-
-    function apply(ev: AgentEvent): void {
-      if (done) return;
-      // Before admission an idle is the stray one of an earlier, aborted run — unless we are
-      // aborting ourselves, when any idle means the session settled.
-      if (transcript.apply(ev) === "idle" && (transcript.admitted || stopping)) finish(result());
-    }
-
-    // After a reconnect some events were lost, so a part's relayed text may end mid-way. Events
-    // arriving now are held until a snapshot of the session is applied: parts in the snapshot are
-    // relayed from their full texts (and, if still streaming, finished from their final text, not
-    // deltas); then the held events replay in order, newer parts relayed from their deltas.
-    function recover(): void {
-      if (done) return;
-      recovering++;
-      void (async () => {
-        const [msgs, statuses] = await Promise.all([
-          ctx.client.session.messages({ sessionID: sessionId, directory: ctx.directory }, { throwOnError: true }),
-          ctx.client.session.status({ directory: ctx.directory }, { throwOnError: true }),
-        ]);
-        if (done) return;
-        const st = (statuses.data as Record<string, { type: string } | undefined>)[sessionId];
-        // Idle sessions are omitted from the map.
-        if (transcript.applySnapshot(msgs.data, !st || st.type === "idle")) idleSeen = true;
-      })()
-        .catch((err) => log.debug("recovering the turn after a reconnect failed", { error: errorMessage(err) }))
-        .finally(() => {
-          if (--recovering > 0) return;
-          const replay = held;
-          held = [];
-          for (const ev of replay) apply(ev);
-          if (idleSeen && (transcript.admitted || stopping)) finish(result());
-        });
-    }
-
-    function serverGone(reason: string): void {
-      finish(stopping ? result() : { outcome: "failed", reason });
-    }
-
+    const turn = startTurn(ctx, t, log, resolve);
     void sendPrompt(ctx, t, log, {
-      settled: () => done,
+      settled: () => turn.done,
       // Stopped before anything was sent: nothing to wait for.
-      send: () => (stopping ? (finish(result()), false) : (transcript.markSent(), true)),
+      send: () => (turn.stopping ? (finish(turn, result(turn)), false) : (turn.transcript.markSent(), true)),
       failed: (err) => {
         const goneNow = ctx.goneReason();
-        if (goneNow) serverGone(goneNow);
-        else if (stopping) finish(result());
-        else finish({ outcome: "failed", reason: `OpenCode did not accept the prompt: ${errorMessage(err)}` });
+        if (goneNow) serverGone(turn, goneNow);
+        else if (turn.stopping) finish(turn, result(turn));
+        else finish(turn, { outcome: "failed", reason: `OpenCode did not accept the prompt: ${errorMessage(err)}` });
       },
     });
   });

@@ -193,6 +193,8 @@ export type ChatMessageView = {
   workerId?: string | null;
   /** The worker this prompt's routed session moved away from (gone for good): a fresh agent session answers. */
   movedFrom?: string | null;
+  /** The model chosen for this answer (`chat --model`), or null for the worker's default (absent from older backends). */
+  model?: string | null;
   /** Requests waiting for a person on this answer; list them with requestsApi.list. */
   pendingRequests: number;
 };

@@ -35,7 +35,7 @@ function summaryJson(w: WorkerListEntry) {
 }
 
 /** The models `chat --model` takes, the first few by name (`--json` lists them all). */
-function modelsCell(w: WorkerSummary): string {
+function modelsCell(w: WorkerListEntry): string {
   const keys = w.models.map((m) => safeLine(`${m.providerId}/${m.modelId}`));
   if (keys.length === 0) return "not listed yet";
   return keys.length <= 3 ? keys.join(", ") : `${keys.slice(0, 2).join(", ")} +${keys.length - 2} more`;

@@ -10,7 +10,7 @@ import { safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
 
 export type RequestHandling = {
-  /** --permissions: answer every request so. */
+  /** --permissions: answer every permission request and question so (budget requests wait for a person). */
   auto?: RequestReply;
   /** --json: print events on stdout. */
   json?: (line: string) => boolean;
@@ -51,10 +51,14 @@ export function requestEvent(r: RequestView): Record<string, unknown> {
   return { type: kind, ...rest };
 }
 
-/** --permissions for a question: reject refuses it, once/always pick each question's first option. */
-export function autoReply(r: RequestView, auto: RequestReply): { reply: RequestReply; answers?: string[][] } {
+/**
+ * --permissions for a request, or undefined when it is left to a person: a spend limit is a
+ * safeguard the owner set, so a flag meant to let file reads through never waives it. For a
+ * question, reject refuses it and once/always pick each question's first option.
+ */
+export function autoReply(r: RequestView, auto: RequestReply | undefined): { reply: RequestReply; answers?: string[][] } | undefined {
+  if (auto === undefined || r.kind === "budget") return undefined;
   if (r.kind === "question" && auto !== "reject") return { reply: "once", answers: (r.questions ?? []).map((q) => [q.options[0]?.label ?? "yes"]) };
-  if (r.kind === "budget" && auto === "always") return { reply: "once" };
   return { reply: auto };
 }
 
@@ -63,12 +67,12 @@ export function watchRequests(admin: AdminClient, ctx: CommandContext, messageId
   let lastPending = 0;
 
   async function onNew(r: RequestView): Promise<void> {
-    if (!how.auto) {
+    const a = autoReply(r, how.auto);
+    if (!a) {
       if (!how.json) ctx.stderr(describe(r));
       else ctx.stderr(`${r.kind} ${r.requestId} waits for an answer: ${replyHint(r)}`);
       return;
     }
-    const a = autoReply(r, how.auto);
     try {
       await admin.reply(r.requestId, a.reply, a.answers ? { answers: a.answers } : {});
     } catch (e) {

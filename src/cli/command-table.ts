@@ -76,7 +76,7 @@ export const chatOptions = {
   permissions: {
     type: "choice",
     choices: ["once", "always", "reject"],
-    description: "Answer every permission request of this answer so (questions: reject refuses, once/always pick each first option)",
+    description: "Answer every permission request and question of this answer so (questions: reject refuses, once/always pick each first option; spend limits still ask)",
   },
   ...adminConnectionFlags,
 } as const satisfies Record<string, OptionSpec>;
@@ -194,7 +194,7 @@ export const COMMANDS: CommandSpec<any>[] = [
       "On a terminal with no prompt given: an interactive session (/help inside lists its commands; README: Interactive chat).\n" +
       "Only the answer goes to stdout; the session id goes to stderr. Ctrl+C cancels the answer.\n" +
       "When the agent asks for a permission or asks a question, chat says on stderr how to answer it with `reply` (from any\n" +
-      "terminal) and keeps waiting; --permissions answers every such request of this answer by itself.\n" +
+      "terminal) and keeps waiting; --permissions answers every such request of this answer by itself (a spend limit still waits).\n" +
       "With --json, stdout carries the whole turn as NDJSON instead: text, reasoning, tool, file, todo, usage, permission,\n" +
       "question and a last end event.\n" +
       "Exit 0 when the answer completes, 1 when it fails, is cancelled or is lost (reason on stderr), or when the backend does not\n" +

@@ -8,6 +8,7 @@ import { EXIT, RuntimeFailure } from "../util/errors.ts";
 import { safeJson, safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
 import { formatSandboxStatus } from "../agent/sandbox/request.ts";
+import { dollars } from "../worker/budget-usage.ts";
 import { formatAge, renderTable, tagSuffix } from "./table.ts";
 
 /** Where to look, in the precedence orchestrate uses (config/status-address.ts). */
@@ -114,12 +115,6 @@ function compactCount(n: number): string {
   if (n < 1_000) return String(n);
   if (n < 1_000_000) return `${(n / 1_000).toFixed(1)}k`;
   return `${(n / 1_000_000).toFixed(1)}M`;
-}
-
-/** Cents for ordinary sums; small ones keep four decimals so a cheap model's cost is not shown as $0.00. */
-export function dollars(n: number): string {
-  if (!Number.isFinite(n)) return "-";
-  return `$${n !== 0 && Math.abs(n) < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 }
 
 /** The last error; for a worker waiting for approval, the command that approves it. */

@@ -5,6 +5,7 @@ import type { BackoffPolicy } from "../util/backoff.ts";
 import type { Logger } from "../util/log.ts";
 import type { ListModels, StartAgent } from "../worker/agent-types.ts";
 import { sandboxRequest } from "../agent/sandbox/request.ts";
+import { shareModelListings } from "../agent/models-share.ts";
 import { createSlot, workerKey, type Slot, type SlotSnapshot } from "./slot.ts";
 import type { RejectedWorker } from "../config/types.ts";
 import { emptyStats } from "./worker-stats.ts";
@@ -83,6 +84,8 @@ export function createManager(opts: ManagerOptions) {
   let lastReload: ReloadResult | null = null;
   const reloads = { ok: 0, failed: 0 };
   let stopping = false;
+  // Workers whose listing would come out the same share one `opencode models` run.
+  const listModels = opts.listModels && shareModelListings(opts.listModels);
 
   const newSlot = (c: WorkerConfig) =>
     createSlot(c, {
@@ -90,7 +93,7 @@ export function createManager(opts: ManagerOptions) {
       version: opts.version,
       // The sandbox hides every worker of the config in force when the agent starts.
       startAgent: (o) => opts.startAgent({ ...o, sandbox: sandboxRequest(c, config) }),
-      listModels: opts.listModels && ((o) => opts.listModels!({ ...o, sandbox: sandboxRequest(c, config) })),
+      listModels: listModels && ((o) => listModels({ ...o, sandbox: sandboxRequest(c, config) })),
       backoff: opts.backoff,
       relayWindowMs: opts.relayWindowMs,
       onChange: () => opts.onChange?.(),

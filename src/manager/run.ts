@@ -2,12 +2,14 @@
 // `orchestrate`. Signals arrive counted from src/index.ts: 1st drains under one deadline,
 // 2nd cancels running turns (they end `interrupted`), 3rd is handled there (exit now).
 import type { OrchestratorConfig } from "../config/types.ts";
-import { ConfigError, errorMessage, EXIT, OrchestratorError } from "../util/errors.ts";
+import { errorMessage, EXIT, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
-import { resourceStack } from "../util/resources.ts";
+import { resourceStack, type ResourceStack } from "../util/resources.ts";
 import type { ListModels, StartAgent } from "../worker/agent-types.ts";
 import { createManager, type Manager } from "./manager.ts";
 import { watchConfigFile } from "./reload.ts";
+import { reloadConfig } from "./run-reload.ts";
+import { printSummary } from "./run-summary.ts";
 import { buildStatus, type StatusDoc } from "./status.ts";
 
 export type StatusServerStarter = (o: {
@@ -65,144 +67,123 @@ function onAllUnrecoverable(o: RunOptions, m: Manager, stop: (code: number, why:
   stop(EXIT.config, "no worker can run");
 }
 
+/** One foreground run: what its phases share (was the closure of runForeground). */
+export type Run = {
+  o: RunOptions;
+  log: Logger;
+  resources: ResourceStack;
+  manager: Manager;
+  shuttingDown: boolean;
+  summaryPrinted: boolean;
+  // Reported once per spell: a reload that brings a worker back re-arms it.
+  stuckReported: boolean;
+  resolveExit: (code: number) => void;
+};
+
 export async function runForeground(o: RunOptions): Promise<number> {
   const { ctx, config } = o;
   const log = ctx.log;
-  const resources = resourceStack(log);
-  let shuttingDown = false;
+  await reapLeftovers(o, log);
   let resolveExit!: (code: number) => void;
   const exit = new Promise<number>((r) => (resolveExit = r));
-  let summaryPrinted = false;
-  // Reported once per spell: a reload that brings a worker back re-arms it.
-  let stuckReported = false;
-
-  if (o.reapLeftovers) {
-    const n = await o.reapLeftovers(log).catch((e) => {
-      log.warn("could not check for leftover OpenCode servers", { error: errorMessage(e) });
-      return 0;
-    });
-    if (n > 0) log.info(`stopped ${n} OpenCode server(s) left behind by an earlier run`);
-  }
-
-  const manager = createManager({
-    config,
+  const run: Run = {
+    o,
     log,
-    version: ctx.version,
-    startAgent: o.startAgent,
-    listModels: o.listModels,
-    relayWindowMs: o.relayWindowMs,
-    onChange: () => {
-      maybeSummary();
-      const stuck = !shuttingDown && manager.allUnrecoverable();
-      if (stuck && !stuckReported) onAllUnrecoverable(o, manager, (code, why) => void shutdown(code, why));
-      stuckReported = stuck;
-    },
-  });
-
-  function maybeSummary(force = false): void {
-    if (summaryPrinted) return;
-    const snaps = manager.snapshots();
-    const settled = snaps.every((s) => !["starting", "registering"].includes(s.state));
-    if (!settled && !force) return;
-    summaryPrinted = true;
-    const count = (pred: (s: (typeof snaps)[number]) => boolean) => snaps.filter(pred).length;
-    const ready = count((s) => s.state === "ready" || s.state === "busy" || s.state === "paused");
-    const waiting = count((s) => s.state === "awaiting_approval");
-    const failed = snaps.filter((s) => s.state === "errored" || s.state === "needs_reauth" || s.state === "stopped");
-    const starting = count((s) => s.state === "starting" || s.state === "registering");
-    log.info(
-      `${snaps.length} worker${snaps.length === 1 ? "" : "s"}: ${ready} ready, ${waiting} awaiting approval, ${failed.length} failed` +
-        (starting ? `, ${starting} still connecting` : ""),
-    );
-    for (const f of failed) log.warn(`  ${f.name}: ${f.state}${f.lastError ? ` — ${f.lastError}` : ""}`);
-    for (const c of snaps.filter((s) => s.state === "starting" || s.state === "registering")) {
-      log.warn(`  ${c.name}: still connecting to ${c.convexUrl}`);
-    }
-  }
-
-  async function shutdown(code: number, why: string, cancelReason?: string): Promise<void> {
-    if (shuttingDown) {
-      if (cancelReason) await manager.stop(cancelReason);
-      return;
-    }
-    shuttingDown = true;
-    log.info(`shutting down: ${why}`);
-    if (cancelReason) await manager.stop(cancelReason);
-    else {
-      // The current config's deadline: shutdown_timeout may have changed by a reload.
-      const timeoutMs = manager.config.shutdownTimeoutMs;
-      const deadline = setTimeout(() => {
-        log.warn(`drain deadline (${Math.round(timeoutMs / 1000)} s) reached: interrupting running answers`);
-        void manager.stop("the worker shut down before the answer finished (drain deadline reached)");
-      }, timeoutMs);
-      await manager.drain();
-      clearTimeout(deadline);
-    }
-    await resources.releaseAll().catch((e) => log.warn("cleanup failed", { error: errorMessage(e) }));
-    resolveExit(code);
-  }
-
-  const onSignal = (s: ShutdownSignal) => {
-    if (s.signal === "SIGHUP") {
-      void reload("SIGHUP");
-      return;
-    }
-    if (s.count === 1) {
-      log.info(`${s.signal}: draining — running answers finish, no new ones start (press Ctrl+C again to interrupt them)`);
-      void shutdown(EXIT.ok, `${s.signal} received`);
-    } else if (s.count === 2) {
-      log.warn(`${s.signal} again: interrupting running answers (a third signal exits at once)`);
-      void shutdown(EXIT.ok, `${s.signal} received twice`, "the worker was stopped before the answer finished");
-    }
+    resources: resourceStack(log),
+    manager: createManager({
+      config,
+      log,
+      version: ctx.version,
+      startAgent: o.startAgent,
+      listModels: o.listModels,
+      relayWindowMs: o.relayWindowMs,
+      onChange: () => onManagerChange(run),
+    }),
+    shuttingDown: false,
+    summaryPrinted: false,
+    stuckReported: false,
+    resolveExit,
   };
-  resources.add("signal handler", ctx.onSignal(onSignal));
-
-  async function reload(trigger: string): Promise<void> {
-    if (!o.reloadConfig || shuttingDown) return;
-    try {
-      const next = await o.reloadConfig();
-      for (const w of next.warnings) log.warn(`${w.path}: ${w.message}`);
-      if (next.statusAddress !== manager.config.statusAddress) {
-        // The endpoint keeps its socket: moving it would drop what monitors it mid-flight.
-        log.warn(`status_address changed to ${next.statusAddress ?? "off"}: it takes effect at the next start`);
-      }
-      const r = manager.reload(next);
-      log.info(`config reloaded (${trigger})`, {
-        added: r.added.join(",") || undefined,
-        removed: r.removed.join(",") || undefined,
-        changed: r.changed.join(",") || undefined,
-        unchanged: r.unchanged.length,
-      });
-    } catch (e) {
-      const errors =
-        e instanceof ConfigError ? e.issues.map((i) => `${i.path}: ${i.message}`) : [errorMessage(e)];
-      manager.recordFailedReload(errors);
-      log.error(`config change rejected (${trigger}); still running on the last good config`);
-      for (const line of errors) log.error(`  ${line}`);
-    }
-  }
-
+  const { manager, resources } = run;
+  resources.add("signal handler", ctx.onSignal((s) => onShutdownSignal(run, s)));
   manager.start();
   resources.add("workers", () => manager.stop("the orchestrator stopped"));
-  setTimeout(() => maybeSummary(true), SUMMARY_WAIT_MS).unref?.();
+  setTimeout(() => printSummary(run, true), SUMMARY_WAIT_MS).unref?.();
 
   if (o.reloadConfig && config.source.kind === "file") {
-    resources.add("config watcher", watchConfigFile(config.source.path, () => void reload("file changed"), log));
+    resources.add("config watcher", watchConfigFile(config.source.path, () => void reloadConfig(run, "file changed"), log));
   }
-  if (o.startStatusServer && config.statusAddress) {
-    try {
-      const server = await o.startStatusServer({
-        address: config.statusAddress,
-        status: () => buildStatus(manager, { version: ctx.version, shuttingDown }),
-        log,
-      });
-      log.info(`status on http://${server.address}/status`);
-      resources.add("status server", () => server.stop());
-    } catch (e) {
-      // The workers matter more than the status page: run on, loudly.
-      // `status` then reaches whatever holds the address; it says so when that is another instance.
-      log.error(`status server not started: ${errorMessage(e)}`, e instanceof OrchestratorError && e.hint ? { fix: e.hint } : undefined);
-    }
-  }
+  if (o.startStatusServer && config.statusAddress) await startStatus(run, o.startStatusServer, config.statusAddress);
   return exit;
+}
+
+async function reapLeftovers(o: RunOptions, log: Logger): Promise<void> {
+  if (!o.reapLeftovers) return;
+  const n = await o.reapLeftovers(log).catch((e) => {
+    log.warn("could not check for leftover OpenCode servers", { error: errorMessage(e) });
+    return 0;
+  });
+  if (n > 0) log.info(`stopped ${n} OpenCode server(s) left behind by an earlier run`);
+}
+
+function onManagerChange(run: Run): void {
+  printSummary(run);
+  const stuck = !run.shuttingDown && run.manager.allUnrecoverable();
+  if (stuck && !run.stuckReported) onAllUnrecoverable(run.o, run.manager, (code, why) => void shutdown(run, code, why));
+  run.stuckReported = stuck;
+}
+
+function onShutdownSignal(run: Run, s: ShutdownSignal): void {
+  const { log } = run;
+  if (s.signal === "SIGHUP") {
+    void reloadConfig(run, "SIGHUP");
+    return;
+  }
+  if (s.count === 1) {
+    log.info(`${s.signal}: draining — running answers finish, no new ones start (press Ctrl+C again to interrupt them)`);
+    void shutdown(run, EXIT.ok, `${s.signal} received`);
+  } else if (s.count === 2) {
+    log.warn(`${s.signal} again: interrupting running answers (a third signal exits at once)`);
+    void shutdown(run, EXIT.ok, `${s.signal} received twice`, "the worker was stopped before the answer finished");
+  }
+}
+
+async function shutdown(run: Run, code: number, why: string, cancelReason?: string): Promise<void> {
+  const { log, manager } = run;
+  if (run.shuttingDown) {
+    if (cancelReason) await manager.stop(cancelReason);
+    return;
+  }
+  run.shuttingDown = true;
+  log.info(`shutting down: ${why}`);
+  if (cancelReason) await manager.stop(cancelReason);
+  else {
+    // The current config's deadline: shutdown_timeout may have changed by a reload.
+    const timeoutMs = manager.config.shutdownTimeoutMs;
+    const deadline = setTimeout(() => {
+      log.warn(`drain deadline (${Math.round(timeoutMs / 1000)} s) reached: interrupting running answers`);
+      void manager.stop("the worker shut down before the answer finished (drain deadline reached)");
+    }, timeoutMs);
+    await manager.drain();
+    clearTimeout(deadline);
+  }
+  await run.resources.releaseAll().catch((e) => log.warn("cleanup failed", { error: errorMessage(e) }));
+  run.resolveExit(code);
+}
+
+async function startStatus(run: Run, start: StatusServerStarter, address: string): Promise<void> {
+  const { log } = run;
+  try {
+    const server = await start({
+      address,
+      status: () => buildStatus(run.manager, { version: run.o.ctx.version, shuttingDown: run.shuttingDown }),
+      log,
+    });
+    log.info(`status on http://${server.address}/status`);
+    run.resources.add("status server", () => server.stop());
+  } catch (e) {
+    // The workers matter more than the status page: run on, loudly.
+    // `status` then reaches whatever holds the address; it says so when that is another instance.
+    log.error(`status server not started: ${errorMessage(e)}`, e instanceof OrchestratorError && e.hint ? { fix: e.hint } : undefined);
+  }
 }

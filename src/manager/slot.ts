@@ -4,8 +4,9 @@ import type { WorkerConfig } from "../config/types.ts";
 import { backoffDelay, RESTART_BACKOFF, type BackoffPolicy } from "../util/backoff.ts";
 import type { Logger } from "../util/log.ts";
 import type { ListModels, StartAgent } from "../worker/agent-types.ts";
-import type { ErrorClass, WorkerState } from "../worker/state.ts";
+import { usageToday } from "../worker/budget-usage.ts";
 import { addStats, emptyStats } from "./worker-stats.ts";
+import { slotSnapshot, visibleState } from "./slot-view.ts";
 import { startWorker, type Worker, type WorkerEnd, type WorkerSnapshot, type WorkerStats } from "../worker/worker.ts";
 
 /** A worker that stayed ready this long has its failure count reset. */
@@ -38,159 +39,132 @@ export function workerKey(c: WorkerConfig): string {
 
 export type Slot = ReturnType<typeof createSlot>;
 
-export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
-  let config = initial;
-  let worker: Worker | null = null;
-  let attempt = 0;
-  let restarts = 0;
-  let healthySince: number | null = null;
+/** What a slot remembers across the Worker objects it launches. */
+export type SlotState = {
+  config: WorkerConfig;
+  deps: SlotDeps;
+  log: Logger;
+  worker: Worker | null;
+  /** Failures in a row (the backoff's exponent); reset after a healthy spell. */
+  attempt: number;
+  restarts: number;
+  healthySince: number | null;
   // This launch got through registration (ready or waiting for approval).
-  let connected = false;
-  let restartTimer: ReturnType<typeof setTimeout> | undefined;
-  let nextRestartAt: number | null = null;
-  let lastEnd: WorkerEnd | null = null;
-  let endedAt = Date.now();
-  let retired = false;
+  connected: boolean;
+  restartTimer: ReturnType<typeof setTimeout> | undefined;
+  nextRestartAt: number | null;
+  lastEnd: WorkerEnd | null;
+  endedAt: number;
+  retired: boolean;
   // Counts of the Worker objects that ended (restarts, a replaced slot); the live one adds its own.
-  let totals: WorkerStats = emptyStats();
-  const log = deps.log.child(initial.name);
+  totals: WorkerStats;
+};
 
-  function launch(): void {
-    nextRestartAt = null;
-    connected = false;
-    const w = startWorker({
-      config,
-      log,
-      version: deps.version,
-      startAgent: deps.startAgent,
-      listModels: deps.listModels,
-      relayWindowMs: deps.relayWindowMs,
-      onChange: (c) => {
-        if (c.to === "ready") healthySince ??= c.at;
-        if (c.to === "ready" || c.to === "awaiting_approval") connected = true;
-        if (c.to === "errored" || c.to === "needs_reauth" || c.to === "stopping") {
-          if (healthySince !== null && c.at - healthySince >= HEALTHY_RESET_MS) attempt = 0;
-          healthySince = null;
-        }
-        deps.onChange();
-      },
-    });
-    worker = w;
-    void w.done.then((end) => {
-      totals = addStats(totals, w.snapshot().stats);
-      lastEnd = end;
-      endedAt = Date.now();
-      worker = null;
-      if (!retired && end.errorClass === "transient") scheduleRestart();
-      deps.onChange();
-    });
-  }
-
-  function scheduleRestart(): void {
-    attempt++;
-    const delay = backoffDelay(deps.backoff ?? RESTART_BACKOFF, attempt);
-    nextRestartAt = Date.now() + delay;
-    log.warn(`restarting in ${(delay / 1000).toFixed(1)} s`, { attempt, lastError: lastEnd?.error });
-    restartTimer = setTimeout(() => {
-      restartTimer = undefined;
-      if (retired) return;
-      restarts++;
-      launch();
-    }, delay);
-  }
-
-  const retrying = () => attempt > 0 && !connected;
-
-  /** The state people see: a worker waiting to restart shows as errored with its last error. */
-  function visibleState(): { state: WorkerState; errorClass: ErrorClass | null } {
-    if (worker) {
-      const { state, errorClass } = worker.snapshot();
-      // A failed worker passes through stopping on its way out; it is still the failure that
-      // people (summary, /status, /healthz) need to see, not "stopping".
-      if ((state === "stopping" || state === "stopped") && errorClass) {
-        return { state: errorClass === "auth" ? "needs_reauth" : "errored", errorClass };
-      }
-      // A retry of a crash loop stays errored until it gets through: a backend that takes 30 s
-      // to time out each attempt must not look like a worker that is merely "registering".
-      if (retrying() && (state === "starting" || state === "registering")) {
-        return { state: "errored", errorClass: lastEnd?.errorClass ?? "transient" };
-      }
-      return { state, errorClass };
-    }
-    if (lastEnd?.after === "needs_reauth" || lastEnd?.errorClass === "auth") return { state: "needs_reauth", errorClass: "auth" };
-    if (lastEnd?.errorClass) return { state: "errored", errorClass: lastEnd.errorClass };
-    return { state: "stopped", errorClass: null };
-  }
-
+export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
+  const s: SlotState = {
+    config: initial,
+    deps,
+    log: deps.log.child(initial.name),
+    worker: null,
+    attempt: 0,
+    restarts: 0,
+    healthySince: null,
+    connected: false,
+    restartTimer: undefined,
+    nextRestartAt: null,
+    lastEnd: null,
+    endedAt: Date.now(),
+    retired: false,
+    totals: emptyStats(),
+  };
   return {
     get key() {
-      return workerKey(config);
+      return workerKey(s.config);
     },
     get config() {
-      return config;
+      return s.config;
     },
     get worker() {
-      return worker;
+      return s.worker;
     },
-    start: launch,
+    start: () => launch(s),
     /**
      * Take over the counts of the slot this one replaces (same worker, changed config), so its
      * counters in /status and /metrics carry on instead of dropping back to zero.
      */
     absorb(prev: { stats: WorkerStats; restarts: number }): void {
-      totals = addStats(totals, prev.stats);
-      restarts += prev.restarts;
+      s.totals = addStats(s.totals, prev.stats);
+      s.restarts += prev.restarts;
     },
     /** Cannot recover without a config change (revoked token, config problem). */
     unrecoverable(): boolean {
-      const { state, errorClass } = visibleState();
-      return !worker && restartTimer === undefined && (state === "needs_reauth" || errorClass === "config" || errorClass === "auth");
+      const { state, errorClass } = visibleState(s);
+      return !s.worker && s.restartTimer === undefined && (state === "needs_reauth" || errorClass === "config" || errorClass === "auth");
     },
     /** Drain or stop the worker and never restart it. */
     async retire(o: { cancel?: boolean; reason?: string } = {}): Promise<void> {
-      retired = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      restartTimer = undefined;
-      nextRestartAt = null;
-      if (worker) await worker.stop(o);
+      stopRestarts(s);
+      if (s.worker) await s.worker.stop(o);
     },
     drain(): void {
-      retired = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      restartTimer = undefined;
-      nextRestartAt = null;
-      worker?.drain();
+      stopRestarts(s);
+      s.worker?.drain();
     },
-    snapshot(): SlotSnapshot {
-      const base: WorkerSnapshot = worker?.snapshot() ?? {
-        name: config.name,
-        state: visibleState().state,
-        since: endedAt,
-        backendConnected: false,
-        lastHeartbeatAt: null,
-        turnsRunning: 0,
-        turnsQueued: 0,
-        lastError: lastEnd?.error ?? null,
-        errorClass: visibleState().errorClass,
-        opencodePid: null,
-        approval: null,
-        stats: emptyStats(),
-      };
-      const live = base.stats;
-      return {
-        ...base,
-        ...(worker && retrying() && visibleState().state === "errored" ? { since: endedAt } : {}),
-        state: visibleState().state,
-        lastError: base.lastError ?? lastEnd?.error ?? null,
-        stats: addStats(totals, live),
-        key: workerKey(config),
-        restarts,
-        nextRestartAt,
-        workingDirectory: config.workingDirectory,
-        convexUrl: config.convexUrl,
-        machineId: config.token.machineId,
-        workerId: config.token.workerId,
-      };
-    },
+    snapshot: (): SlotSnapshot => slotSnapshot(s),
   };
 }
+
+function launch(s: SlotState): void {
+  s.nextRestartAt = null;
+  s.connected = false;
+  const { deps } = s;
+  const w = startWorker({
+    config: s.config,
+    log: s.log,
+    version: deps.version,
+    startAgent: deps.startAgent,
+    listModels: deps.listModels,
+    spentTodayBefore: () => usageToday(s.totals.usage).cost,
+    relayWindowMs: deps.relayWindowMs,
+    onChange: (c) => {
+      if (c.to === "ready") s.healthySince ??= c.at;
+      if (c.to === "ready" || c.to === "awaiting_approval") s.connected = true;
+      if (c.to === "errored" || c.to === "needs_reauth" || c.to === "stopping") {
+        if (s.healthySince !== null && c.at - s.healthySince >= HEALTHY_RESET_MS) s.attempt = 0;
+        s.healthySince = null;
+      }
+      deps.onChange();
+    },
+  });
+  s.worker = w;
+  void w.done.then((end) => {
+    s.totals = addStats(s.totals, w.snapshot().stats);
+    s.lastEnd = end;
+    s.endedAt = Date.now();
+    s.worker = null;
+    if (!s.retired && end.errorClass === "transient") scheduleRestart(s);
+    deps.onChange();
+  });
+}
+
+function scheduleRestart(s: SlotState): void {
+  s.attempt++;
+  const delay = backoffDelay(s.deps.backoff ?? RESTART_BACKOFF, s.attempt);
+  s.nextRestartAt = Date.now() + delay;
+  s.log.warn(`restarting in ${(delay / 1000).toFixed(1)} s`, { attempt: s.attempt, lastError: s.lastEnd?.error });
+  s.restartTimer = setTimeout(() => {
+    s.restartTimer = undefined;
+    if (s.retired) return;
+    s.restarts++;
+    launch(s);
+  }, delay);
+}
+
+/** The slot launches no worker again (retire, drain). */
+function stopRestarts(s: SlotState): void {
+  s.retired = true;
+  if (s.restartTimer) clearTimeout(s.restartTimer);
+  s.restartTimer = undefined;
+  s.nextRestartAt = null;
+}
+

@@ -21,6 +21,8 @@ export type WorkerStatusDoc = {
   heartbeatsFailed: number;
   /** Tokens and cost (USD) as OpenCode reported them: since start, today (UTC day), the last turn. Absent in older documents. */
   usage?: UsageStats;
+  /** The worker's spend limits in USD (max_turn_cost, max_daily_cost); null = none. Absent in older documents. */
+  spendLimits?: { maxTurnCostUsd: number | null; maxDailyCostUsd: number | null };
   restarts: number;
   nextRestartAt: string | null;
   lastError: string | null;
@@ -73,6 +75,7 @@ export function buildStatus(m: Manager, o: { version: string; shuttingDown: bool
       relayBatches: s.stats.relayBatches,
       heartbeatsFailed: s.stats.heartbeatsFailed,
       usage: { ...s.stats.usage, today: usageToday(s.stats.usage, now) },
+      spendLimits: spendLimitsOf(m, s.name),
       restarts: s.restarts,
       nextRestartAt: s.nextRestartAt === null ? null : new Date(s.nextRestartAt).toISOString(),
       lastError: s.lastError,
@@ -84,4 +87,10 @@ export function buildStatus(m: Manager, o: { version: string; shuttingDown: bool
       tags: m.config.workers.find((w) => w.name === s.name)?.tags ?? [],
     })),
   };
+}
+
+/** The limits of the configured worker of that name (names are unique in a config). */
+function spendLimitsOf(m: Manager, name: string): WorkerStatusDoc["spendLimits"] {
+  const c = m.config.workers.find((w) => w.name === name);
+  return { maxTurnCostUsd: c?.maxTurnCostUsd ?? null, maxDailyCostUsd: c?.maxDailyCostUsd ?? null };
 }

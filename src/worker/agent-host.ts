@@ -3,15 +3,10 @@
 // the next turn starts a fresh one.
 import type { Logger } from "../util/log.ts";
 import type { AgentServer, StartAgent } from "./agent-types.ts";
+import { createAgentQueue } from "./agent-queue.ts";
 
-// OpenCode servers starting at the same moment on a fresh data folder race in their database
-// migrations and one of them exits; starting them one at a time (≈2 s each) avoids it.
-let startQueue: Promise<unknown> = Promise.resolve();
-export function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
-  const run = startQueue.then(fn, fn);
-  startQueue = run.catch(() => undefined);
-  return run;
-}
+/** The one queue of OpenCode starts and listings of this process (they share OpenCode's data folder). */
+export const agentQueue = createAgentQueue();
 
 export type AgentHost = {
   /** The running server, starting one if needed. Concurrent callers share one start. */
@@ -47,7 +42,7 @@ export function createAgentHost(opts: {
 
   async function startServer(): Promise<AgentServer> {
     opts.log.info("starting OpenCode", { directory: opts.directory });
-    const s = await oneAtATime(() => opts.start({ directory: opts.directory, opencodePath: opts.opencodePath, log: opts.log.child("opencode"), ...(opts.permission ? { permission: opts.permission } : {}) }));
+    const s = await agentQueue("start", () => opts.start({ directory: opts.directory, opencodePath: opts.opencodePath, log: opts.log.child("opencode"), ...(opts.permission ? { permission: opts.permission } : {}) }));
     if (stopped) {
       await s.stop();
       throw new Error("worker stopped while OpenCode was starting");

@@ -9,7 +9,9 @@ import { errorMessage, OrchestratorError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { TurnRequest } from "../agent/index.ts";
 import type { AgentHost } from "./agent-host.ts";
+import { budgetGate, meteredStream, runWithinBudget, type BudgetGate } from "./budget-run.ts";
 import type { TurnUsage } from "./budget-usage.ts";
+import type { TurnBudget } from "./budget.ts";
 import { createRelay } from "./relay.ts";
 import { relayAsk, type RequestDesk } from "./requests.ts";
 
@@ -38,6 +40,8 @@ export type AnswerDeps = {
   abandon: AbortSignal;
   /** Counts the turn's tokens and cost into the worker's totals. */
   usage: TurnUsage;
+  /** The turn's spend limits (budget.ts). */
+  budget: TurnBudget;
 };
 
 class Abandoned extends Error {
@@ -106,6 +110,7 @@ async function runOnAgent(
   msg: PendingMessage,
   signals: { stop: AbortSignal; lost: AbortSignal },
   stream: Pick<TurnRequest, "onText" | "onPart">,
+  gate: BudgetGate,
 ): Promise<{ outcome: FinalOutcome; reason?: string }> {
   let acquired = false;
   try {
@@ -113,16 +118,23 @@ async function runOnAgent(
     acquired = true;
     const agentSessionId = await resolveAgentSession(deps, msg, agent);
     deps.log.info("turn started", { messageId: msg.messageId, session: msg.sessionId, ...(msg.model ? { model: msg.model } : {}) });
-    const result = await agent.runPrompt({
-      sessionId: agentSessionId,
+    const result = await runWithinBudget({
+      budget: deps.budget,
+      gate,
       prompt: msg.prompt,
-      ...(msg.model ? { model: msg.model } : {}),
-      signal: AbortSignal.any([signals.stop, signals.lost]),
-      inactivityTimeoutMs: deps.inactivityTimeoutMs,
-      ...stream,
-      onActivity: deps.onActivity,
-      onAsk: (ask) => void relayAsk(deps.requests, msg.messageId, agent, ask),
-      onAskEnded: (id) => void deps.requests.endedInAgent(msg.messageId, id),
+      stop: AbortSignal.any([signals.stop, signals.lost]),
+      run: (prompt, signal) =>
+        agent.runPrompt({
+          sessionId: agentSessionId,
+          prompt,
+          ...(msg.model ? { model: msg.model } : {}),
+          signal,
+          inactivityTimeoutMs: deps.inactivityTimeoutMs,
+          ...stream,
+          onActivity: deps.onActivity,
+          onAsk: (ask) => void relayAsk(deps.requests, msg.messageId, agent, ask),
+          onAskEnded: (id) => void deps.requests.endedInAgent(msg.messageId, id),
+        }),
     });
     if (result.outcome === "completed") return { outcome: "completed" };
     if (result.outcome === "failed") return { outcome: "failed", reason: result.reason };
@@ -154,16 +166,15 @@ export async function answerMessage(deps: AnswerDeps, msg: PendingMessage, stop:
       lost.abort();
     },
   });
-  let { outcome, reason } = await runOnAgent(deps, msg, { stop, lost: lost.signal }, {
+  const gate = budgetGate(deps.budget);
+  const stream = meteredStream(gate, deps.usage, {
     onText: (d, partId) => {
       deps.onActivity();
       relay.push(d, partId);
     },
-    onPart: (u) => {
-      if (u.kind === "usage" && u.usage.scope === "step") deps.usage.record(u.key, u.usage);
-      relay.pushPart(u);
-    },
+    onPart: (p) => relay.pushPart(p),
   });
+  let { outcome, reason } = await runOnAgent(deps, msg, { stop, lost: lost.signal }, stream, gate);
   // Whatever is still open reaches nobody now; said before the message ends, so it shows.
   await deps.requests.closeMessage(msg.messageId, outcome === "completed" ? "the answer ended before anyone answered" : `the answer ended (${outcome}${reason ? `: ${reason}` : ""})`);
   await relay.flush();

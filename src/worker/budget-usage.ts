@@ -82,3 +82,9 @@ export function turnUsage(stats: UsageStats, messageId: string): TurnUsage {
 function usageOf(u: Usage): UsageTotals {
   return { input: u.input, output: u.output, reasoning: u.reasoning, cacheRead: u.cacheRead, cacheWrite: u.cacheWrite, cost: u.cost };
 }
+
+/** Cents for ordinary sums; small ones keep four decimals so a cheap model's cost is not shown as $0.00. */
+export function dollars(n: number): string {
+  if (!Number.isFinite(n)) return "-";
+  return `$${n !== 0 && Math.abs(n) < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+}

@@ -8,7 +8,7 @@ import type { WorkerBackend } from "../backend/worker-client.ts";
 import type { WorkerConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
 import type { ResourceStack } from "../util/resources.ts";
-import { oneAtATime, type AgentHost } from "./agent-host.ts";
+import { agentQueue, type AgentHost } from "./agent-host.ts";
 import type { ListModels } from "./agent-types.ts";
 import { failureText } from "./failure.ts";
 
@@ -21,6 +21,8 @@ export function publishWorkerModels(o: {
   listModels?: ListModels;
 }): void {
   const { log } = o;
+  const stop = new AbortController();
+  o.resources.add("model listing", () => stop.abort());
   let issued = 0;
   let newest = 0;
   const publish = (source: string, list: () => Promise<ModelInfo[]>) => {
@@ -33,14 +35,16 @@ export function publishWorkerModels(o: {
         await o.backend.publishModels(models.slice(0, MAX_MODELS));
         log.info("models published", { source, count: models.length });
       })
-      .catch((e) => log.warn("could not publish the worker's models; `chat --model` cannot pick one until they are", { source, error: failureText(e) }));
+      .catch((e) => {
+        // Stopping cuts a listing short; that is no news.
+        if (stop.signal.aborted) return log.debug("model listing ended by the stop", { source, error: failureText(e) });
+        log.warn("could not publish the worker's models; `chat --model` cannot pick one until they are", { source, error: failureText(e) });
+      });
   };
   if (o.listModels) {
-    const stop = new AbortController();
-    o.resources.add("model listing", () => stop.abort());
     const { workingDirectory: directory, opencodePath } = o.config;
-    // Through the same queue as server starts: OpenCode migrates its database on either.
-    publish("opencode models", () => oneAtATime(() => o.listModels!({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
+    // Through the same queue as server starts (OpenCode migrates its database on either), behind them.
+    publish("opencode models", () => agentQueue("listing", () => o.listModels!({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
   }
   o.host.onStarted((server) => publish("OpenCode", () => server.listModels()));
 }

@@ -6,7 +6,8 @@ import type { Logger } from "../util/log.ts";
 import type { AgentHost } from "./agent-host.ts";
 import { answerMessage, type StopReason } from "./answer.ts";
 import { failureText } from "./failure.ts";
-import { emptyUsage, turnUsage, type UsageStats } from "./budget-usage.ts";
+import { emptyUsage, turnUsage, usageToday, type UsageStats } from "./budget-usage.ts";
+import { createTurnBudget, type AskPerson, type BudgetLimits } from "./budget.ts";
 import type { RequestDesk } from "./requests.ts";
 import type { Watchdog } from "./watchdog.ts";
 
@@ -44,6 +45,8 @@ export function createTurns(o: {
   instanceId: string;
   log: Logger;
   stats: WorkerStats;
+  /** Spend limits, whom to ask when one is crossed, and today's spend of earlier runs (budget.ts). */
+  spend: { limits: BudgetLimits; askPerson: AskPerson; spentBefore: () => number };
   watchdog: Watchdog;
   inactivityTimeoutMs: number;
   relayWindowMs: number;
@@ -66,6 +69,7 @@ export function createTurns(o: {
     has: (id) => running.has(id),
     start(msg, on) {
       const controller = new AbortController();
+      const usage = turnUsage(o.stats.usage, msg.messageId);
       const entry = { controller, done: Promise.resolve() };
       running.set(msg.messageId, entry);
       o.watchdog.turnStarted(msg.messageId);
@@ -80,7 +84,14 @@ export function createTurns(o: {
         onActivity: () => o.watchdog.activity(msg.messageId),
         requests: o.requests,
         abandon: abandon.signal,
-        usage: turnUsage(o.stats.usage, msg.messageId),
+        usage,
+        budget: createTurnBudget({
+          limits: o.spend.limits,
+          messageId: msg.messageId,
+          usage,
+          spentToday: () => usageToday(o.stats.usage).cost + o.spend.spentBefore(),
+          askPerson: o.spend.askPerson,
+        }),
       };
       entry.done = answerMessage(deps, msg, controller.signal)
         .then(

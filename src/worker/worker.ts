@@ -47,6 +47,8 @@ export type WorkerOptions = {
   log: Logger;
   version: string;
   startAgent: StartAgent;
+  /** Today's (UTC day) spend of this worker's earlier runs in this process, for max_daily_cost. */
+  spentTodayBefore?: () => number;
   /** Lists the worker's models at start, before any OpenCode runs (absent: only when OpenCode starts). */
   listModels?: ListModels;
   onChange?: (c: StateChange) => void;
@@ -85,7 +87,12 @@ export function startWorker(opts: WorkerOptions): Worker {
     running: (id) => turns.has(id),
     log,
   });
-  const turns = createTurns({ instanceId, log, stats, watchdog, inactivityTimeoutMs: config.turnInactivityTimeoutMs, relayWindowMs, requests });
+  const spend = {
+    limits: { maxTurnCostUsd: config.maxTurnCostUsd ?? null, maxDailyCostUsd: config.maxDailyCostUsd ?? null },
+    askPerson: requests.askPerson,
+    spentBefore: opts.spentTodayBefore ?? (() => 0),
+  };
+  const turns = createTurns({ instanceId, log, stats, spend, watchdog, inactivityTimeoutMs: config.turnInactivityTimeoutMs, relayWindowMs, requests });
   let agents: AgentHost | null = null;
   let lastError: string | null = null;
   let errorClass: ErrorClass | null = null;

@@ -23,6 +23,18 @@ function fixture() {
   return { root, env, project, other, ours, request };
 }
 
+/** `git worktree add` as git lays it out: the worktree's .git file, and the repository's link back to it. */
+function linkWorktree(repoGit: string, worktree: string): void {
+  const admin = join(repoGit, "worktrees", "wt");
+  mkdirSync(admin, { recursive: true });
+  mkdirSync(join(repoGit, "objects"), { recursive: true });
+  writeFileSync(join(repoGit, "HEAD"), "ref: refs/heads/main\n");
+  mkdirSync(worktree, { recursive: true });
+  writeFileSync(join(worktree, ".git"), `gitdir: ${admin}\n`);
+  writeFileSync(join(admin, "commondir"), "../..\n");
+  writeFileSync(join(admin, "gitdir"), `${join(worktree, ".git")}\n`);
+}
+
 describe("sandbox plan", () => {
   test("hides existing secrets (folders and files), never the worker's own folder, skips missing paths", () => {
     const f = fixture();
@@ -87,10 +99,7 @@ describe("sandbox plan", () => {
     const f = fixture();
     const repoGit = join(f.other, ".git");
     const worktree = join(f.root, "worktree");
-    mkdirSync(join(repoGit, "worktrees", "wt"), { recursive: true });
-    mkdirSync(worktree);
-    writeFileSync(join(worktree, ".git"), `gitdir: ${join(repoGit, "worktrees", "wt")}\n`);
-    writeFileSync(join(repoGit, "worktrees", "wt", "commondir"), "../..\n");
+    linkWorktree(repoGit, worktree);
     const plan = buildPlan(worktree, f.request, f.env);
     expect(plan.writable.slice(0, 2)).toEqual([worktree, repoGit]);
     expect(plan.hidden).toContainEqual({ path: f.other, kind: "dir" });
@@ -102,6 +111,31 @@ describe("sandbox plan", () => {
     expect(profile.lastIndexOf(`(subpath "${repoGit}")`)).toBeGreaterThan(profile.indexOf(`(subpath "${f.other}")`));
     // A plain repository or a folder without git adds nothing.
     expect(buildPlan(f.project, f.request, f.env).writable).not.toContain(join(f.project, ".git"));
+  });
+
+  test("a .git file the agent wrote is not believed: no back-link from the repository, or a repository the agent could write into", () => {
+    const f = fixture();
+    const worktree = join(f.root, "worktree");
+    mkdirSync(worktree);
+    const writableOf = () => buildPlan(worktree, f.request, f.env).writable;
+    // Pointing straight at the orchestrator's config, or at another worker's real repository that
+    // does not list this folder as its worktree: nothing is opened.
+    writeFileSync(join(worktree, ".git"), `gitdir: ${f.ours}\n`);
+    expect(writableOf()).not.toContain(f.ours);
+    const repoGit = join(f.other, ".git");
+    linkWorktree(repoGit, join(f.root, "someone-else"));
+    writeFileSync(join(worktree, ".git"), `gitdir: ${join(repoGit, "worktrees", "wt")}\n`);
+    expect(writableOf()).not.toContain(repoGit);
+    // A back-link the agent could have written itself: its own folder is named "worktrees" and the
+    // "repository" would be the folder above it (holding another worker's folder).
+    const trap = join(f.root, "worktrees");
+    mkdirSync(join(trap, "x"), { recursive: true });
+    writeFileSync(join(f.root, "HEAD"), "ref: refs/heads/main\n");
+    mkdirSync(join(f.root, "objects"));
+    writeFileSync(join(trap, ".git"), `gitdir: ${join(trap, "x")}\n`);
+    writeFileSync(join(trap, "x", "commondir"), "../..\n");
+    writeFileSync(join(trap, "x", "gitdir"), `${join(trap, ".git")}\n`);
+    expect(buildPlan(trap, f.request, f.env).writable).not.toContain(f.root);
   });
 });
 

@@ -2,9 +2,10 @@
 // falls (before or after the write) into an index range it read. These helpers record a
 // function's read set and a mutation's writes through a wrapped ctx.db, so a test can check
 // which writes re-run which subscriptions, as a real deployment decides it.
-import type { GenericDatabaseReader, GenericDatabaseWriter } from "convex/server";
+import type { GenericDatabaseReader, GenericDatabaseWriter, RegisteredMutation, RegisteredQuery } from "convex/server";
 import type { DataModel } from "../../convex/lib/server.ts";
 import schema from "../../convex/schema.ts";
+import type { Backend } from "./setup.ts";
 
 type Op = "eq" | "lt" | "lte" | "gt" | "gte";
 type Bound = { op: Op; field: string; value: unknown };
@@ -202,4 +203,24 @@ function inRange(range: Range, table: string, doc: Doc | null): boolean {
 /** The writes that would re-run a subscription with this read set. */
 export function invalidating(rs: ReadSet, writes: Write[]): Write[] {
   return writes.filter((w) => rs.ids.has(w.id) || rs.ranges.some((r) => inRange(r, w.table, w.before) || inRange(r, w.table, w.after)));
+}
+
+type Handler = { _handler: (ctx: unknown, args: unknown) => Promise<unknown> };
+
+/** The read set of a query run with these arguments, as a subscription to it would have. */
+export async function readSetOf(t: Backend, fn: RegisteredQuery<"public", any, any>, args: unknown): Promise<ReadSet> {
+  const rs: ReadSet = { ids: new Set(), ranges: [] };
+  await t.run(async (ctx) => {
+    await (fn as unknown as Handler)._handler({ ...ctx, db: readRecorder(ctx.db, rs) }, args);
+  });
+  return rs;
+}
+
+/** What a mutation run with these arguments writes. */
+export async function writesOf(t: Backend, fn: RegisteredMutation<"public", any, any>, args: unknown): Promise<Write[]> {
+  const writes: Write[] = [];
+  await t.run(async (ctx) => {
+    await (fn as unknown as Handler)._handler({ ...ctx, db: writeRecorder(ctx.db, writes) }, args);
+  });
+  return writes;
 }

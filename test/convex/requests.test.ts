@@ -1,12 +1,11 @@
 // Requests a person answers (convex/requests.ts): raised by the worker on a running answer,
 // answered once by a person, handed to OpenCode and settled; nothing stays pending for ever.
 import { describe, expect, test } from "bun:test";
-import type { RegisteredMutation, RegisteredQuery } from "convex/server";
 import { adminApi, requestsApi, workerApi, workerRequestsApi, type RequestContent } from "../../src/backend/api.ts";
 import * as requests from "../../convex/requests.ts";
 import { RETENTION_DAYS_DEFAULT } from "../../convex/lib/constants.ts";
 import * as workers from "../../convex/workers.ts";
-import { invalidating, readRecorder, writeRecorder, type ReadSet, type Write } from "./read-sets.ts";
+import { invalidating, readSetOf, writesOf } from "./read-sets.ts";
 import { expectCode, INFO, message, newBackend, onlineWorker, runningPrompt, type Backend, type TestWorker } from "./setup.ts";
 
 const READ_ENV: RequestContent = { kind: "permission", title: "read /p/.env", permission: "read", patterns: ["/p/.env"], detail: "filePath: /p/.env" };
@@ -160,23 +159,6 @@ describe("ending without a person", () => {
   });
 });
 
-type Handler = { _handler: (ctx: unknown, args: unknown) => Promise<unknown> };
-
-async function readSetOf(t: Backend, fn: RegisteredQuery<"public", any, any>, args: unknown): Promise<ReadSet> {
-  const rs: ReadSet = { ids: new Set(), ranges: [] };
-  await t.run(async (ctx) => {
-    await (fn as unknown as Handler)._handler({ ...ctx, db: readRecorder(ctx.db, rs) }, args);
-  });
-  return rs;
-}
-
-async function writesOf(t: Backend, fn: RegisteredMutation<"public", any, any>, args: unknown): Promise<Write[]> {
-  const writes: Write[] = [];
-  await t.run(async (ctx) => {
-    await (fn as unknown as Handler)._handler({ ...ctx, db: writeRecorder(ctx.db, writes) }, args);
-  });
-  return writes;
-}
 
 describe("the worker's subscription to answers", () => {
   test("a heartbeat or a new request does not re-run it; a person's answer does", async () => {

@@ -1,31 +1,13 @@
 // Issue 9, "cheaper on a real deployment": what a heartbeat writes must not re-run the
 // worker's own subscriptions, and pendingWork sends a bounded window, not the whole queue.
 import { describe, expect, test } from "bun:test";
-import type { RegisteredMutation, RegisteredQuery } from "convex/server";
 import { adminApi, chatApi, workerApi } from "../../src/backend/api.ts";
 import * as workers from "../../convex/workers.ts";
 import { MAX_PROMPT_CHARS, PENDING_PROMPT_CHARS, PENDING_SESSIONS } from "../../convex/lib/constants.ts";
 import * as chat from "../../convex/chat.ts";
-import { invalidating, readRecorder, writeRecorder, type ReadSet, type Write } from "./read-sets.ts";
+import { invalidating, readSetOf, writesOf } from "./read-sets.ts";
 import { newBackend, onlineWorker, queuePrompt, runningPrompt, type Backend, type TestWorker } from "./setup.ts";
 
-type Handler = { _handler: (ctx: unknown, args: unknown) => Promise<unknown> };
-
-async function readSetOf(t: Backend, fn: RegisteredQuery<"public", any, any>, args: unknown): Promise<ReadSet> {
-  const rs: ReadSet = { ids: new Set(), ranges: [] };
-  await t.run(async (ctx) => {
-    await (fn as unknown as Handler)._handler({ ...ctx, db: readRecorder(ctx.db, rs) }, args);
-  });
-  return rs;
-}
-
-async function writesOf(t: Backend, fn: RegisteredMutation<"public", any, any>, args: unknown): Promise<Write[]> {
-  const writes: Write[] = [];
-  await t.run(async (ctx) => {
-    await (fn as unknown as Handler)._handler({ ...ctx, db: writeRecorder(ctx.db, writes) }, args);
-  });
-  return writes;
-}
 
 const beat = (t: Backend, w: TestWorker, draining: boolean, runningMessageIds: string[] = []) =>
   writesOf(t, workers.heartbeat, { auth: w.auth, instanceId: w.instanceId, draining, runningMessageIds });

@@ -3,7 +3,7 @@
 // prints every piece of the answer exactly once, then its end.
 import { expect, test } from "bun:test";
 import { slowAnswerChunks } from "../support/stub-model.ts";
-import { startChat, startOnlineDev, useWorld } from "./dev-support.ts";
+import { chatEvents, startChat, startOnlineDev, useWorld } from "./dev-support.ts";
 
 const CHUNKS = 24;
 const ANSWER = slowAnswerChunks(CHUNKS).join("");
@@ -19,10 +19,7 @@ test("chat --json prints the answer's text events once each across a backend out
   await world.backend.startNetwork();
   const end = await chat.exited;
   expect(end.code).toBe(0);
-  const events = chat.stdout
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as { type: string; text?: string; status?: string });
+  const events = chatEvents(chat.stdout);
   expect(events.filter((e) => e.type === "text").map((e) => e.text).join("")).toBe(ANSWER);
   expect(events.at(-1)).toMatchObject({ type: "end", status: "completed" });
 }, 120_000);

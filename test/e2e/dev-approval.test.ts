@@ -48,7 +48,9 @@ for (const target of CLI_TARGETS) {
       expect((await waitForRow(w.workerId, (r) => r.lastHeartbeatAt !== null)).lastHeartbeatAt).toBeGreaterThan(0);
       // Same process all along.
       expect(dev.child.exitCode).toBeNull();
-      // OpenCode starts lazily, with the first prompt: an idle worker runs none.
+      // OpenCode starts lazily, with the first prompt: an idle worker runs none (its models are
+      // listed at start by a short-lived `opencode models`, gone once they are published).
+      await dev.waitFor(/models published/, { stream: "stderr", timeoutMs: 60_000 });
       expect(dev.stderr).not.toContain("starting OpenCode");
       expect(childrenOf(dev.child.pid!)).toEqual([]);
 

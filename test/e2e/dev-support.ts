@@ -111,6 +111,17 @@ export function admin(target: CliTarget, world: World, args: string[], env: Reco
 }
 
 /** The session id `chat` printed on stderr. */
+/** One `chat --json` event (docs/chat-json.md). */
+export type ChatEvent = Record<string, any> & { type: string };
+
+/** `chat --json`'s stdout as events: every line is one JSON object, nothing else is there. */
+export function chatEvents(stdout: string): ChatEvent[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as ChatEvent);
+}
+
 export function sessionOf(stderr: string): string {
   const m = /session (\S+)/.exec(stderr);
   if (!m) throw new Error(`chat printed no session id:\n${stderr}`);

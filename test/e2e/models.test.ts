@@ -48,6 +48,9 @@ test("chat --model runs that prompt with that model; OpenCode keeps it for the s
   const asked = world.stub.completions().slice(before);
   expect(asked.length).toBeGreaterThan(0);
   expect(asked.map((q) => q.body.model)).toEqual(asked.map(() => STUB_PRICED_MODEL));
+  // The answer says which model it was asked with; one without --model says null (the default).
+  const [answer] = await answers(world, sessionOf(r.stderr));
+  expect(answer!.model).toBe(PRICED);
 
   // OpenCode answers a prompt without a model with the session's last one.
   let mid = world.stub.completions().length;
@@ -58,6 +61,7 @@ test("chat --model runs that prompt with that model; OpenCode keeps it for the s
   const fresh = await chat("binary", world, ["--worker", worker.workerId, "--new", "Say hello anew"]);
   expect(fresh.code).toBe(0);
   expect(world.stub.completions().slice(mid).map((q) => q.body.model)).toEqual([STUB_MODEL]);
+  expect((await answers(world, sessionOf(fresh.stderr)))[0]!.model).toBeNull();
 }, TEST_TIMEOUT);
 
 test("an unknown model is refused before the prompt is queued, listing the worker's models; exit 1", async () => {

@@ -163,7 +163,8 @@ describe("orchestrate start", () => {
     for (const [n, state] of [["good-one", "ready"], ["bad-token", "needs_reauth"], ["lost-folder", "errored"], ["waiting", "awaiting_approval"]]) {
       expect(table.stdout).toMatch(new RegExp(`^${n}\\s+${state}\\s`, "m"));
     }
-    expect(table.stdout).toMatch(/^good-one\s+ready\s+.*\s1\/0\/0\/0\s+0\s+\d+/m);
+    // Done/failed/cancelled/interrupted, tokens, cost today/all (the stub's model is free), restarts, OpenCode's pid.
+    expect(table.stdout).toMatch(/^good-one\s+ready\s+.*\s1\/0\/0\/0\s+30\s+\$0\.00\/\$0\.00\s+0\s+\d+/m);
     expect(table.stdout).toMatch(new RegExp(`^waiting\\s+awaiting_approval\\s.*approve it: opencode-orchestrator admin approve ${waiting.workerId}$`, "m"));
     const json = await runCli("binary", ["status", "--json", "--address", orch.address]);
     expect(json.code).toBe(0);

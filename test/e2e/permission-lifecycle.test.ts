@@ -6,19 +6,12 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Running } from "../support/proc.ts";
 import { TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { adminEnv, answers, opencodePid, sessionOf, startChat, startDev, useWorld } from "./dev-support.ts";
+import { adminEnv, answers, opencodePid, sessionOf, startChat, startDev, useWorld, chatEvents, type ChatEvent } from "./dev-support.ts";
 import { runCli } from "../support/cli.ts";
 
 const TEST_TIMEOUT = 120_000;
-type Ev = Record<string, any> & { type: string };
 
 const world = useWorld();
-
-const events = (stdout: string): Ev[] =>
-  stdout
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Ev);
 
 /** An online dev whose project has a .env.local the agent will be asked to read. */
 async function devWithSecret(env: Record<string, string> = {}) {
@@ -42,7 +35,7 @@ describe("requests nobody answers", () => {
     const c = chatReadingSecret(worker.workerId, cwd);
     const id = await pendingId(c);
     expect(await c.exited).toEqual({ code: 0, signal: null });
-    const evs = events(c.stdout);
+    const evs = chatEvents(c.stdout);
     const perms = evs.filter((e) => e.type === "permission");
     expect(perms.map((e) => [e.requestId, e.status, e.reason ?? null])).toEqual([
       [id, "pending", null],
@@ -59,9 +52,9 @@ describe("requests nobody answers", () => {
     const id = await pendingId(c);
     dev.kill("SIGTERM");
     expect(await c.exited).toEqual({ code: 0, signal: null });
-    const perms = events(c.stdout).filter((e) => e.type === "permission");
+    const perms = chatEvents(c.stdout).filter((e) => e.type === "permission");
     expect(perms.at(-1)).toMatchObject({ requestId: id, status: "rejected", reason: "the worker is stopping" });
-    expect(events(c.stdout).at(-1)).toMatchObject({ type: "end", status: "completed" });
+    expect(chatEvents(c.stdout).at(-1)).toMatchObject({ type: "end", status: "completed" });
     expect((await dev.exited).code).toBe(0);
   }, TEST_TIMEOUT);
 
@@ -79,7 +72,7 @@ describe("requests nobody answers", () => {
     const again = startDev("binary", world, { cwd, token: worker.token });
     await again.waitFor(/\bonline\b/, { stream: "stderr", timeoutMs: 30_000 });
     expect((await c.exited).code).toBe(1);
-    const evs = events(c.stdout);
+    const evs = chatEvents(c.stdout);
     expect(evs.filter((e) => e.type === "permission").at(-1)).toMatchObject({ requestId: id, status: "expired", reason: "worker restarted while answering" });
     expect(evs.at(-1)).toMatchObject({ type: "end", status: "interrupted" });
   }, TEST_TIMEOUT);
@@ -92,7 +85,7 @@ describe("OpenCode going away", () => {
     const id = await pendingId(c);
     process.kill(-(await opencodePid(dev)), "SIGKILL");
     expect((await c.exited).code).toBe(1);
-    const evs = events(c.stdout);
+    const evs = chatEvents(c.stdout);
     const last = evs.filter((e) => e.type === "permission").at(-1)!;
     expect(last).toMatchObject({ requestId: id, status: "expired" });
     expect(last.reason).toContain("OpenCode exited unexpectedly");
@@ -124,14 +117,14 @@ describe("questions", () => {
     expect(ok.code).toBe(0);
     expect(await first.exited).toEqual({ code: 0, signal: null });
     expect(first.stdout).toBe(`${TOOL_FINAL_ANSWER}\n`);
-    expect(JSON.stringify(world.stub.completions().at(-1)!.body.messages.find((m: Ev) => m.role === "tool"))).toContain("blue");
+    expect(JSON.stringify(world.stub.completions().at(-1)!.body.messages.find((m: ChatEvent) => m.role === "tool"))).toContain("blue");
 
     const before = world.stub.completions().length;
     const second = ask(["--json"]);
     const id2 = (await second.waitFor(/question (req_[a-z0-9]+) waits for an answer/, { stream: "stderr", timeoutMs: 60_000 }))[1]!;
     expect((await replyCli([id2, "reject"])).code).toBe(0);
     expect((await second.exited).code).toBe(0);
-    const evs = events(second.stdout);
+    const evs = chatEvents(second.stdout);
     expect(evs.filter((e) => e.type === "question").map((e) => [e.requestId, e.status])).toEqual([
       [id2, "pending"],
       [id2, "rejected"],

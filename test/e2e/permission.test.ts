@@ -10,18 +10,11 @@ import type { World } from "../support/e2e.ts";
 import { startWorld } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { admin, adminEnv, chat, closeDevWorld, startChat, startOnlineDev } from "./dev-support.ts";
+import { admin, adminEnv, chat, closeDevWorld, startChat, startOnlineDev, chatEvents, type ChatEvent } from "./dev-support.ts";
 
 const TEST_TIMEOUT = 120_000;
 const SECRET_LINE = "API_KEY=perm-test-value";
 const ENV_FILE = ".env.local";
-type Ev = Record<string, any> & { type: string };
-
-const events = (stdout: string): Ev[] =>
-  stdout
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Ev);
 
 const readEnvPrompt = (cwd: string) => `TOOLJSON:read ${JSON.stringify({ filePath: join(cwd, ENV_FILE) })}`;
 
@@ -52,7 +45,7 @@ describe("permission requests through the CLI (binary)", () => {
   test("the agent reads .env.local: --permissions once lets the tool run and the answer completes", async () => {
     const r = await chat("binary", world, ["--worker", workerId, "--new", "--json", "--permissions", "once", readEnvPrompt(cwd)]);
     expect(r.code).toBe(0);
-    const evs = events(r.stdout);
+    const evs = chatEvents(r.stdout);
     const perms = evs.filter((e) => e.type === "permission");
     expect(perms.map((e) => e.status)).toEqual(["pending", "answered"]);
     // OpenCode names the file relative to its worktree.
@@ -75,9 +68,9 @@ describe("permission requests through the CLI (binary)", () => {
     // The pending list names it, with its worker.
     const listed = await reply(world, ["--json"]);
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout).requests.map((r: Ev) => [r.requestId, r.worker, r.status])).toEqual([[id, (await world.admin.list())[0]!.name, "pending"]]);
+    expect(JSON.parse(listed.stdout).requests.map((r: ChatEvent) => [r.requestId, r.worker, r.status])).toEqual([[id, (await world.admin.list())[0]!.name, "pending"]]);
     // admin list counts it for the worker.
-    const workers = JSON.parse((await admin("binary", world, ["list", "--json"])).stdout).workers as Ev[];
+    const workers = JSON.parse((await admin("binary", world, ["list", "--json"])).stdout).workers as ChatEvent[];
     expect(workers.find((w) => w.workerId === workerId)!.pendingRequests).toBe(1);
     const r = await reply(world, [id, "once"]);
     expect(r.code).toBe(0);
@@ -86,7 +79,7 @@ describe("permission requests through the CLI (binary)", () => {
     expect(c.stdout).toBe(`${TOOL_FINAL_ANSWER}\n`);
     expect(c.stderr).toContain(`request ${id} answered once`);
     // The tool really ran: the model got the file's content back.
-    const toolMessage = world.stub.completions().at(-1)!.body.messages.find((m: Ev) => m.role === "tool");
+    const toolMessage = world.stub.completions().at(-1)!.body.messages.find((m: ChatEvent) => m.role === "tool");
     expect(JSON.stringify(toolMessage)).toContain(SECRET_LINE);
   }, TEST_TIMEOUT);
 
@@ -97,7 +90,7 @@ describe("permission requests through the CLI (binary)", () => {
     const r = await reply(world, [id, "reject", "--message", "not the secrets, please"]);
     expect(r.code).toBe(0);
     expect(await c.exited).toEqual({ code: 0, signal: null });
-    const evs = events(c.stdout);
+    const evs = chatEvents(c.stdout);
     expect(evs.filter((e) => e.type === "permission").map((e) => [e.status, e.reply ?? null, e.message ?? null])).toEqual([
       ["pending", null, null],
       ["rejected", "reject", "not the secrets, please"],
@@ -105,7 +98,7 @@ describe("permission requests through the CLI (binary)", () => {
     const tool = evs.filter((e) => e.type === "tool").at(-1)!;
     expect(tool).toMatchObject({ name: "read", status: "error" });
     expect(tool.error).toContain("not the secrets, please");
-    const toolMessage = world.stub.completions().at(-1)!.body.messages.find((x: Ev) => x.role === "tool");
+    const toolMessage = world.stub.completions().at(-1)!.body.messages.find((x: ChatEvent) => x.role === "tool");
     expect(JSON.stringify(toolMessage)).toContain("not the secrets, please");
     expect(JSON.stringify(toolMessage)).not.toContain(SECRET_LINE);
     expect(evs.at(-1)).toMatchObject({ type: "end", status: "completed" });
@@ -117,13 +110,13 @@ describe("permission requests through the CLI (binary)", () => {
   // Last: an "always" stays with this worker's OpenCode, so every later test here would go unasked.
   test("always: a later, new session of the same worker reads the file without asking (README: until its OpenCode stops)", async () => {
     const first = await chat("binary", world, ["--worker", workerId, "--new", "--json", "--permissions", "always", readEnvPrompt(cwd)]);
-    expect(events(first.stdout).filter((e) => e.type === "permission").map((e) => [e.status, e.reply ?? null])).toEqual([
+    expect(chatEvents(first.stdout).filter((e) => e.type === "permission").map((e) => [e.status, e.reply ?? null])).toEqual([
       ["pending", null],
       ["answered", "always"],
     ]);
     const later = await chat("binary", world, ["--worker", workerId, "--new", "--json", readEnvPrompt(cwd)]);
     expect(later.code).toBe(0);
-    const evs = events(later.stdout);
+    const evs = chatEvents(later.stdout);
     expect(evs.filter((e) => e.type === "permission")).toEqual([]);
     expect(evs.filter((e) => e.type === "tool").at(-1)).toMatchObject({ name: "read", status: "completed" });
     expect(evs.filter((e) => e.type === "tool").at(-1)!.output).toContain(SECRET_LINE);

@@ -7,19 +7,10 @@ import { join } from "node:path";
 import type { World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { CANNED_ANSWER, REASONING_TEXT, stubFailureMessage, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { answers, chat, closeDevWorld, sessionOf, startOnlineDev } from "./dev-support.ts";
+import { answers, chat, closeDevWorld, sessionOf, startOnlineDev, chatEvents } from "./dev-support.ts";
 import { startWorld } from "../support/e2e.ts";
 
 const TEST_TIMEOUT = 120_000;
-type Ev = Record<string, any> & { type: string };
-
-function events(stdout: string): Ev[] {
-  // Every line is one JSON object: nothing else is on stdout.
-  return stdout
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Ev);
-}
 
 describe("turn parts through chat --json (binary)", () => {
   let world: World;
@@ -39,7 +30,7 @@ describe("turn parts through chat --json (binary)", () => {
   test("a bash tool call: pending → running → completed with its output; text; usage with the stub's tokens; a last end event", async () => {
     const r = await chat("binary", world, ["--worker", workerId, "--new", "--json", "TOOLCMD:echo parts-test-output"]);
     expect(r.code).toBe(0);
-    const evs = events(r.stdout);
+    const evs = chatEvents(r.stdout);
     const tools = evs.filter((e) => e.type === "tool");
     expect(tools.map((e) => e.status)).toEqual(["pending", "running", "completed"]);
     expect(tools.every((e) => e.name === "bash" && e.input === "echo parts-test-output" && e.part === tools[0]!.part)).toBe(true);
@@ -68,7 +59,7 @@ describe("turn parts through chat --json (binary)", () => {
     expect(r.code).toBe(0);
     expect(existsSync(join(cwd, "notes.txt"))).toBe(true);
     expect(readFileSync(join(cwd, "notes.txt"), "utf8")).toBe("first line\nsecond line\n");
-    const evs = events(r.stdout);
+    const evs = chatEvents(r.stdout);
     const files = evs.filter((e) => e.type === "file");
     expect(files.length).toBeGreaterThanOrEqual(1);
     const f = files.at(-1)!;
@@ -82,14 +73,14 @@ describe("turn parts through chat --json (binary)", () => {
 
     // A new file written whole is listed with its lines as added.
     const w = JSON.stringify({ filePath: join(cwd, "new.txt"), content: "one\ntwo\nthree\n" });
-    const written = events((await chat("binary", world, ["--worker", workerId, "--new", "--json", `TOOLJSON:write ${w}`])).stdout);
+    const written = chatEvents((await chat("binary", world, ["--worker", workerId, "--new", "--json", `TOOLJSON:write ${w}`])).stdout);
     expect(written.filter((e) => e.type === "file").at(-1)).toMatchObject({ status: "added", additions: 3, deletions: 0, patch: expect.stringContaining("+three") });
   }, TEST_TIMEOUT);
 
   test("a failed answer ends with an end event carrying the reason; exit 1", async () => {
     const r = await chat("binary", world, ["--worker", workerId, "--new", "--json", "please FAIL400 now"]);
     expect(r.code).toBe(1);
-    const evs = events(r.stdout);
+    const evs = chatEvents(r.stdout);
     expect(evs.at(-1)).toMatchObject({ type: "end", status: "failed", reason: expect.stringContaining(stubFailureMessage(400)) });
     expect(r.stderr).toContain("answer failed");
   }, TEST_TIMEOUT);
@@ -101,7 +92,7 @@ describe("turn parts through chat --json (binary)", () => {
     ];
     const r = await chat("binary", world, ["--worker", workerId, "--new", "--json", `TOOLJSON:todowrite ${JSON.stringify({ todos })}`]);
     expect(r.code).toBe(0);
-    const evs = events(r.stdout);
+    const evs = chatEvents(r.stdout);
     const lists = evs.filter((e) => e.type === "todo");
     expect(lists.at(-1)!.todos).toEqual([
       { content: "read the code", status: "completed", priority: "high" },
@@ -115,13 +106,13 @@ describe("turn parts through chat --json (binary)", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${TOOL_FINAL_ANSWER}\n`);
     const plain = await chat("binary", world, ["--worker", workerId, "--new", "--json", "Say hello"]);
-    expect(events(plain.stdout).filter((e) => e.type === "text").map((e) => e.text).join("")).toBe(CANNED_ANSWER);
+    expect(chatEvents(plain.stdout).filter((e) => e.type === "text").map((e) => e.text).join("")).toBe(CANNED_ANSWER);
   }, TEST_TIMEOUT);
 
   test("reasoning streams as reasoning events before the answer's text, and stays out of the answer", async () => {
     const r = await chat("binary", world, ["--worker", workerId, "--new", "--json", "THINK then say hello"]);
     expect(r.code).toBe(0);
-    const evs = events(r.stdout);
+    const evs = chatEvents(r.stdout);
     const thoughts = evs.filter((e) => e.type === "reasoning");
     expect(thoughts.map((e) => e.text).join("")).toBe(REASONING_TEXT);
     expect(thoughts.every((e) => e.truncated === false)).toBe(true);
@@ -150,7 +141,7 @@ describe("turn parts through chat --json (node bundle)", () => {
   test("the same events under Node: a tool call's states, the text, usage, end", async () => {
     const r = await chat("node", world, ["--worker", workerId, "--new", "--json", "TOOL please"]);
     expect(r.code).toBe(0);
-    const evs = events(r.stdout);
+    const evs = chatEvents(r.stdout);
     expect(evs.filter((e) => e.type === "tool").map((e) => e.status)).toEqual(["pending", "running", "completed"]);
     expect(evs.filter((e) => e.type === "text").map((e) => e.text).join("")).toBe(TOOL_FINAL_ANSWER);
     expect(evs.some((e) => e.type === "usage")).toBe(true);

@@ -7,6 +7,8 @@
 //   TOOL         a `bash` tool call, then a final answer once a tool message is in the history
 //   TOOLCMD:<c>  the same with the shell command <c> (rest of the line)
 //   TOOLJSON:<tool> <json>  the same with any tool and its JSON arguments (rest of the line)
+//   THENHANG     with a TOOL word: the model call after the tool result hangs like HANG (only an
+//                abort ends it, so a test knows the turn's cost is exactly the tool step's)
 //   SLOW         many chunks, slowly (for cancel tests)
 //   THINK        the canned answer after streamed reasoning (REASONING_TEXT, as `reasoning_content`)
 // Standalone: `bun test/support/stub-model.ts [port]` prints its URL.
@@ -198,6 +200,14 @@ export async function startStubModel(opts: StubModelOptions = {}): Promise<StubM
     const toolJson = /TOOLJSON:(\S+) ([^\n]*)/.exec(text);
     if (toolCmd || toolJson || /\bTOOL\b/.test(text)) {
       const toolDone = messages.some((m) => m?.role === "tool");
+      if (toolDone && /\bTHENHANG\b/.test(text)) {
+        mark(record, "hang");
+        if (record.stream) {
+          res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+          res.flushHeaders();
+        }
+        return;
+      }
       if (toolDone) {
         mark(record, "tool-final");
         return answer(res, record, id, chunkText(TOOL_FINAL_ANSWER, 3), chunkDelayMs);

@@ -2,7 +2,7 @@
 // are both rendered from this plan, and `validate`/`status` describe it.
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import type { SandboxSettings } from "../../config/sandbox-settings.ts";
 
 /** What the manager knows and the agent must not see. */
@@ -86,14 +86,27 @@ function readLine(path: string): string | null {
  * (`git worktree add`): its `.git` is a file pointing into the main repository's `.git`, where
  * every commit, ref and index of the worktree is written. That folder may lie in another
  * worker's folder (two workers on two worktrees of one repository). Null for anything else.
+ *
+ * The `.git` file lies in the agent's own folder, so on its word alone an agent could point the
+ * next start's sandbox at any folder (the orchestrator's config, another worker's project) and
+ * have it opened for writing. It is believed only when the repository names this folder as its
+ * worktree in turn (`<repo>/worktrees/<name>/gitdir`, written by git for the person who ran
+ * `git worktree add`), the repository is a real one, and no folder the agent may write lies
+ * inside it (else the agent could have written that back-link itself).
  */
-export function worktreeGitDir(dir: string): string | null {
-  const pointer = /^gitdir: (.+)$/.exec(readLine(join(dir, ".git")) ?? "");
+export function worktreeGitDir(dir: string, agentWritable: readonly string[]): string | null {
+  const own = join(dir, ".git");
+  const pointer = /^gitdir: (.+)$/.exec(readLine(own) ?? "");
   if (!pointer) return null;
-  const gitdir = resolve(dir, pointer[1]!);
-  const common = readLine(join(gitdir, "commondir"));
-  const repo = common ? resolve(gitdir, common) : gitdir;
-  return kindOf(repo) === "dir" ? repo : null;
+  const admin = resolve(dir, pointer[1]!);
+  const repo = dirname(dirname(admin));
+  if (basename(dirname(admin)) !== "worktrees") return null;
+  const common = readLine(join(admin, "commondir"));
+  const back = readLine(join(admin, "gitdir"));
+  if (!common || resolve(admin, common) !== repo || !back || resolve(admin, back) !== own) return null;
+  if (kindOf(join(repo, "HEAD")) !== "file" || kindOf(join(repo, "objects")) !== "dir") return null;
+  if ([dir, ...agentWritable].some((w) => isInside(resolve(w), repo))) return null;
+  return repo;
 }
 
 /**
@@ -102,7 +115,8 @@ export function worktreeGitDir(dir: string): string | null {
  */
 export function buildPlan(directory: string, request: SandboxRequest, env: NodeJS.ProcessEnv, executables: string[] = []): SandboxPlan {
   const dir = resolve(directory);
-  const gitDir = worktreeGitDir(dir);
+  const agentWritable = [...opencodeDirs(env), ...request.settings.writable, SANDBOX_TMP];
+  const gitDir = worktreeGitDir(dir, agentWritable);
   const writable = [dir, ...(gitDir ? [gitDir] : []), ...opencodeDirs(env), ...request.settings.writable].map((p) => resolve(p));
   const uniqueWritable = [...new Set(writable)].filter((p) => p === dir || kindOf(p) === "dir");
   const hidden: HiddenPath[] = [];

@@ -53,10 +53,10 @@ type Asked = "done" | "interrupted";
 async function ask(s: Session, r: RequestView, latest: () => RequestView | undefined): Promise<Asked> {
   const c = s.screen.palette;
   show(s, r);
-  // --permissions: every request of the session is answered so, as in one-shot chat.
-  const auto = s.ctx.flags.permissions;
+  // --permissions: every permission request and question of the session is answered so, as in one-shot chat.
+  const auto = autoReply(r, s.ctx.flags.permissions);
   if (auto) {
-    await send(s, r, autoReply(r, auto), " (--permissions)");
+    await send(s, r, auto, " (--permissions)");
     return "done";
   }
   const answers: string[][] = [];

@@ -1,0 +1,71 @@
+// `opencode models --verbose` output as the worker reads it (src/agent/models.ts): a
+// `provider/model` line, then the model as pretty-printed JSON; ids may hold more slashes.
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { listAgentModels, parseModelList } from "../../src/agent/models.ts";
+import { createLogger } from "../../src/util/log.ts";
+import { tempDir } from "../support/tmp.ts";
+
+test("verbose listing: ids split at the first slash, names from the JSON", () => {
+  const block = (id: string, m: Record<string, unknown>) => `${id}\n${JSON.stringify(m, null, 2)}\n`;
+  const out =
+    block("stub/stub-model", { id: "stub-model", name: "Stub Model", cost: { input: 0 } }) +
+    block("openrouter/anthropic/claude-x", { id: "anthropic/claude-x", name: "Claude X", options: { nested: { deep: true } } }) +
+    block("local/no-name", { id: "no-name" });
+  expect(parseModelList(out)).toEqual([
+    { providerId: "stub", modelId: "stub-model", name: "Stub Model" },
+    { providerId: "openrouter", modelId: "anthropic/claude-x", name: "Claude X" },
+    { providerId: "local", modelId: "no-name", name: "no-name" },
+  ]);
+});
+
+test("plain listing (no JSON) and noise: ids alone, named by their id; blank and odd lines skipped", () => {
+  expect(parseModelList("stub/a\n\nwarning: something odd\nstub/b\n")).toEqual([
+    { providerId: "stub", modelId: "a", name: "a" },
+    { providerId: "stub", modelId: "b", name: "b" },
+  ]);
+});
+
+test("a JSON block cut short ends the list without throwing", () => {
+  expect(parseModelList('stub/a\n{\n  "name": "A"\n}\nstub/b\n{\n  "name": "B"')).toEqual([{ providerId: "stub", modelId: "a", name: "A" }]);
+});
+
+// The listing as a process: a stand-in `opencode` script plays the failures a real one can have.
+describe("listAgentModels", () => {
+  const log = createLogger({ sink: () => {} });
+  function fakeOpencode(body: string): { dir: string; bin: string } {
+    const dir = tempDir("models-");
+    const bin = join(dir, "opencode");
+    writeFileSync(bin, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return { dir, bin };
+  }
+
+  test("runs `models --verbose` in the folder with our secrets removed from its environment", async () => {
+    const { dir, bin } = fakeOpencode('[ "$1 $2" = "models --verbose" ] || exit 9\necho "cwd/$(basename "$PWD")"\necho "token/${WORKER_TOKEN:-none}"');
+    const env = { ...process.env, WORKER_TOKEN: "machine_a:worker_b:secret_c" };
+    expect(await listAgentModels({ directory: dir, opencodePath: bin, log, env })).toEqual([
+      { providerId: "cwd", modelId: basename(dir), name: basename(dir) },
+      { providerId: "token", modelId: "none", name: "none" },
+    ]);
+  });
+
+  test("a failing run names its exit code and last stderr lines", async () => {
+    const { dir, bin } = fakeOpencode('echo "bad config: provider x" >&2\nexit 3');
+    await expect(listAgentModels({ directory: dir, opencodePath: bin, log })).rejects.toThrow("models` exited with 3: bad config: provider x");
+  });
+
+  test("one that never ends is stopped at the timeout; a stop signal ends it too", async () => {
+    const { dir, bin } = fakeOpencode("exec sleep 600");
+    await expect(listAgentModels({ directory: dir, opencodePath: bin, log, timeoutMs: 200 })).rejects.toThrow("it took longer than 0.2 s");
+    const stop = new AbortController();
+    const running = listAgentModels({ directory: dir, opencodePath: bin, log, signal: stop.signal });
+    stop.abort();
+    await expect(running).rejects.toThrow("the worker is stopping");
+  });
+
+  test("a missing executable says how to install OpenCode", async () => {
+    const dir = tempDir("models-");
+    await expect(listAgentModels({ directory: dir, opencodePath: join(dir, "nope"), log })).rejects.toThrow("OpenCode was not found");
+  });
+});
