@@ -54,6 +54,15 @@ describe("sandbox summary", () => {
     expect(sandboxSummary(linked, { ...config, workers: [linked, config.workers[1]!] }, env).hidden).not.toContain(join(root, "p1"));
   });
 
+  test.skipIf(!detectSandbox().ok)("a .env in the worker's folder that holds a WORKER_TOKEN (left by dev) is hidden; the project's own .env is not", async () => {
+    const { root, env, config } = await fixture();
+    const envFile = join(root, "p1", ".env");
+    writeFileSync(envFile, "DATABASE_URL=postgres://localhost/app\n");
+    expect(sandboxSummary(config.workers[0]!, config, env).hidden).not.toContain(envFile);
+    writeFileSync(envFile, "DATABASE_URL=postgres://localhost/app\nWORKER_TOKEN=machine_m1:worker_w9:secret_abcdefghij9\n");
+    expect(sandboxSummary(config.workers[0]!, config, env).hidden).toContain(envFile);
+  });
+
   test("auto without bwrap: exposed, with the reason and the fix; on: refused", async () => {
     const { env, config } = await fixture();
     const noBwrap = { ...env, PATH: tempDir("empty-") };
