@@ -1,6 +1,6 @@
 // What `validate` and `status` report about a worker's sandbox, from a real workers.json.
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeSandbox, detectSandbox, sandboxStatus, sandboxSummary } from "../../src/agent/sandbox/index.ts";
 import { readConfigEnv } from "../../src/config/env.ts";
@@ -48,6 +48,19 @@ describe("sandbox summary", () => {
     expect(s.hidden).toContain(upFolder);
     expect(s.hidden).not.toContain(join(root, "p1"));
     expect(s.writable).toContain(join(root, "p1"));
+    // The same folder through a symlink in workers.json is still the worker's own.
+    symlinkSync(join(root, "p1"), join(root, "p1-link"));
+    const linked = { ...config.workers[0]!, workingDirectory: join(root, "p1-link") };
+    expect(sandboxSummary(linked, { ...config, workers: [linked, config.workers[1]!] }, env).hidden).not.toContain(join(root, "p1"));
+  });
+
+  test.skipIf(!detectSandbox().ok)("a .env in the worker's folder that holds a WORKER_TOKEN (left by dev) is hidden; the project's own .env is not", async () => {
+    const { root, env, config } = await fixture();
+    const envFile = join(root, "p1", ".env");
+    writeFileSync(envFile, "DATABASE_URL=postgres://localhost/app\n");
+    expect(sandboxSummary(config.workers[0]!, config, env).hidden).not.toContain(envFile);
+    writeFileSync(envFile, "DATABASE_URL=postgres://localhost/app\nWORKER_TOKEN=machine_m1:worker_w9:secret_abcdefghij9\n");
+    expect(sandboxSummary(config.workers[0]!, config, env).hidden).toContain(envFile);
   });
 
   test("auto without bwrap: exposed, with the reason and the fix; on: refused", async () => {

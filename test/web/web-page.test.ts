@@ -62,6 +62,8 @@ describe("web page in Chromium", () => {
     const other = await (await browser.newContext()).newPage();
     await other.goto(web.base + "/");
     await other.locator("main.login").waitFor();
+    // Says where the link is: most people got it from `up`, and a restart prints a new one.
+    expect(await other.locator("main.login").innerText()).toContain("opencode-orchestrator up (or web) printed");
     await other.context().close();
   }, T);
 

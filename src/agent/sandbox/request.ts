@@ -2,8 +2,11 @@
 // `status` and `validate`.
 import type { OrchestratorConfig, WorkerConfig } from "../../config/types.ts";
 import { detectSandbox } from "./detect.ts";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LOCAL_WORKERS_FILE, localWorkerFolders } from "../../config/local-workers.ts";
+import { ENV_NAMES } from "../../config/env.ts";
+import { parseEnvText } from "../../config/env-file.ts";
 import { buildPlan, opencodeDirs, orchestratorDirs, type SandboxRequest } from "./plan.ts";
 import { SANDBOX_DEFAULTS, type SandboxSettings } from "../../config/sandbox-settings.ts";
 import { NETWORK_OFF_UNSUPPORTED } from "./wrap.ts";
@@ -15,9 +18,36 @@ export function sandboxRequest(worker: WorkerConfig, config: Pick<OrchestratorCo
     config.source.kind === "file" ? config.source.path : config.source.envFile,
     ...config.workers.flatMap((w) => (w.tokenFile ? [w.tokenFile] : [])),
     ...config.workers.filter((w) => w !== worker && w.workingDirectory !== worker.workingDirectory).map((w) => w.workingDirectory),
-    ...localWorkerFolders(join(orchestratorDirs(env)[0]!, LOCAL_WORKERS_FILE)).filter((f) => f !== worker.workingDirectory),
+    ...localWorkerFolders(join(orchestratorDirs(env)[0]!, LOCAL_WORKERS_FILE)).filter((f) => f !== realDir(worker.workingDirectory)),
+    ...tokenEnvFile(worker.workingDirectory),
   ];
   return { worker: worker.name, settings: settingsOf(worker), secrets };
+}
+
+/** Past this a `.env` is not read for a token; no `.env` `dev` writes comes near it. */
+const ENV_FILE_READ_LIMIT = 1024 * 1024;
+
+/**
+ * The folder's `.env` when it holds a worker token: `dev` keeps its token there, and it stays
+ * when the folder moves to `up` or `orchestrate`, whose agent could otherwise read it.
+ */
+function tokenEnvFile(dir: string): string[] {
+  const path = join(dir, ".env");
+  try {
+    if (statSync(path).size > ENV_FILE_READ_LIMIT) return [];
+    return parseEnvText(readFileSync(path, "utf8")).values.get(ENV_NAMES.workerToken) ? [path] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** up records real paths; a worker of workers.json may name the same folder through a symlink. */
+function realDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
 }
 
 const settingsOf = (w: WorkerConfig): SandboxSettings => w.sandbox ?? SANDBOX_DEFAULTS;

@@ -76,7 +76,15 @@ export function App(): ComponentChild {
       "main",
       { class: "login" },
       h("h1", null, "opencode-orchestrator"),
-      h("p", null, "Not logged in. Open the URL that ", h("code", null, "opencode-orchestrator web"), " printed (it carries a one-time login token)."),
+      h(
+        "p",
+        null,
+        "Not logged in. Open the link that ",
+        h("code", null, "opencode-orchestrator up"),
+        " (or ",
+        h("code", null, "web"),
+        ") printed in its terminal: it carries the login token, and each start prints a new one.",
+      ),
     );
   }
   const clock = { now: () => Date.now() + skew.current };
