@@ -4,7 +4,7 @@
 // every worker freezes them all; /dev/zero never ends. So the open is non-blocking, the
 // kind of file is checked on the open descriptor (no race with a rename), and the read
 // stops one byte past the cap.
-import { constants } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 
 export type NotRegularKind = "folder" | "fifo" | "device" | "socket" | "other";
@@ -47,23 +47,38 @@ function failureOf(e: unknown): BoundedReadFailure {
   return { reason: "unreadable", code };
 }
 
+function asBoundedError(path: string, e: unknown): BoundedReadError {
+  return e instanceof BoundedReadError ? e : new BoundedReadError(path, failureOf(e));
+}
+
+type Stats = Parameters<typeof kindOf>[0] & { isFile(): boolean; size: number };
+
+function checkRegular(path: string, st: Stats, maxBytes?: number): void {
+  if (!st.isFile()) throw new BoundedReadError(path, { reason: "not-regular", kind: kindOf(st) });
+  if (maxBytes !== undefined && st.size > maxBytes) throw new BoundedReadError(path, { reason: "too-large", maxBytes });
+}
+
+/** The read went one byte past the cap when the file grew after fstat: refused too. */
+function decoded(path: string, buf: Buffer, used: number, maxBytes: number): string {
+  if (used > maxBytes) throw new BoundedReadError(path, { reason: "too-large", maxBytes });
+  return buf.subarray(0, used).toString("utf8").replace(/^\uFEFF/, "");
+}
+
+const OPEN_FLAGS = constants.O_RDONLY | (NONBLOCK ?? 0) | NOCTTY;
+
 /** The whole text of a regular file of at most `maxBytes` bytes (UTF-8, a leading BOM dropped). */
 export async function readBoundedText(path: string, maxBytes: number): Promise<string> {
   let handle: FileHandle;
   try {
     // stat first, so a device is never opened at all (opening some has side effects); the
     // fstat below still catches a file swapped in between.
-    const st = await stat(path);
-    if (!st.isFile()) throw new BoundedReadError(path, { reason: "not-regular", kind: kindOf(st) });
-    handle = await open(path, constants.O_RDONLY | (NONBLOCK ?? 0) | NOCTTY);
+    checkRegular(path, await stat(path));
+    handle = await open(path, OPEN_FLAGS);
   } catch (e) {
-    if (e instanceof BoundedReadError) throw e;
-    throw new BoundedReadError(path, failureOf(e));
+    throw asBoundedError(path, e);
   }
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new BoundedReadError(path, { reason: "not-regular", kind: kindOf(st) });
-    if (st.size > maxBytes) throw new BoundedReadError(path, { reason: "too-large", maxBytes });
+    checkRegular(path, await handle.stat(), maxBytes);
     // The size can change between fstat and read (a file being written): read one byte past
     // the cap so a file that grew is refused too, and never more.
     const buf = Buffer.alloc(maxBytes + 1);
@@ -73,13 +88,37 @@ export async function readBoundedText(path: string, maxBytes: number): Promise<s
       if (bytesRead === 0) break;
       used += bytesRead;
     }
-    if (used > maxBytes) throw new BoundedReadError(path, { reason: "too-large", maxBytes });
-    return buf.subarray(0, used).toString("utf8").replace(/^\uFEFF/, "");
+    return decoded(path, buf, used, maxBytes);
   } catch (e) {
-    if (e instanceof BoundedReadError) throw e;
-    throw new BoundedReadError(path, failureOf(e));
+    throw asBoundedError(path, e);
   } finally {
     await handle.close().catch(() => {});
+  }
+}
+
+/** readBoundedText for the callers that must stay synchronous (a sandbox plan is built so). */
+export function readBoundedTextSync(path: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    checkRegular(path, statSync(path));
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (e) {
+    throw asBoundedError(path, e);
+  }
+  try {
+    checkRegular(path, fstatSync(fd), maxBytes);
+    const buf = Buffer.alloc(maxBytes + 1);
+    let used = 0;
+    while (used < buf.length) {
+      const n = readSync(fd, buf, used, buf.length - used, used);
+      if (n === 0) break;
+      used += n;
+    }
+    return decoded(path, buf, used, maxBytes);
+  } catch (e) {
+    throw asBoundedError(path, e);
+  } finally {
+    closeSync(fd);
   }
 }
 

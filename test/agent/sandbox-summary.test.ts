@@ -1,6 +1,7 @@
 // What `validate` and `status` report about a worker's sandbox, from a real workers.json.
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeSandbox, detectSandbox, sandboxStatus, sandboxSummary } from "../../src/agent/sandbox/index.ts";
 import { readConfigEnv } from "../../src/config/env.ts";
@@ -61,6 +62,11 @@ describe("sandbox summary", () => {
     expect(sandboxSummary(config.workers[0]!, config, env).hidden).not.toContain(envFile);
     writeFileSync(envFile, "DATABASE_URL=postgres://localhost/app\nWORKER_TOKEN=machine_m1:worker_w9:secret_abcdefghij9\n");
     expect(sandboxSummary(config.workers[0]!, config, env).hidden).toContain(envFile);
+    // The folder is the agent's: a .env it made a FIFO is passed over, not read (a read would
+    // wait for a writer for ever, at the next agent start).
+    rmSync(envFile);
+    execFileSync("mkfifo", [envFile]);
+    expect(sandboxSummary(config.workers[0]!, config, env).hidden).not.toContain(envFile);
   });
 
   test("auto without bwrap: exposed, with the reason and the fix; on: refused", async () => {

@@ -2,7 +2,8 @@
 // `status` and `validate`.
 import type { OrchestratorConfig, WorkerConfig } from "../../config/types.ts";
 import { detectSandbox } from "./detect.ts";
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { realpathSync } from "node:fs";
+import { readBoundedTextSync } from "../../util/bounded-read.ts";
 import { join, resolve } from "node:path";
 import { LOCAL_WORKERS_FILE, localWorkerFolders } from "../../config/local-workers.ts";
 import { ENV_NAMES } from "../../config/env.ts";
@@ -34,8 +35,8 @@ const ENV_FILE_READ_LIMIT = 1024 * 1024;
 function tokenEnvFile(dir: string): string[] {
   const path = join(dir, ".env");
   try {
-    if (statSync(path).size > ENV_FILE_READ_LIMIT) return [];
-    return parseEnvText(readFileSync(path, "utf8")).values.get(ENV_NAMES.workerToken) ? [path] : [];
+    // The folder is the agent's: its .env may be a FIFO or a device, which a plain read would hang on.
+    return parseEnvText(readBoundedTextSync(path, ENV_FILE_READ_LIMIT)).values.get(ENV_NAMES.workerToken) ? [path] : [];
   } catch {
     return [];
   }
