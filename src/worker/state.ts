@@ -16,7 +16,7 @@ export const STATE_DOCS = {
   stopping: "no new work; running prompts end, the worker goes offline and releases its resources",
   stopped: "everything released; the end",
   errored:
-    "failed (backend unreachable, …): running prompts are interrupted, then it stops; its supervisor starts a new one, except after a takeover (error class taken_over: another process registered the same token) — that one is not restarted",
+    "failed (backend unreachable, taken over, …): running prompts are interrupted, then it stops; its supervisor may start a new one — after a transient failure only, never after a takeover (error class taken_over: another process registered the same token and is the worker now)",
   needs_reauth: "the backend rejected or revoked the token; nothing but a new token helps, then it stops",
 } as const;
 
