@@ -105,6 +105,10 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
       const final = errorClass === "config" || errorClass === "auth" || errorClass === "taken_over";
       return !s.worker && s.restartTimer === undefined && (state === "needs_reauth" || final);
     },
+    /** Lost its worker to another process with the same token; a person's reload starts it again. */
+    takenOver(): boolean {
+      return !s.worker && s.restartTimer === undefined && visibleState(s).errorClass === "taken_over";
+    },
     /** Drain or stop the worker and never restart it. */
     async retire(o: { cancel?: boolean; reason?: string } = {}): Promise<void> {
       stopRestarts(s);

@@ -22,7 +22,7 @@ export const REAUTH_HINT = "get a new token with `opencode-orchestrator admin ad
 /** The process that registered the worker last, as the backend knows it (host and pid may be unknown). */
 export type Holder = { hostname?: string; pid?: number | null };
 
-export const TAKEOVER_FIX = "stop the other process and restart this one, or give this one its own token";
+export const TAKEOVER_FIX = "stop the other process and restart this one (orchestrate: reload it, e.g. SIGHUP), or give this one its own token";
 
 /**
  * This process lost the worker to a newer one holding the same token. Final (not retried): a

@@ -53,4 +53,15 @@ test("orchestrate: a worker entry another orchestrator took over stops for good 
   expect(cli.code).toBe(0);
   expect(cli.stdout).toMatch(/shared[^\n]*errored/);
   expect(cli.stdout + cli.stderr).toContain("taken over: another process");
+
+  // The fix: the other process stops, and a reload (SIGHUP) starts the worker here again.
+  newer.proc.kill("SIGTERM");
+  expect((await newer.proc.exited).code).toBe(0);
+  older.proc.kill("SIGHUP");
+  await older.waitForStatus((s) => s.workers.find((w) => w.name === "shared")?.state === "ready", "shared ready again after the reload");
+  const { sessionId } = await world.admin.createSession(shared.workerId, "back home");
+  const { messageId } = await world.admin.send(sessionId, "Say hello");
+  expect(await world.waitForMessage(messageId)).toMatchObject({ status: "completed", text: CANNED_ANSWER });
+  expect(older.logs().filter(wentOnline("shared"))).toHaveLength(2);
+  expect((await older.worker("own"))?.restarts).toBe(0);
 }, 150_000);

@@ -37,7 +37,7 @@ describe("two dev processes with one token", () => {
     expect(end.code).toBe(78);
     const pid = second.child.pid!;
     expect(first.stderr).toMatch(new RegExp(`taken over: another process \\(pid ${pid} on [^)]+\\) registered with this worker's token`));
-    expect(first.stderr).toContain("stop the other process and restart this one, or give this one its own token");
+    expect(first.stderr).toContain("stop the other process and restart this one (orchestrate: reload it, e.g. SIGHUP), or give this one its own token");
     expect(first.stderr).not.toContain("restarting in");
     // One registration each: the first never came back.
     expect(onlineLines(first.stderr)).toHaveLength(1);

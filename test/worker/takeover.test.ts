@@ -19,7 +19,7 @@ describe("takeover", () => {
     const lost = check(await t.query(workerApi.self, { auth: w.auth }));
     expect(lost?.errorClass).toBe("taken_over");
     expect(lost?.message).toBe(
-      "taken over: another process (pid 4321 on host-b) registered with this worker's token — stop the other process and restart this one, or give this one its own token",
+      "taken over: another process (pid 4321 on host-b) registered with this worker's token — stop the other process and restart this one (orchestrate: reload it, e.g. SIGHUP), or give this one its own token",
     );
   });
 
