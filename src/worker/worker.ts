@@ -110,7 +110,8 @@ export function startWorker(opts: WorkerOptions): Worker {
   const beatNow = () => void backend?.heartbeat(instanceId, heartbeatDraining(), turns.ids()).catch(() => undefined);
   const heartbeatDraining = () => fsm.in(HOLDS_NEW_WORK);
 
-  const intake = createIntake({ fsm, log, instanceId, scheduler, turns, backend: () => backend!, run: runClaimed });
+  const onConflict = (e: unknown) => fail(toFailure(e, "claim"));
+  const intake = createIntake({ fsm, log, instanceId, scheduler, turns, backend: () => backend!, run: runClaimed, onConflict });
   const goOnline = () => void registration.registerAgain(backend!);
   const control = createControl({ fsm, log, turns, goOnline, beatNow, pump: intake.pump, fail, shutdown: () => void shutdown({}) });
 

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { workerApi } from "../../src/backend/api.ts";
 import { toFailure } from "../../src/worker/failure.ts";
 import { takeoverCheck } from "../../src/worker/takeover.ts";
-import { INFO, newBackend, onlineWorker } from "../convex/setup.ts";
+import { INFO, newBackend, onlineWorker, queuePrompt } from "../convex/setup.ts";
 
 const CTX = { everConnected: true, convexUrl: "http://127.0.0.1:1" };
 
@@ -41,5 +41,9 @@ describe("takeover", () => {
     const f = toFailure(e, "heartbeat", CTX);
     expect(f.errorClass).toBe("taken_over");
     expect(f.message).toContain("(pid 99 on host-b)");
+    // A claim by the older process is refused the same way (intake hands it to the same mapping).
+    const { messageId } = await queuePrompt(t, w);
+    const claim = await t.mutation(workerApi.claim, { auth: w.auth, instanceId: w.instanceId, messageId }).catch((x: unknown) => x);
+    expect(toFailure(claim, "claim", CTX).errorClass).toBe("taken_over");
   });
 });
