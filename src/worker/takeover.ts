@@ -1,6 +1,6 @@
 // Noticing at once that another process took this worker over: the backend's record of the
 // worker names the process that registered last, and the self subscription delivers every
-// change. The heartbeat's CONFLICT is the backstop (an older backend, a missed view).
+// change. The CONFLICT a heartbeat or claim gets is the backstop (an older backend, a missed view).
 import type { SelfView } from "../backend/api.ts";
 import { takenOver, type WorkerFailure } from "./failure.ts";
 
