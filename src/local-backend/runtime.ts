@@ -306,18 +306,40 @@ async function runNested(parent: Execution, udfType: string, name: string, args:
   }
 }
 
-const convexGlobal = {
-  syscall(op: string, args: string): string {
+type ConvexGlobal = {
+  syscall(op: string, args: string): string;
+  asyncSyscall(op: string, args: string): Promise<string>;
+  jsSyscall(op: string, args: Record<string, unknown>): unknown;
+};
+
+/**
+ * The global we replaced: tests run convex-test in the same process, which installs its own once
+ * and never again. A syscall from outside our executions is its, and goes back to it.
+ */
+let displaced: ConvexGlobal | undefined;
+
+const convexGlobal: ConvexGlobal = {
+  syscall(op, args) {
+    if (!running.getStore() && displaced) return displaced.syscall(op, args);
     return JSON.stringify(syncSyscall(op, JSON.parse(args) as Record<string, JSONValue>));
   },
-  async asyncSyscall(op: string, args: string): Promise<string> {
+  async asyncSyscall(op, args) {
+    if (!running.getStore() && displaced) return displaced.asyncSyscall(op, args);
     const result = await asyncSyscall(op, JSON.parse(args) as Record<string, JSONValue>);
     return result instanceof RawJson ? result.text : JSON.stringify(result);
   },
-  jsSyscall(op: string): never {
+  jsSyscall(op, args) {
+    if (!running.getStore() && displaced) return displaced.jsSyscall(op, args);
     throw new Error(`${op} is not supported by the embedded backend`);
   },
 };
+
+function installConvexGlobal(): void {
+  const g = globalThis as { Convex?: ConvexGlobal };
+  if (g.Convex === convexGlobal) return;
+  displaced = g.Convex;
+  g.Convex = convexGlobal;
+}
 
 // A function's validators never change; exporting them (convex builds their JSON afresh on
 // every call) cost more than checking the arguments.
@@ -338,8 +360,7 @@ function validatorsOf(fn: Registered): { args: ValidatorJson | null; returns: Va
  * checking its arguments, and check what it returns, against its declared validators.
  */
 export async function execute(fn: Registered, kind: FunctionKind, args: Record<string, Value>, exec: Omit<Execution, "kind" | "streams"> & Partial<Execution>): Promise<Value> {
-  // Tests may run convex-test in the same process, which installs its own global.
-  (globalThis as { Convex?: unknown }).Convex = convexGlobal;
+  installConvexGlobal();
   const store = exec.host.store;
   const idTable = (id: string) => store.tableOf(id);
   const { args: argsValidator, returns: returnsValidator } = validatorsOf(fn);

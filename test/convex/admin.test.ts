@@ -44,7 +44,7 @@ describe("admin:addWorker", () => {
     expect(a.auth.secret).not.toBe(b.auth.secret);
     expect(a.workerId).not.toBe(b.workerId);
     const self = await t.query(workerApi.self, { auth: a.auth });
-    expect(self).toEqual({ approval: "pending", status: "offline", machineName: "laptop", workerName: "laptop-1", drainRequested: false });
+    expect(self).toEqual({ approval: "pending", status: "offline", machineName: "laptop", workerName: "laptop-1", drainRequested: false, holder: null });
   });
 
   test("reuses a machine by name and numbers default worker names uniquely per deployment", async () => {
