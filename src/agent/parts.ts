@@ -26,7 +26,19 @@ function inputLine(input: Record<string, unknown>): string {
   return JSON.stringify(input ?? {});
 }
 
-export function toolUpdate(part: ToolPart): AgentPart {
+/**
+ * OpenCode titles a file tool by the path relative to its worktree: "/" for a folder outside git
+ * (`tmp/x/a.ts`), the repository's root otherwise. A title that is just the path is named the way
+ * file changes are, so a tool line and the file it changed read the same.
+ */
+function toolTitle(st: ToolPart["state"], folders: readonly string[]): string | null {
+  const title = "title" in st && typeof st.title === "string" && st.title ? st.title : null;
+  const file = st.input?.filePath;
+  if (title && typeof file === "string" && isAbsolute(file) && file.endsWith(`${sep}${title}`)) return shownPath(file, folders);
+  return title;
+}
+
+export function toolUpdate(part: ToolPart, folders: readonly string[]): AgentPart {
   const st = part.state;
   const truncated: ToolCall["truncated"] = [];
   const keep = (field: "input" | "output" | "error", s: string, max: number) => {
@@ -35,7 +47,8 @@ export function toolUpdate(part: ToolPart): AgentPart {
     return c.text;
   };
   const input = keep("input", inputLine(st.input), TOOL_INPUT_CHARS);
-  const title = "title" in st && typeof st.title === "string" && st.title ? cap(st.title, TOOL_INPUT_CHARS).text : null;
+  const shown = toolTitle(st, folders);
+  const title = shown === null ? null : cap(shown, TOOL_INPUT_CHARS).text;
   const output = st.status === "completed" ? keep("output", st.output ?? "", TOOL_OUTPUT_CHARS) : null;
   const error = st.status === "error" ? keep("error", st.error ?? "", TOOL_OUTPUT_CHARS) : null;
   return { key: part.id, kind: "tool", tool: { name: part.tool, callId: part.callID, status: st.status, title, input, output, error, truncated } };

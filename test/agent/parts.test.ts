@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ToolPart } from "@opencode-ai/sdk/v2/client";
-import { fileUpdates, folderSpellings, shownPath, toolFileUpdates } from "../../src/agent/parts.ts";
+import { fileUpdates, folderSpellings, shownPath, toolFileUpdates, toolUpdate } from "../../src/agent/parts.ts";
 
 describe("shownPath", () => {
   const folders = ["/srv/project"];
@@ -46,5 +46,24 @@ describe("file updates", () => {
     } as unknown as ToolPart;
     const [u] = toolFileUpdates(part, ["/srv/project"]);
     expect(u).toMatchObject({ kind: "file", file: { path: "/tmp/elsewhere.txt", status: "added", additions: 1, patch: "--- /dev/null\n+++ /tmp/elsewhere.txt\n@@ -0,0 +1,1 @@\n+x\n" } });
+  });
+});
+
+describe("tool titles", () => {
+  const tool = (title: string, filePath: unknown) =>
+    ({
+      id: "p1", sessionID: "s", messageID: "m", type: "tool", callID: "c", tool: "read",
+      state: { status: "completed", input: { filePath }, output: "ok", title, metadata: {}, time: { start: 0, end: 1 } },
+    }) as unknown as ToolPart;
+  const titleOf = (part: ToolPart) => {
+    const u = toolUpdate(part, ["/srv/project"]);
+    return u.kind === "tool" ? u.tool.title : undefined;
+  };
+  test("a title that is the file's path relative to OpenCode's worktree is named as file changes are; other titles stay", () => {
+    expect(titleOf(tool("srv/project/src/a.ts", "/srv/project/src/a.ts"))).toBe("src/a.ts");
+    expect(titleOf(tool("project/src/a.ts", "/srv/project/src/a.ts"))).toBe("src/a.ts");
+    expect(titleOf(tool("etc/hosts", "/etc/hosts"))).toBe("/etc/hosts");
+    expect(titleOf(tool("Read the config", "/srv/project/a.ts"))).toBe("Read the config");
+    expect(titleOf(tool("a.ts", 42))).toBe("a.ts");
   });
 });

@@ -210,6 +210,8 @@ describe("interactive chat on a terminal", () => {
     await p.waitFor(/tokens: /, { from: a });
     expect(readFileSync(join(cwd, "notes", "interactive.txt"), "utf8")).toBe("one\ntwo\n");
     const lines = p.text.slice(a).split("\n");
+    // The tool line (OpenCode titles it relative to "/" outside git) names it the same way.
+    expect(lines).toContain("⚙ write notes/interactive.txt  ✓");
     expect(lines).toContain("A notes/interactive.txt +2 −0");
     expect(lines.filter((l) => l.startsWith("A "))).toEqual(["A notes/interactive.txt +2 −0"]);
     p.type(CTRL_D);
