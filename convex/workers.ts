@@ -110,6 +110,8 @@ export const self = query({
       machineName: await machineName(ctx, worker.machineId),
       workerName: worker.name,
       drainRequested: worker.drainRequested,
+      // The process that registered last: an older one holding the same token sees it was taken over.
+      holder: worker.instanceId === undefined ? null : { instanceId: worker.instanceId, hostname: worker.hostname ?? "", pid: worker.pid ?? null },
     };
   },
 });

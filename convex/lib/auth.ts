@@ -43,14 +43,17 @@ export async function requireActiveWorker(ctx: QueryCtx | MutationCtx, auth: Wor
   return worker;
 }
 
-/** Only the process that registered last may act for the worker; an older duplicate gets CONFLICT. */
+/**
+ * Only the process that registered last may act for the worker; an older duplicate gets CONFLICT
+ * with `takenOver` and the newer process's host and pid, so it can name the process it lost to.
+ */
 export function requireCurrentInstance(worker: Doc<"workers">, instanceId: string): void {
+  if (worker.instanceId === undefined) fail("CONFLICT", "This worker has not registered yet; call register first.");
   if (worker.instanceId !== instanceId) {
-    fail(
-      "CONFLICT",
-      worker.instanceId === undefined
-        ? "This worker has not registered yet; call register first."
-        : "Another process registered with this worker's token since this one did; stop this one.",
-    );
+    fail("CONFLICT", "Another process registered with this worker's token since this one did; stop this one.", {
+      takenOver: 1,
+      hostname: worker.hostname ?? "",
+      ...(worker.pid !== undefined ? { pid: worker.pid } : {}),
+    });
   }
 }

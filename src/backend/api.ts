@@ -29,6 +29,8 @@ export type SelfView = {
   machineName: string;
   workerName: string;
   drainRequested: boolean;
+  /** The process that registered last (absent from older backends); another one means this one was taken over. */
+  holder?: { instanceId: string; hostname: string; pid: number | null } | null;
 };
 
 export type PendingMessage = {

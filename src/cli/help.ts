@@ -8,7 +8,8 @@ export const EXIT_CODES_TEXT = `Exit codes:
   0   success
   1   failure at run time
   2   usage error (unknown command or flag)
-  78  configuration error (missing or invalid config, or a template was just written)`;
+  78  configuration error (missing or invalid config, or a template was just written);
+      dev: its worker needs a new token, or another process with the same token took it over`;
 
 export function overviewHelp(version: string): string {
   const visible = COMMANDS.filter((c) => !c.hidden);

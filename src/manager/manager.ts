@@ -177,7 +177,9 @@ export function createManager(opts: ManagerOptions) {
           result.removed.push(slot.config.name);
           slots.delete(key);
           void retire(slot, {});
-        } else if (!sameWorker(slot.config, wanted)) {
+        } else if (!sameWorker(slot.config, wanted) || slot.takenOver()) {
+          // A taken-over worker comes back only when a person asks (having stopped the other
+          // process): a reload is that ask, even with its entry unchanged.
           replace(key, slot, key, wanted);
         } else {
           result.unchanged.push(slot.config.name);

@@ -99,10 +99,15 @@ export function createSlot(initial: WorkerConfig, deps: SlotDeps) {
     },
     /** The state people see (what snapshot() says), without building the snapshot. */
     state: (): WorkerState => visibleState(s).state,
-    /** Cannot recover without a config change (revoked token, config problem). */
+    /** Cannot recover without a config change or a restart (revoked token, config problem, taken over by another process). */
     unrecoverable(): boolean {
       const { state, errorClass } = visibleState(s);
-      return !s.worker && s.restartTimer === undefined && (state === "needs_reauth" || errorClass === "config" || errorClass === "auth");
+      const final = errorClass === "config" || errorClass === "auth" || errorClass === "taken_over";
+      return !s.worker && s.restartTimer === undefined && (state === "needs_reauth" || final);
+    },
+    /** Lost its worker to another process with the same token; a person's reload starts it again. */
+    takenOver(): boolean {
+      return !s.worker && s.restartTimer === undefined && visibleState(s).errorClass === "taken_over";
     },
     /** Drain or stop the worker and never restart it. */
     async retire(o: { cancel?: boolean; reason?: string } = {}): Promise<void> {
@@ -145,6 +150,8 @@ function launch(s: SlotState): void {
     s.lastEnd = end;
     s.endedAt = Date.now();
     s.worker = null;
+    // Only a transient failure is retried; a taken-over worker restarted would take the worker
+    // back from the newer process, and the two would knock each other out for ever.
     if (!s.retired && end.errorClass === "transient") scheduleRestart(s);
     deps.onChange();
   });

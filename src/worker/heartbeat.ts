@@ -38,8 +38,9 @@ export function startHeartbeat(o: HeartbeatOptions): () => void {
       o.onFailedBeat();
       consecutiveFailures++;
       const kind = classifyBackendError(e);
-      if (kind === "unauthorized" || kind === "revoked") return o.onFatal(e);
-      if (kind === "conflict") return o.onFatal(new WorkerFailure("another process registered with this worker's token", "transient"));
+      // conflict: another process registered with this token since this one did (onFatal's
+      // mapping names it); a taken-over worker must stop, not retry.
+      if (kind === "unauthorized" || kind === "revoked" || kind === "conflict") return o.onFatal(e);
       o.log.warn("heartbeat failed", { error: backendErrorMessage(e), consecutive: consecutiveFailures });
       if (consecutiveFailures >= MAX_FAILED_HEARTBEATS) {
         o.onFatal(new WorkerFailure(`${consecutiveFailures} heartbeats in a row failed`, "transient"));

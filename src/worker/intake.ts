@@ -2,7 +2,7 @@
 // the scheduler picks what may start, and each pick is claimed before it runs. Whether work is
 // taken at all is the state machine's call, asked at every step.
 import type { PendingMessage, PendingWork } from "../backend/api.ts";
-import { backendErrorMessage } from "../backend/errors.ts";
+import { backendErrorMessage, classifyBackendError } from "../backend/errors.ts";
 import type { WorkerBackend } from "../backend/worker-client.ts";
 import type { Logger } from "../util/log.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -25,6 +25,8 @@ export function createIntake(o: {
   backend: () => WorkerBackend;
   /** A claimed message starts running. */
   run: (msg: PendingMessage) => void;
+  /** A claim refused with CONFLICT: another process registered this worker since (taken over). */
+  onConflict: (e: unknown) => void;
 }): Intake {
   const { fsm, log, scheduler } = o;
 
@@ -40,8 +42,9 @@ export function createIntake(o: {
         return;
       }
     } catch (e) {
-      log.warn("claim failed", { messageId: msg.messageId, error: backendErrorMessage(e) });
       scheduler.done(msg);
+      if (classifyBackendError(e) === "conflict") return o.onConflict(e);
+      log.warn("claim failed", { messageId: msg.messageId, error: backendErrorMessage(e) });
       return;
     }
     if (!fsm.in(RUNS_CLAIMED)) {

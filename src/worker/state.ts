@@ -15,15 +15,20 @@ export const STATE_DOCS = {
   draining: "stop requested: running prompts finish, no new ones; stops when none are left",
   stopping: "no new work; running prompts end, the worker goes offline and releases its resources",
   stopped: "everything released; the end",
-  errored: "failed (backend unreachable, taken over, …): running prompts are interrupted, then it stops; its supervisor may start a new one",
+  errored:
+    "failed (backend unreachable, taken over, …): running prompts are interrupted, then it stops; its supervisor may start a new one — after a transient failure only, never after a takeover (error class taken_over: another process registered the same token and is the worker now)",
   needs_reauth: "the backend rejected or revoked the token; nothing but a new token helps, then it stops",
 } as const;
 
 export type WorkerState = keyof typeof STATE_DOCS;
 export const WORKER_STATES = Object.keys(STATE_DOCS) as WorkerState[];
 
-/** Why a worker errored: transient (retry), auth (new token needed), config (fix the config). */
-export type ErrorClass = "transient" | "auth" | "config";
+/**
+ * Why a worker errored: transient (retry), auth (new token needed), config (fix the config),
+ * taken_over (another process registered with the same token and now is the worker; retrying
+ * would take it back and the two would knock each other out for ever).
+ */
+export type ErrorClass = "transient" | "auth" | "config" | "taken_over";
 
 const TRANSITIONS: Record<WorkerState, readonly WorkerState[]> = {
   starting: ["registering", "errored", "needs_reauth", "stopping"],

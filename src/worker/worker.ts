@@ -3,7 +3,7 @@
 // work intake in intake.ts, people's decisions (approval, pause, drain) in control.ts and the
 // running turns in turns.ts.
 import { randomBytes } from "node:crypto";
-import type { PendingMessage } from "../backend/api.ts";
+import type { PendingMessage, SelfView } from "../backend/api.ts";
 import { backendErrorMessage } from "../backend/errors.ts";
 import type { WorkerBackend } from "../backend/worker-client.ts";
 import { DEFAULTS, type WorkerConfig } from "../config/types.ts";
@@ -19,6 +19,7 @@ import { createIntake } from "./intake.ts";
 import { createRegistration } from "./registration.ts";
 import { createRequestDesk } from "./requests.ts";
 import { createScheduler } from "./scheduler.ts";
+import { takeoverCheck } from "./takeover.ts";
 import { createStateMachine, ENDING, HOLDS_NEW_WORK, ONLINE, type ErrorClass, type StateChange, type WorkerState } from "./state.ts";
 import { createTurns, emptyStats, type WorkerStats } from "./turns.ts";
 import { createWatchdog } from "./watchdog.ts";
@@ -109,7 +110,8 @@ export function startWorker(opts: WorkerOptions): Worker {
   const beatNow = () => void backend?.heartbeat(instanceId, heartbeatDraining(), turns.ids()).catch(() => undefined);
   const heartbeatDraining = () => fsm.in(HOLDS_NEW_WORK);
 
-  const intake = createIntake({ fsm, log, instanceId, scheduler, turns, backend: () => backend!, run: runClaimed });
+  const onConflict = (e: unknown) => fail(toFailure(e, "claim"));
+  const intake = createIntake({ fsm, log, instanceId, scheduler, turns, backend: () => backend!, run: runClaimed, onConflict });
   const goOnline = () => void registration.registerAgain(backend!);
   const control = createControl({ fsm, log, turns, goOnline, beatNow, pump: intake.pump, fail, shutdown: () => void shutdown({}) });
 
@@ -175,7 +177,12 @@ export function startWorker(opts: WorkerOptions): Worker {
     agents = openAgentHost({ config, log, resources, startAgent: opts.startAgent, listModels: opts.listModels, backend: b });
     resources.add("watchdog", watchdog.start({ onHungTurn: (id) => turns.interrupt(id, "the turn hung with no agent activity") }));
     await registration.register(b);
-    resources.add("self subscription", b.watchSelf(control.onSelf, (e) => fail(toFailure(e, "watching own record"))));
+    const takeover = takeoverCheck(instanceId);
+    const onSelf = (view: SelfView) => {
+      const lost = takeover(view);
+      return lost ? fail(lost) : control.onSelf(view);
+    };
+    resources.add("self subscription", b.watchSelf(onSelf, (e) => fail(toFailure(e, "watching own record"))));
   }
 
   // ---- stopping -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ describe("workers:register", () => {
       machineName: "laptop",
       workerName: "web",
       drainRequested: false,
+      holder: { instanceId: "i1", hostname: "host-a", pid: 4242 },
     });
     const [summary] = await t.query(adminApi.list, {});
     expect(summary).toMatchObject({ hostname: "host-a", version: "0.1.0", directory: "/srv/project" });
@@ -45,8 +46,10 @@ describe("workers:heartbeat", () => {
     const ok = await hb(w.instanceId);
     expect(ok.approval).toBe("approved");
     expect(ok.leaseExpiresAt).toBeGreaterThan(Date.now() + LEASE_MS - 5_000);
-    await t.mutation(workerApi.register, { auth: w.auth, instanceId: "newer", info: INFO });
-    await expectCode(hb(w.instanceId), "CONFLICT");
+    await t.mutation(workerApi.register, { auth: w.auth, instanceId: "newer", info: { ...INFO, hostname: "host-b", pid: 77 } });
+    // The older process learns it was taken over, and by which process (src/worker/failure.ts names it).
+    expect(await expectCode(hb(w.instanceId), "CONFLICT")).toMatchObject({ takenOver: 1, hostname: "host-b", pid: 77 });
+    expect((await t.query(workerApi.self, { auth: w.auth })).holder).toEqual({ instanceId: "newer", hostname: "host-b", pid: 77 });
     expect((await hb("newer")).approval).toBe("approved");
   });
 

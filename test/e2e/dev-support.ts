@@ -173,8 +173,7 @@ export function useWorld(opts?: Parameters<typeof startWorld>[0]): World {
  */
 export async function openDevWorld(target: CliTarget, opts?: Parameters<typeof startWorld>[0]) {
   const world = await startWorld(opts);
-  const { dev, worker } = await startOnlineDev(target, world);
-  return { world, dev, worker };
+  return { world, ...(await startOnlineDev(target, world)) };
 }
 
 export async function closeDevWorld(w: { world?: World; dev?: Running }): Promise<void> {

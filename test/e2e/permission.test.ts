@@ -7,10 +7,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../support/cli.ts";
 import type { World } from "../support/e2e.ts";
-import { startWorld } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { admin, adminEnv, chat, closeDevWorld, startChat, startOnlineDev, chatEvents, type ChatEvent } from "./dev-support.ts";
+import { admin, adminEnv, chat, closeDevWorld, startChat, openDevWorld, chatEvents, type ChatEvent } from "./dev-support.ts";
 
 const TEST_TIMEOUT = 120_000;
 const SECRET_LINE = "API_KEY=perm-test-value";
@@ -33,10 +32,7 @@ describe("permission requests through the CLI (binary)", () => {
   let cwd: string;
 
   beforeAll(async () => {
-    world = await startWorld();
-    const d = await startOnlineDev("binary", world);
-    ({ dev, cwd } = d);
-    workerId = d.worker.workerId;
+    ({ world, dev, cwd, worker: { workerId } } = await openDevWorld("binary"));
     writeFileSync(join(cwd, ENV_FILE), `${SECRET_LINE}\n`);
   }, 60_000);
 

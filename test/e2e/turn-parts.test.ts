@@ -7,8 +7,7 @@ import { join } from "node:path";
 import type { World } from "../support/e2e.ts";
 import type { Running } from "../support/proc.ts";
 import { CANNED_ANSWER, REASONING_TEXT, stubFailureMessage, TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
-import { answers, chat, closeDevWorld, sessionOf, startOnlineDev, chatEvents } from "./dev-support.ts";
-import { startWorld } from "../support/e2e.ts";
+import { answers, chat, closeDevWorld, sessionOf, openDevWorld, chatEvents } from "./dev-support.ts";
 
 const TEST_TIMEOUT = 120_000;
 
@@ -19,10 +18,7 @@ describe("turn parts through chat --json (binary)", () => {
   let cwd: string;
 
   beforeAll(async () => {
-    world = await startWorld();
-    const d = await startOnlineDev("binary", world);
-    ({ dev, cwd } = d);
-    workerId = d.worker.workerId;
+    ({ world, dev, cwd, worker: { workerId } } = await openDevWorld("binary"));
   }, 60_000);
 
   afterAll(() => closeDevWorld({ world, dev }), 30_000);
@@ -134,10 +130,7 @@ describe("turn parts through chat --json (node bundle)", () => {
   let workerId: string;
 
   beforeAll(async () => {
-    world = await startWorld();
-    const d = await startOnlineDev("node", world);
-    dev = d.dev;
-    workerId = d.worker.workerId;
+    ({ world, dev, worker: { workerId } } = await openDevWorld("node"));
   }, 60_000);
 
   afterAll(() => closeDevWorld({ world, dev }), 30_000);

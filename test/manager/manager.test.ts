@@ -2,14 +2,15 @@
 // diff reports each worker once, a new token under the same name is a change, a revoked worker
 // is not restarted, and a transient failure is retried with capped growing delays. No OpenCode: no
 // prompt is sent, so the agent starter is never called.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectAdmin, type AdminClient } from "../../src/backend/admin-client.ts";
+import { describe, expect, test } from "bun:test";
+import type { AdminClient } from "../../src/backend/admin-client.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { DEFAULTS, type OrchestratorConfig, type WorkerConfig } from "../../src/config/types.ts";
 import { createManager, type Manager } from "../../src/manager/manager.ts";
 import { mutationGeneric } from "convex/server";
 import * as realWorkers from "../../convex/workers.ts";
 import { startLocalBackend, type LocalBackend } from "../../src/local-backend/backend.ts";
+import { useLocalBackend } from "../support/local-backend.ts";
 import { modules, schema } from "../../src/local-backend/modules.ts";
 import { createLogger } from "../../src/util/log.ts";
 import type { StartAgent } from "../../src/worker/agent-types.ts";
@@ -23,14 +24,7 @@ const noAgent: StartAgent = async () => {
   throw new Error("no OpenCode in these tests");
 };
 
-beforeAll(async () => {
-  backend = await startLocalBackend({ sweepIntervalMs: 0 });
-  admin = connectAdmin(backend.url, backend.adminKey);
-});
-afterAll(async () => {
-  await admin?.close();
-  await backend?.stop();
-});
+useLocalBackend((b, a) => ((backend = b), (admin = a)));
 
 async function worker(name: string, o: { url?: string; approve?: boolean } = {}): Promise<WorkerConfig> {
   const r = await admin.addWorker("manager-tests", name);

@@ -1,15 +1,16 @@
 // The manager hands its workers one shared model listing (src/agent/models-share.ts) through
 // the real wiring: workers against the embedded backend, `opencode models` played by a
 // stand-in script that logs each run, the published lists read back as a person sees them.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listAgentModels } from "../../src/agent/models.ts";
-import { connectAdmin, type AdminClient } from "../../src/backend/admin-client.ts";
+import type { AdminClient } from "../../src/backend/admin-client.ts";
 import { SANDBOX_DEFAULTS } from "../../src/config/sandbox-settings.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { DEFAULTS, type OrchestratorConfig, type WorkerConfig } from "../../src/config/types.ts";
-import { startLocalBackend, type LocalBackend } from "../../src/local-backend/backend.ts";
+import type { LocalBackend } from "../../src/local-backend/backend.ts";
+import { useLocalBackend } from "../support/local-backend.ts";
 import { createManager } from "../../src/manager/manager.ts";
 import { createLogger } from "../../src/util/log.ts";
 import type { StartAgent } from "../../src/worker/agent-types.ts";
@@ -18,14 +19,7 @@ import { tempDir } from "../support/tmp.ts";
 
 let backend: LocalBackend;
 let admin: AdminClient;
-beforeAll(async () => {
-  backend = await startLocalBackend({ sweepIntervalMs: 0 });
-  admin = connectAdmin(backend.url, backend.adminKey);
-});
-afterAll(async () => {
-  await admin?.close();
-  await backend?.stop();
-});
+useLocalBackend((b, a) => ((backend = b), (admin = a)));
 
 const noAgent: StartAgent = async () => {
   throw new Error("no OpenCode server in this test");

@@ -1,11 +1,12 @@
 // One worker in-process against the embedded backend (the real convex/ functions), with a
 // scripted agent instead of OpenCode: approval, pause/resume, drain, stop during start-up, an
 // agent that fails, and what a failing backend does to a running turn.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectAdmin, type AdminClient } from "../../src/backend/admin-client.ts";
+import { describe, expect, test } from "bun:test";
+import type { AdminClient } from "../../src/backend/admin-client.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { DEFAULTS, type WorkerConfig } from "../../src/config/types.ts";
-import { startLocalBackend, type LocalBackend } from "../../src/local-backend/backend.ts";
+import type { LocalBackend } from "../../src/local-backend/backend.ts";
+import { useLocalBackend } from "../support/local-backend.ts";
 import { createLogger } from "../../src/util/log.ts";
 import { RuntimeFailure } from "../../src/util/errors.ts";
 import type { StartAgent } from "../../src/worker/agent-types.ts";
@@ -17,14 +18,7 @@ import { scriptedAgent } from "./scripted-agent.ts";
 let backend: LocalBackend;
 let admin: AdminClient;
 
-beforeAll(async () => {
-  backend = await startLocalBackend({ sweepIntervalMs: 0 });
-  admin = connectAdmin(backend.url, backend.adminKey);
-});
-afterAll(async () => {
-  await admin?.close();
-  await backend?.stop();
-});
+useLocalBackend((b, a) => ((backend = b), (admin = a)));
 
 async function workerConfig(name: string, o: { approve?: boolean; heartbeatIntervalMs?: number } = {}): Promise<WorkerConfig & { workerId: string }> {
   const r = await admin.addWorker("lifecycle-tests", name);
