@@ -80,8 +80,8 @@ export function noteType(s: TranscriptState, part: Part): void {
 export function onOtherPart(s: TranscriptState, part: Part): void {
   if (!ofAssistant(s, part.messageID)) return;
   if (part.type === "tool") {
-    emitPart(s, toolUpdate(part));
-    for (const u of toolFileUpdates(part)) emitPart(s, u);
+    emitPart(s, toolUpdate(part, s.o.folders));
+    for (const u of toolFileUpdates(part, s.o.folders)) emitPart(s, u);
   }
   else if (part.type === "step-finish") emitPart(s, stepUsage(part));
   else if (part.type === "reasoning" && part.time?.end) {

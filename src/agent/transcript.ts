@@ -32,6 +32,8 @@ export type TranscriptOptions = {
   /** A change to any other part (reasoning text, tool call, file, todo list, usage). */
   emitPart: (u: AgentPart) => void;
   onAdmit: () => void;
+  /** The worker's folder as OpenCode may name it: changed files are shown relative to it. */
+  folders: readonly string[];
   describeError: (e: unknown) => string;
 };
 

@@ -3,7 +3,7 @@
 import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { AgentEvent } from "./events.ts";
-import type { AgentPart } from "./parts.ts";
+import { folderSpellings, type AgentPart } from "./parts.ts";
 import { createTranscript, type Transcript } from "./transcript.ts";
 import { createTurnAsks, type TurnAsks } from "./turn-asks.ts";
 import { describeAgentError, turnResult, type OurStop, type TurnResult } from "./turn-result.ts";
@@ -54,6 +54,7 @@ export function startTurn(ctx: TurnContext, t: TurnRequest, log: Logger, resolve
       emit: (text, partId) => emitText(turn, text, partId),
       emitPart: (u) => emitPart(turn, u),
       describeError: describeAgentError,
+      folders: folderSpellings(ctx.directory),
       // An abort sent before OpenCode admitted the prompt may have missed the run it starts.
       onAdmit: () => {
         if (turn.stopping) sendAbort(turn);

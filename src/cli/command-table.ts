@@ -83,7 +83,7 @@ export const chatOptions = {
 
 export const replyOptions = {
   message: { type: "string", value: "TEXT", description: "With reject: tell the agent why (it reads this)" },
-  answer: { type: "string", multiple: true, value: "TEXT", description: "Answer a question (an option's label or your own words); once per question, in order" },
+  answer: { type: "string", multiple: true, value: "TEXT", description: "Answer a question: option numbers (2, or 1,3 where it takes several) or your own words; once per question, in order" },
   worker: { type: "string", value: "WORKER", description: "Only this worker's requests (a request of another worker is refused)" },
   json: { type: "boolean", description: "Print JSON on stdout" },
   ...adminConnectionFlags,
@@ -209,8 +209,9 @@ export const COMMANDS: CommandSpec<any>[] = [
     usage: "reply [REQUEST once|always|reject [--message TEXT] | REQUEST --answer TEXT…] [--worker WORKER] [--json]",
     details:
       "once allows this one time, always allows it for the rest of the OpenCode session, reject refuses it (--message tells the agent\n" +
-      "why). A question is answered with --answer TEXT, once per question in order, or rejected. Without a request id: the pending\n" +
-      "requests, oldest first. A request takes one answer: a second is refused (exit 1, saying how and when it was answered).\n" +
+      "why). A question is answered with --answer, once per question in order, or rejected: option numbers (2, or 1,3 where the\n" +
+      "question takes several) pick those options when each is one; anything else is your own words, whole. Without a request id:\n" +
+      "the pending requests, oldest first, with each question's numbered options. A request takes one answer: a second is refused (exit 1, saying how and when it was answered).\n" +
       "Backend URL and admin key are found as for `chat`.",
     positionals: [0, 2],
     options: replyOptions,

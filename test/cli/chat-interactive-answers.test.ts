@@ -1,7 +1,7 @@
 // What a person types at an inline request and what is sent for it (request-answers.ts).
 import { describe, expect, test } from "bun:test";
 import type { RequestView } from "../../src/backend/api.ts";
-import { parseAnswer, promptFor, questionLines } from "../../src/cli/interactive/request-answers.ts";
+import { parseAnswer, promptFor, questionAnswer, questionLines } from "../../src/cli/interactive/request-answers.ts";
 
 const base = { requestId: "req_1", messageId: "m1", status: "pending" as const, createdAt: 0 };
 const permission: RequestView = { ...base, kind: "permission", title: "read .env", permission: "read", patterns: [".env"] };
@@ -27,12 +27,24 @@ describe("parseAnswer", () => {
 
   test("question: one answer per question, by number or in own words; several numbers only where allowed", () => {
     const answers: string[][] = [];
-    expect(parseAnswer(question, "1,2", answers)).toEqual({ problem: "this question takes one option" });
-    expect(parseAnswer(question, "3", answers)).toEqual({ problem: "3 is not an option (1-2)" });
+    expect(parseAnswer(question, "1,2", answers)).toEqual({ problem: "this question takes one option (1-2)" });
     expect(parseAnswer(question, "2", answers)).toEqual({ more: true });
-    expect(parseAnswer(question, "1, 3", answers)).toEqual({ reply: "once", answers: [["blue"], ["S", "L"]] });
+    expect(parseAnswer(question, "1, 3,1", answers)).toEqual({ reply: "once", answers: [["blue"], ["S", "L"]] });
     expect(parseAnswer(question, "teal please", [])).toEqual({ more: true });
     expect(parseAnswer(question, "r too many questions", [])).toEqual({ reply: "reject", message: "too many questions" });
+  });
+
+  test("questionAnswer: option numbers pick options only when every number is one; anything else is own words, whole", () => {
+    expect(questionAnswer(sizes, " 3 ")).toEqual(["L"]);
+    expect(questionAnswer(sizes, "1,3")).toEqual(["S", "L"]);
+    // A number that is no option is an answer in its own right ("how many?" → 16), commas and all.
+    expect(questionAnswer(sizes, "16")).toEqual(["16"]);
+    expect(questionAnswer(sizes, "1,4")).toEqual(["1,4"]);
+    expect(questionAnswer(sizes, "0")).toEqual(["0"]);
+    // A label holding a comma is never split.
+    expect(questionAnswer(sizes, "S, but roomy")).toEqual(["S, but roomy"]);
+    expect(questionAnswer({ ...color, options: [] }, "2")).toEqual(["2"]);
+    expect(questionAnswer(color, "2,1")).toEqual({ problem: "this question takes one option (1-2)" });
   });
 
   test("prompts and question lines say what can be typed; agent text is made visible", () => {

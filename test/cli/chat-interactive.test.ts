@@ -3,7 +3,7 @@
 // typed on the terminal; what a person would read is matched. SLOW answers are paced by the test
 // (the gate), never by the clock.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Running } from "../support/proc.ts";
 import { CTRL_C, CTRL_D, ENTER, startOnPty, type PtyProcess } from "../support/pty.ts";
@@ -199,6 +199,21 @@ describe("interactive chat on a terminal", () => {
     expect(asked.every((q) => q.body.model === STUB_PRICED_MODEL)).toBe(true);
     const e = await say(p, "/model", d);
     await p.waitFor(new RegExp(`\\* ${PRICED}  Stub Priced\nnow: ${PRICED}`), { from: e });
+    p.type(CTRL_D);
+    expect(await p.exited).toBe(0);
+  }, T);
+
+  test("a file the agent writes is one line named relative to the worker's folder, with its +/− counts", async () => {
+    const p = chatOnPty(["--new"]);
+    const write = `TOOLJSON:write ${JSON.stringify({ filePath: join(cwd, "notes", "interactive.txt"), content: "one\ntwo\n" })}`;
+    const a = await say(p, write, 0);
+    await p.waitFor(/tokens: /, { from: a });
+    expect(readFileSync(join(cwd, "notes", "interactive.txt"), "utf8")).toBe("one\ntwo\n");
+    const lines = p.text.slice(a).split("\n");
+    // The tool line (OpenCode titles it relative to "/" outside git) names it the same way.
+    expect(lines).toContain("⚙ write notes/interactive.txt  ✓");
+    expect(lines).toContain("A notes/interactive.txt +2 −0");
+    expect(lines.filter((l) => l.startsWith("A "))).toEqual(["A notes/interactive.txt +2 −0"]);
     p.type(CTRL_D);
     expect(await p.exited).toBe(0);
   }, T);

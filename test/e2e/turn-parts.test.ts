@@ -48,7 +48,7 @@ describe("turn parts through chat --json (binary)", () => {
     expect(answer!.text).toBe(TOOL_FINAL_ANSWER);
   }, TEST_TIMEOUT);
 
-  test("an edit shows up as a file change with +/− lines and the patch", async () => {
+  test("an edit shows up as a file change with +/− lines and the patch, named relative to the worker's folder", async () => {
     // An edit with nothing to replace creates the file.
     const args = JSON.stringify({ filePath: join(cwd, "notes.txt"), oldString: "", newString: "first line\nsecond line\n" });
     const r = await chat("binary", world, ["--worker", workerId, "--new", "--json", `TOOLJSON:edit ${args}`]);
@@ -59,7 +59,9 @@ describe("turn parts through chat --json (binary)", () => {
     const files = evs.filter((e) => e.type === "file");
     expect(files.length).toBeGreaterThanOrEqual(1);
     const f = files.at(-1)!;
-    expect(f.path).toContain("notes.txt");
+    // OpenCode names the file absolutely; people read it as the tool lines name it.
+    expect(f.path).toBe("notes.txt");
+    expect(f.patch).not.toContain(cwd);
     expect(f.status).toBe("added");
     expect(f.additions).toBe(2);
     expect(f.deletions).toBe(0);
@@ -67,10 +69,12 @@ describe("turn parts through chat --json (binary)", () => {
     expect(f.patchTruncated).toBe(false);
     expect(evs.at(-1)).toMatchObject({ type: "end", status: "completed" });
 
-    // A new file written whole is listed with its lines as added.
-    const w = JSON.stringify({ filePath: join(cwd, "new.txt"), content: "one\ntwo\nthree\n" });
+    // A new file written whole (in a subfolder) is listed with its lines as added.
+    const w = JSON.stringify({ filePath: join(cwd, "docs", "new.txt"), content: "one\ntwo\nthree\n" });
     const written = chatEvents((await chat("binary", world, ["--worker", workerId, "--new", "--json", `TOOLJSON:write ${w}`])).stdout);
-    expect(written.filter((e) => e.type === "file").at(-1)).toMatchObject({ status: "added", additions: 3, deletions: 0, patch: expect.stringContaining("+three") });
+    expect(readFileSync(join(cwd, "docs", "new.txt"), "utf8")).toBe("one\ntwo\nthree\n");
+    const added = written.filter((e) => e.type === "file").at(-1)!;
+    expect(added).toMatchObject({ path: "docs/new.txt", status: "added", additions: 3, deletions: 0, patch: "--- /dev/null\n+++ docs/new.txt\n@@ -0,0 +1,3 @@\n+one\n+two\n+three\n" });
   }, TEST_TIMEOUT);
 
   test("a failed answer ends with an end event carrying the reason; exit 1", async () => {

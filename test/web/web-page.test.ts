@@ -143,9 +143,11 @@ describe("web page in Chromium", () => {
     await page.locator("a.session.new.current").waitFor();
     const file = join(world.project("web-project"), "web-notes.txt");
     await send(`TOOLJSON:write ${JSON.stringify({ filePath: file, content: "one\ntwo\nthree\n" })}`);
-    const change = page.locator('.msg.assistant .file[data-path$="web-notes.txt"]');
+    // Named relative to the worker's folder, as its tool line names it; the diff's header too.
+    const change = page.locator('.msg.assistant .file[data-path="web-notes.txt"]');
     await change.waitFor({ timeout: 60_000 });
     expect(await change.locator("summary").innerText()).toMatch(/added[\s\S]*web-notes\.txt[\s\S]*\+3[\s\S]*−0/);
+    expect(await change.innerText()).not.toContain(world.project("web-project"));
     expect((await change.locator(".line.add").allInnerTexts()).map((l) => l.trim())).toEqual(expect.arrayContaining(["+one", "+two", "+three"]));
     await page.locator('.msg.assistant[data-status="completed"] .tool[data-tool="write"][data-status="completed"]').waitFor({ timeout: 60_000 });
     expect(readFileSync(file, "utf8")).toBe("one\ntwo\nthree\n");
@@ -161,7 +163,7 @@ describe("web page in Chromium", () => {
     expect(await chips.nth(1).innerText()).toBe("TOOLCMD:echo web-tool-output");
     // A reload shows the same turn whole: the parts come back with the session.
     await page.reload();
-    await page.locator('.msg.assistant .file[data-path$="web-notes.txt"] .line.add', { hasText: "+three" }).waitFor({ timeout: 15_000 });
+    await page.locator('.msg.assistant .file[data-path="web-notes.txt"] .line.add', { hasText: "+three" }).waitFor({ timeout: 15_000 });
     expect(page.url()).toContain(`/s/${writeSession}`);
     // Opening the other session from the list shows its tool call again.
     await chips.nth(1).click();

@@ -1,6 +1,7 @@
 // What a person types at an inline request, and what it means. Permissions: o / a / r, with an
 // optional message after r. Questions: option numbers (several with commas when the question
-// allows it) or an answer in their own words, one question at a time; r rejects. Budget: c / s.
+// allows it) or an answer in their own words, one question at a time (questionAnswer, which
+// `reply --answer` shares); r rejects. Budget: c / s.
 import type { RequestQuestion, RequestReply, RequestView } from "../../backend/api.ts";
 import { safeLine, safeText } from "../../util/terminal-text.ts";
 
@@ -24,12 +25,18 @@ export function questionLines(q: RequestQuestion): string[] {
   return [...head.split("\n"), ...q.options.map((o, i) => `  ${i + 1}. ${safeLine(o.label)}${o.description ? ` — ${safeLine(o.description)}` : ""}`)];
 }
 
-function questionAnswer(q: RequestQuestion, text: string): string[] | { problem: string } {
+/**
+ * One question's answer as typed here or given to `reply --answer` (one rule for both): option
+ * numbers — `2`, or `1,3` where the question takes several — pick those options when every
+ * number is one of them; anything else is the person's own words, whole (commas and all), so a
+ * label with a comma is never split and `16` to "how many?" is an answer, not a wrong option.
+ */
+export function questionAnswer(q: RequestQuestion, typed: string): string[] | { problem: string } {
+  const text = typed.trim();
   if (!/^\d+(\s*,\s*\d+)*$/.test(text)) return [text];
-  const picks = text.split(",").map((x) => Number(x.trim()));
-  if (picks.length > 1 && !q.multiple) return { problem: "this question takes one option" };
-  const bad = picks.find((p) => p < 1 || p > q.options.length);
-  if (bad !== undefined) return { problem: `${bad} is not an option (1-${q.options.length})` };
+  const picks = [...new Set(text.split(",").map((x) => Number(x.trim())))];
+  if (picks.some((p) => p < 1 || p > q.options.length)) return [text];
+  if (picks.length > 1 && !q.multiple) return { problem: `this question takes one option (1-${q.options.length})` };
   return picks.map((p) => q.options[p - 1]!.label);
 }
 
