@@ -58,7 +58,9 @@ function describeUnrecoverable(m: Manager): string[] {
  */
 function onAllUnrecoverable(o: RunOptions, m: Manager, stop: (code: number, why: string) => void): void {
   const log = o.ctx.log;
-  log.error("no worker can run: every one needs a new token or a config fix, or was taken over by another process");
+  // Name a takeover only when there is one: the fix for it is stopping the other process.
+  const takenOver = m.snapshots().some((s) => s.errorClass === "taken_over");
+  log.error(`no worker can run: every one needs a new token or a config fix${takenOver ? ", or was taken over by another process" : ""}`);
   for (const r of describeUnrecoverable(m)) log.error(`  ${r}`);
   if (o.reloadConfig) {
     log.error("waiting for a config change: fix the config (it is reloaded when saved, or on SIGHUP); the status endpoint shows each reason");
