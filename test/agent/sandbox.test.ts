@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { detectSandbox, SandboxUnavailable } from "../../src/agent/sandbox/index.ts";
 import { AGENT_MARKER_VAR, agentsDir, reapLeftoverAgents } from "../../src/agent/index.ts";
 import { harness, turn, type Harness } from "./helpers.ts";
-import { secretWorld, type SecretWorld } from "../support/sandbox-world.ts";
+import { markedWith, secretWorld, type SecretWorld } from "../support/sandbox-world.ts";
 import { OPENCODE_BIN_DIR, opencodeTestEnv } from "../support/opencode-env.ts";
 
 const hasBwrap = detectSandbox().ok;
@@ -38,19 +38,6 @@ afterAll(async () => {
   rmSync(join("/tmp", tmpProbe), { force: true }); // written by the unsandboxed run
 });
 
-/** Processes carrying this server's marker (its whole tree, wherever it moved). */
-function markedWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      if (readFileSync(`/proc/${e}/environ`, "utf8").split("\0").includes(`${AGENT_MARKER_VAR}=${marker}`)) out.push(Number(e));
-    } catch {
-      // gone or not ours
-    }
-  }
-  return out;
-}
 
 const markerOf = (pid: number) =>
   readFileSync(`/proc/${pid}/environ`, "utf8")

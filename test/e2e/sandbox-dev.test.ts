@@ -3,11 +3,12 @@
 // and stopping `dev` leaves no process of the sandbox behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { detectSandbox } from "../../src/agent/sandbox/index.ts";
 import { AGENT_MARKER_VAR } from "../../src/agent/index.ts";
 import { CLI_TARGETS } from "../support/cli.ts";
+import { markedWith } from "../support/sandbox-world.ts";
 import { startWorld, type World } from "../support/e2e.ts";
 import { OPENCODE_BIN_DIR } from "../support/opencode-env.ts";
 import { TOOL_FINAL_ANSWER } from "../support/stub-model.ts";
@@ -23,19 +24,6 @@ afterAll(async () => {
   await world?.stop();
 });
 
-/** Processes carrying one server's marker: its whole tree, wherever it moved. */
-function markedWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      if (readFileSync(`/proc/${e}/environ`, "utf8").split("\0").includes(`${AGENT_MARKER_VAR}=${marker}`)) out.push(Number(e));
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return out;
-}
 
 /** The owner allows every tool, as unattended agents are set up: only the sandbox stands in the way. */
 function permissive(): Record<string, string> {

@@ -2,12 +2,13 @@
 // the worker's folder, the local backend's admin key in our data folder, another worker's
 // folder — each holding a distinct `secret_…` the agent must never print.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadDevConfig } from "../../src/config/dev-config.ts";
 import { readConfigEnv } from "../../src/config/env.ts";
 import { loadWorkersConfig } from "../../src/config/workers-file.ts";
 import { sandboxRequest, type SandboxRequest, type SandboxSettings } from "../../src/agent/sandbox/index.ts";
+import { AGENT_MARKER_VAR } from "../../src/agent/index.ts";
 import { tempDir } from "./tmp.ts";
 
 export type SecretWorld = {
@@ -76,4 +77,18 @@ export function secretWorld(env: NodeJS.ProcessEnv, root = tempDir("sandbox-worl
       return { ...fromFile, secrets: [...new Set([...fromFile.secrets, ...fromDev.secrets])] };
     },
   };
+}
+
+/** Processes carrying one agent server's marker (its whole tree, wherever it moved), from /proc. */
+export function markedWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/environ`, "utf8").split("\0").includes(`${AGENT_MARKER_VAR}=${marker}`)) out.push(Number(e));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return out;
 }
