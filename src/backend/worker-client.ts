@@ -37,6 +37,8 @@ export type ConnectionSnapshot = {
 
 export type WorkerBackend = {
   register(instanceId: string, info: WorkerInfo, routing?: RoutingInfo): Promise<RegisterResult>;
+  /** Resolves once a register call came back: from then on the backend knows this worker's instance. */
+  readonly registered: Promise<void>;
   watchSelf(onView: (v: SelfView) => void, onError: (e: Error) => void): () => void;
   watchPendingWork(onWork: (w: PendingWork) => void, onError: (e: Error) => void): () => void;
   heartbeat(instanceId: string, draining: boolean, runningMessageIds: string[]): Promise<{ approval: string }>;
@@ -75,9 +77,16 @@ export function connectWorkerBackend(url: string, token: WorkerToken, opts: { ca
     };
   };
 
+  let markRegistered!: () => void;
+  const registered = new Promise<void>((resolve) => (markRegistered = resolve));
+
   return {
-    register: (instanceId, info, routing) =>
-      call(client.mutation(workerApi.register, { auth, instanceId, info, ...(routing ? { routing } : {}) }), "register"),
+    register: async (instanceId, info, routing) => {
+      const result = await call(client.mutation(workerApi.register, { auth, instanceId, info, ...(routing ? { routing } : {}) }), "register");
+      markRegistered();
+      return result;
+    },
+    registered,
     watchSelf(onView, onError) {
       const unsub = client.onUpdate(workerApi.self, { auth }, onView, onError);
       return () => unsub();

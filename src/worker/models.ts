@@ -12,6 +12,19 @@ import { agentQueue, type AgentHost } from "./agent-host.ts";
 import type { ListModels } from "./agent-types.ts";
 import { failureText } from "./failure.ts";
 
+/** true once `p` resolved, false if `signal` aborted first (a stopping worker lists nothing). */
+function untilStopped(p: Promise<void>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void p.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(!signal.aborted);
+    });
+  });
+}
+
 export function publishWorkerModels(o: {
   config: WorkerConfig;
   log: Logger;
@@ -43,8 +56,13 @@ export function publishWorkerModels(o: {
   };
   if (o.listModels) {
     const { workingDirectory: directory, opencodePath } = o.config;
-    // Through the same queue as server starts (OpenCode migrates its database on either), behind them.
-    publish("opencode models", () => agentQueue("listing", () => o.listModels!({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
+    const listModels = o.listModels;
+    // Only once the worker is registered: the list is of no use before it can be published,
+    // and an OpenCode process (seconds of CPU) must not slow a hundred workers going online.
+    // Then through the same queue as server starts (OpenCode migrates its database on either), behind them.
+    void untilStopped(o.backend.registered, stop.signal).then((go) => {
+      if (go) publish("opencode models", () => agentQueue("listing", () => listModels({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
+    });
   }
   o.host.onStarted((server) => publish("OpenCode", () => server.listModels()));
 }

@@ -1,9 +1,7 @@
 // Issue 8 item 11: a backend outage shows at once. The backend runs as a process of its own; it is
 // killed and started again on the same port, and the worker's snapshot (what `status` shows)
 // and log say so within seconds, once each way.
-import { afterAll, expect, test } from "bun:test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { connectAdmin } from "../../src/backend/admin-client.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { DEFAULTS } from "../../src/config/types.ts";
@@ -12,38 +10,8 @@ import { createLogger } from "../../src/util/log.ts";
 import { startWorker } from "../../src/worker/worker.ts";
 import { freePort } from "../e2e/backend-process.ts";
 import { tempDir } from "../support/tmp.ts";
+import { startBackendProcess, until } from "./backend-process.ts";
 import { scriptedAgent } from "./scripted-agent.ts";
-
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-});
-
-type BackendProcess = { url: Promise<string>; child: ChildProcess; listen(): void };
-
-/** A backend process on `port` with its data in `dataDir`; with `held`, it listens once told to. */
-function startBackendProcess(port: number, adminKey: string, dataDir: string, held = false): BackendProcess {
-  const args = [join(import.meta.dirname, "fixtures/backend-process.ts"), String(port), adminKey, dataDir];
-  const child = spawn(process.execPath, held ? [...args, "on-stdin"] : args, { stdio: ["pipe", "pipe", "inherit"] });
-  children.push(child);
-  const url = new Promise<string>((res, rej) => {
-    let out = "";
-    child.stdout!.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) res(out.split("\n")[0]!);
-    });
-    child.once("exit", (code) => rej(new Error(`backend process exited early (${code})`)));
-  });
-  return { url, child, listen: () => child.stdin!.write("go\n") };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test("a killed backend shows as disconnected within seconds, logged once; back when it returns, logged once", async () => {
   const port = await freePort();

@@ -14,6 +14,7 @@ import type { StateChange } from "../../src/worker/state.ts";
 import { startWorker, type Worker, type WorkerOptions } from "../../src/worker/worker.ts";
 import { tempDir } from "../support/tmp.ts";
 import { scriptedAgent } from "./scripted-agent.ts";
+import { until } from "./backend-process.ts";
 
 let backend: LocalBackend;
 let admin: AdminClient;
@@ -57,16 +58,6 @@ function run(config: WorkerConfig, startAgent: StartAgent, extra: Partial<Worker
   };
   const worker: Worker = startWorker({ config, log, version: "test", startAgent, relayWindowMs: 5, onChange, ...extra });
   return { worker, changes, lines, failedBeatsAt };
-}
-
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const stateOf = (w: Worker) => w.snapshot().state;
