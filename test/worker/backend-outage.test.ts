@@ -1,7 +1,7 @@
 // Issue 8 item 11: a backend outage shows at once. The backend runs as a process of its own; it is
 // killed and started again on the same port, and the worker's snapshot (what `status` shows)
 // and log say so within seconds, once each way.
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { connectAdmin } from "../../src/backend/admin-client.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { DEFAULTS } from "../../src/config/types.ts";
@@ -10,8 +10,10 @@ import { createLogger } from "../../src/util/log.ts";
 import { startWorker } from "../../src/worker/worker.ts";
 import { freePort } from "../e2e/backend-process.ts";
 import { tempDir } from "../support/tmp.ts";
-import { startBackendProcess, until } from "./backend-process.ts";
+import { killBackendProcesses, startBackendProcess, until } from "./backend-process.ts";
 import { scriptedAgent } from "./scripted-agent.ts";
+
+afterAll(killBackendProcesses);
 
 test("a killed backend shows as disconnected within seconds, logged once; back when it returns, logged once", async () => {
   const port = await freePort();

@@ -4,12 +4,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
-// This module is loaded once for all test files of a run, so an afterAll here would belong to
-// the first file only: whatever is still running goes when the test process exits.
 const children: ChildProcess[] = [];
-process.once("exit", () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-});
+
+/**
+ * Kills every backend process still running; each test file calls it in its own afterAll (this
+ * module is loaded once per run, so a hook registered here would belong to the first file only).
+ */
+export function killBackendProcesses(): void {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+}
 
 export type BackendProcess = { url: Promise<string>; exited: Promise<void>; child: ChildProcess; listen(): void };
 

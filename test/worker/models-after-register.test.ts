@@ -2,7 +2,7 @@
 // registered: its list can only be published then, and a hundred workers starting must not
 // share the CPU with OpenCode processes before they are online. The backend here is held
 // back (it loads but listens only when told), so the worker keeps retrying its connection.
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { connectAdmin } from "../../src/backend/admin-client.ts";
 import { WorkerToken } from "../../src/config/token.ts";
 import { DEFAULTS } from "../../src/config/types.ts";
@@ -12,8 +12,10 @@ import { startWorker, type Worker } from "../../src/worker/worker.ts";
 import type { WorkerState } from "../../src/worker/state.ts";
 import { freePort } from "../e2e/backend-process.ts";
 import { tempDir } from "../support/tmp.ts";
-import { startBackendProcess, until } from "./backend-process.ts";
+import { killBackendProcesses, startBackendProcess, until } from "./backend-process.ts";
 import { scriptedAgent } from "./scripted-agent.ts";
+
+afterAll(killBackendProcesses);
 
 test("a worker lists its models only once it is registered", async () => {
   const port = await freePort();
