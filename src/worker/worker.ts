@@ -2,7 +2,7 @@
 // never exits the process. This file puts its parts together and boots it; the states are
 // documented in state.ts, going online and staying there in online.ts, the way it ends (stop or
 // failure) in ending.ts, work intake in intake.ts, people's decisions (approval, pause, drain)
-// in control.ts and the running turns in turns.ts.
+// in control.ts, the parts that run prompts in work-parts.ts and the running turns in turns.ts.
 import { randomBytes } from "node:crypto";
 import type { PendingMessage, SelfView } from "../backend/api.ts";
 import type { WorkerBackend } from "../backend/worker-client.ts";
