@@ -1,42 +1,15 @@
 // The person-side client: internal functions called with the deployment's admin key, the
 // way `npx convex run` does, so it works against the embedded backend and real Convex alike.
-import { ConvexClient, ConvexHttpClient, type ConnectionState } from "convex/browser";
+// One-shot calls go over HTTP with a deadline; live updates over a socket (admin-live.ts).
+import { ConvexHttpClient } from "convex/browser";
 import { getFunctionName, type FunctionReference } from "convex/server";
-import { errorMessage, RuntimeFailure } from "../util/errors.ts";
-import {
-  adminApi,
-  chatApi,
-  requestsApi,
-  sessionsApi,
-  type ChatMessageView,
-  type RequestReply,
-  type RequestView,
-  type SessionSummary,
-  type WorkerListEntry,
-  type WorkerSummary,
-} from "./api.ts";
+import { RuntimeFailure } from "../util/errors.ts";
+import { adminApi, chatApi, requestsApi, type RequestReply } from "./api.ts";
+import { adminFailure, BackendNoAnswer } from "./admin-errors.ts";
+import { adminLive } from "./admin-live.ts";
 import { convexLogger } from "./convex-logger.ts";
-import { backendErrorCode, backendErrorMessage } from "./errors.ts";
 
-/** The backend answered and refused (a ConvexError with a code: NOT_FOUND, INVALID, …). */
-export class BackendRefused extends RuntimeFailure {
-  readonly code: string;
-  constructor(message: string, code: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** The backend did not connect or answer within the person's timeout. */
-export class BackendNoAnswer extends RuntimeFailure {
-  constructor(url: string, ms: number) {
-    super(`the backend at ${url} did not answer within ${formatSeconds(ms)}`, {
-      hint: "Is the URL right and the backend running? A slow link may need a longer --timeout SECONDS.",
-    });
-  }
-}
-
-const formatSeconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+export { adminFailure, BackendNoAnswer, BackendRefused } from "./admin-errors.ts";
 
 /** No answer of a person-side function comes near this; a bigger one is not our backend's. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -84,29 +57,6 @@ type AnyRef = FunctionReference<"query" | "mutation" | "action", "public" | "int
 type Args<F> = F extends FunctionReference<any, any, infer A, any> ? A : never;
 type Result<F> = F extends FunctionReference<any, any, any, infer R> ? R : never;
 
-/** Turns transport and key failures into messages a person can act on. */
-export function adminFailure(url: string, e: unknown): RuntimeFailure {
-  if (e instanceof RuntimeFailure) return e;
-  const text = errorMessage(e);
-  if (/ECONNREFUSED|fetch failed|Unable to connect|ENOTFOUND|EAI_AGAIN|ConnectionRefused|socket/i.test(text)) {
-    return new RuntimeFailure(`cannot reach the backend at ${url}`, {
-      hint: "Is it running? Start the embedded one with `opencode-orchestrator backend`, or check --url / CONVEX_URL.",
-    });
-  }
-  if (/admin key|BadAdminKey|Unauthenticated|401|403|Forbidden/i.test(text) && !backendErrorCode(e)) {
-    return new RuntimeFailure(`the backend at ${url} rejected the admin key`, {
-      hint: "Use the CONVEX_ADMIN_KEY printed by `opencode-orchestrator backend` (or your deployment's deploy key).",
-    });
-  }
-  if (/Could not find (public )?function|No such function/i.test(text)) {
-    return new RuntimeFailure(`the backend at ${url} does not have this orchestrator's functions`, {
-      hint: "Deploy them with `npx convex deploy` from this project (see README).",
-    });
-  }
-  const code = backendErrorCode(e);
-  return code ? new BackendRefused(backendErrorMessage(e), code) : new RuntimeFailure(backendErrorMessage(e));
-}
-
 export type AdminClient = ReturnType<typeof connectAdmin>;
 
 export type AdminClientOptions = {
@@ -130,15 +80,6 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
       throw adminFailure(url, e);
     }
   }
-  let ws: ConvexClient | null = null;
-  const socket = () => {
-    if (!ws) {
-      ws = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger() });
-      (ws as unknown as { setAdminAuth(k: string): void }).setAdminAuth(adminKey);
-    }
-    return ws;
-  };
-
   return {
     /** The backend's URL, for lines a person copies (a new worker's CONVEX_URL). */
     url,
@@ -157,63 +98,13 @@ export function connectAdmin(url: string, adminKey: string, opts: AdminClientOpt
     cancel: (messageId: string, worker?: string) => call(chatApi.cancel, { messageId, ...(worker ? { worker } : {}) }),
     message: (messageId: string) => call(chatApi.message, { messageId }),
     messages: (sessionId: string, worker?: string) => call(chatApi.messages, { sessionId, ...(worker ? { worker } : {}) }),
-    /**
-     * Over the live-update socket, like watchMessage: a reader following an answer waits
-     * through a dropped connection instead of failing its call.
-     */
-    parts: (messageId: string, afterSeq: number) => socket().query(chatApi.parts, { messageId, afterSeq }).catch((e: unknown) => Promise.reject(adminFailure(url, e))),
-    messageLive: (messageId: string) => socket().query(chatApi.message, { messageId }).catch((e: unknown) => Promise.reject(adminFailure(url, e))),
-    /** Live updates of one message over the WebSocket (for streaming an answer). */
-    watchMessage(messageId: string, onView: (v: ChatMessageView | null) => void, onError: (e: Error) => void, worker?: string): () => void {
-      const unsub = socket().onUpdate(chatApi.message, { messageId, ...(worker ? { worker } : {}) }, onView, (e) => onError(adminFailure(url, e)));
-      return () => unsub();
-    },
     listRequests: (messageId: string, worker?: string) => call(requestsApi.list, { messageId, ...(worker ? { worker } : {}) }),
     pendingRequests: (worker?: string) => call(requestsApi.pending, worker ? { worker } : {}),
     /** Answers a request once; a second answer is refused with ALREADY_ANSWERED (BackendRefused). */
     reply: (requestId: string, reply: RequestReply, opts: { message?: string; answers?: string[][]; worker?: string } = {}) =>
       call(requestsApi.reply, { requestId, reply, ...opts }),
-    /** Live updates of one answer's requests (a follower re-reads when pendingRequests changes, or watches). */
-    watchRequests(messageId: string, onList: (l: RequestView[]) => void, onError: (e: Error) => void): () => void {
-      const unsub = socket().onUpdate(requestsApi.list, { messageId }, onList, (e) => onError(adminFailure(url, e)));
-      return () => unsub();
-    },
     /** The per-call deadline, for callers that wait on the socket themselves. */
     timeoutMs,
-    /** Live updates of the worker list (the web page). */
-    watchWorkers(onList: (v: WorkerListEntry[]) => void, onError: (e: Error) => void): () => void {
-      const unsub = socket().onUpdate(adminApi.list, {}, onList, (e) => onError(adminFailure(url, e)));
-      return () => unsub();
-    },
-    /** Live updates of a session's latest messages; `worker`, when given, must own it. */
-    watchSession(sessionId: string, worker: string | undefined, onViews: (v: ChatMessageView[]) => void, onError: (e: Error) => void): () => void {
-      const args = { sessionId, ...(worker ? { worker } : {}) };
-      const unsub = socket().onUpdate(chatApi.messages, args, onViews, (e) => onError(adminFailure(url, e)));
-      return () => unsub();
-    },
-    /** Live updates of a worker's sessions, most recently used first (the web page). */
-    watchSessions(worker: string, onList: (v: SessionSummary[]) => void, onError: (e: Error) => void): () => void {
-      const unsub = socket().onUpdate(sessionsApi.list, { worker }, onList, (e) => onError(adminFailure(url, e)));
-      return () => unsub();
-    },
-    /** Connection changes of the live-update socket: `connected` false while it reconnects. */
-    watchConnection(cb: (connected: boolean) => void): () => void {
-      let last: boolean | undefined;
-      const report = (state: ConnectionState) => {
-        // Only the open/closed edge matters to a person, not every in-flight counter change.
-        if (!state.hasEverConnected || state.isWebSocketConnected === last) return;
-        last = state.isWebSocketConnected;
-        cb(last);
-      };
-      const stop = socket().subscribeToConnectionState(report);
-      // The client tells only of changes: a socket that is already open (an earlier answer of
-      // the same interactive chat opened it) would otherwise never be reported as open.
-      report(socket().connectionState());
-      return stop;
-    },
-    async close(): Promise<void> {
-      if (ws) await ws.close();
-      ws = null;
-    },
+    ...adminLive(url, adminKey),
   };
 }

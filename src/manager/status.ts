@@ -1,6 +1,7 @@
 // The status document served on /status and read by `status`. Built from snapshots only:
 // it carries no token, secret or environment.
-import type { Manager, ReloadResult } from "./manager.ts";
+import type { Manager } from "./manager.ts";
+import type { ReloadResult } from "./reload-workers.ts";
 import type { SlotSnapshot } from "./slot.ts";
 import { sandboxStatus, type SandboxStatus } from "../agent/sandbox/request.ts";
 import { usageToday, type UsageStats } from "../worker/budget-usage.ts";

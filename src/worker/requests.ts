@@ -7,8 +7,8 @@ import type { AgentAsk, AgentReply } from "../agent/index.ts";
 import type { RequestContent, RequestReply, WorkerRequestView } from "../backend/api.ts";
 import { backendErrorMessage } from "../backend/errors.ts";
 import type { WorkerBackend } from "../backend/worker-client.ts";
-import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
+import { answerOf, createWaits, handOverAnswer, settleRequest, type Settlement } from "./request-waits.ts";
 import type { Watchdog } from "./watchdog.ts";
 
 /** How a request ended for the one who asked. */
@@ -46,56 +46,6 @@ export type RequestDesk = {
   endedInAgent(messageId: string, key: string): Promise<void>;
 };
 
-type Wait = { ask: PersonAsk; requestId: string; settled: boolean; timer?: ReturnType<typeof setTimeout>; release: () => void; resolve: (a: PersonAnswer) => void };
-
-/** "15m", "1m30s", "2h": how long a person had. */
-export function formatWait(ms: number): string {
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${sec || s === 0 ? `${sec}s` : ""}`;
-}
-
-export function answerOf(v: WorkerRequestView): PersonAnswer {
-  if (v.status === "answered") return { status: "answered", requestId: v.requestId, reply: v.reply === "always" ? "always" : "once", answers: v.answers };
-  if (v.status === "rejected") return { status: "rejected", requestId: v.requestId, message: v.message, reason: v.reason };
-  return { status: "expired", requestId: v.requestId, reason: v.reason ?? "the request ended without an answer" };
-}
-
-type Settlement = "delivered" | "rejected" | "expired";
-type Backend = { backend: () => WorkerBackend | null; log: Logger };
-
-/** Records how a request ended; null when the backend could not be told (it closes what is left open when the message ends). */
-async function settleRequest(o: Backend, requestId: string, outcome: Settlement, reason?: string): Promise<WorkerRequestView | null> {
-  const b = o.backend();
-  if (!b) return null;
-  try {
-    return await b.settleRequest(requestId, outcome, reason);
-  } catch (e) {
-    o.log.warn("could not record how a request ended", { requestId, outcome, error: backendErrorMessage(e) });
-    return null;
-  }
-}
-
-/**
- * Hands the answer to whoever waits (ask.deliver) and, for a person's answer, records that it
- * was delivered, or expired when OpenCode no longer knows the request. Never throws.
- */
-async function handOverAnswer(o: Backend, ask: PersonAsk, answer: PersonAnswer, byPerson: boolean): Promise<PersonAnswer> {
-  let outcome: "delivered" | "unknown" = "delivered";
-  try {
-    if (ask.deliver) outcome = await ask.deliver(answer);
-  } catch (e) {
-    o.log.warn("could not hand the answer to OpenCode", { requestId: answer.requestId, error: errorMessage(e) });
-    outcome = "unknown";
-  }
-  if (!byPerson || answer.requestId === "") return answer;
-  const gone = "OpenCode no longer knows this request";
-  await settleRequest(o, answer.requestId, outcome === "delivered" ? "delivered" : "expired", outcome === "delivered" ? undefined : gone);
-  return outcome === "delivered" ? answer : { status: "expired", requestId: answer.requestId, reason: gone };
-}
-
 export function createRequestDesk(o: {
   backend: () => WorkerBackend | null;
   instanceId: string;
@@ -106,44 +56,13 @@ export function createRequestDesk(o: {
   log: Logger;
 }): RequestDesk {
   const { log } = o;
-  const waits = new Map<string, Wait>();
+  const waits = createWaits(o);
+  // The backend's answered requests as last seen: an answer may arrive before its wait is open.
   let latest = new Map<string, WorkerRequestView>();
   let closing: string | null = null;
 
   const settle = (requestId: string, outcome: Settlement, reason?: string) => settleRequest(o, requestId, outcome, reason);
   const handOver = (ask: PersonAsk, answer: PersonAnswer, byPerson: boolean) => handOverAnswer(o, ask, answer, byPerson);
-
-  function take(w: Wait): boolean {
-    if (w.settled) return false;
-    w.settled = true;
-    clearTimeout(w.timer);
-    waits.delete(w.requestId);
-    w.release();
-    return true;
-  }
-
-  /** The person answered: hand it over and record it. */
-  async function fromPerson(w: Wait, v: WorkerRequestView): Promise<void> {
-    if (!take(w)) return;
-    log.info("a person answered", { requestId: w.requestId, status: v.status, reply: v.reply ?? undefined });
-    w.resolve(await handOver(w.ask, answerOf(v), true));
-  }
-
-  /**
-   * Nobody answered (timeout, stop: rejected; its turn is over: expired), unless the person's
-   * answer got in first.
-   */
-  async function withoutPerson(w: Wait, reason: string, outcome: "rejected" | "expired" = "rejected"): Promise<void> {
-    if (!take(w)) return;
-    const v = await settle(w.requestId, outcome, reason);
-    if (v && !v.delivered && (v.status === "answered" || v.status === "rejected")) {
-      w.resolve(await handOver(w.ask, answerOf(v), true));
-      return;
-    }
-    log.info(`request ${outcome} without a person`, { requestId: w.requestId, reason });
-    const answer: PersonAnswer = outcome === "expired" ? { status: "expired", requestId: w.requestId, reason } : { status: "rejected", requestId: w.requestId, message: null, reason };
-    w.resolve(await handOver(w.ask, answer, false));
-  }
 
   async function askPerson(ask: PersonAsk): Promise<PersonAnswer> {
     const b = o.backend();
@@ -160,13 +79,10 @@ export function createRequestDesk(o: {
     if (v.status !== "pending") return v.delivered ? answerOf(v) : await handOver(ask, answerOf(v), true);
     log.info("waiting for a person", { requestId: v.requestId, kind: ask.content.kind, title: ask.content.title });
     return await new Promise<PersonAnswer>((resolve) => {
-      const w: Wait = { ask, requestId: v.requestId, settled: false, release: o.watchdog.hold(ask.messageId), resolve };
-      waits.set(v.requestId, w);
-      w.timer = setTimeout(() => void withoutPerson(w, `nobody answered within ${formatWait(o.timeoutMs)}`), o.timeoutMs);
-      w.timer.unref?.();
+      const w = waits.open(ask, v.requestId, resolve);
       const seen = latest.get(v.requestId);
-      if (closing !== null) void withoutPerson(w, closing);
-      else if (seen) void fromPerson(w, seen);
+      if (closing !== null) void waits.withoutPerson(w, closing);
+      else if (seen) void waits.fromPerson(w, seen);
     });
   }
 
@@ -176,25 +92,25 @@ export function createRequestDesk(o: {
       latest = new Map(list.map((v) => [v.requestId, v]));
       for (const v of list) {
         const w = waits.get(v.requestId);
-        if (w) void fromPerson(w, v);
+        if (w) void waits.fromPerson(w, v);
         // An answer for a run this process no longer holds reaches nobody; a run it holds may
         // still be raising it (the wait is registered when raise returns).
         else if (!o.running(v.messageId)) void settle(v.requestId, "expired", "the worker no longer runs this answer");
       }
     },
     async closeMessage(messageId, reason) {
-      await Promise.all([...waits.values()].filter((w) => w.ask.messageId === messageId).map((w) => withoutPerson(w, reason, "expired")));
+      await Promise.all(waits.all().filter((w) => w.ask.messageId === messageId).map((w) => waits.withoutPerson(w, reason, "expired")));
     },
     async endedInAgent(messageId, key) {
-      const w = [...waits.values()].find((x) => x.ask.messageId === messageId && x.ask.key === key);
-      if (!w || !take(w)) return;
+      const w = waits.all().find((x) => x.ask.messageId === messageId && x.ask.key === key);
+      if (!w || !waits.take(w)) return;
       const reason = "OpenCode settled it itself (an earlier \"always\" covers it)";
       await settle(w.requestId, "expired", reason);
       w.resolve({ status: "expired", requestId: w.requestId, reason });
     },
     async rejectAll(reason) {
       closing ??= reason;
-      await Promise.all([...waits.values()].map((w) => withoutPerson(w, reason)));
+      await Promise.all(waits.all().map((w) => waits.withoutPerson(w, reason)));
     },
   };
 }
