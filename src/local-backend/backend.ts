@@ -9,7 +9,7 @@ import { registerSecret } from "../util/redact.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeSecureFile } from "../util/secure-file.ts";
-import { BackendDataError } from "./persistence.ts";
+import { BackendDataError } from "./data-folder.ts";
 import { openEngine, type Engine } from "./engine.ts";
 import type { ModuleMap } from "./functions.ts";
 import { openNetwork, type Network } from "./network.ts";
