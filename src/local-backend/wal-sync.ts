@@ -1,6 +1,6 @@
 // Syncing the WAL file, where every commit lands first (SQLite keeps it while the exclusive
-// connection is open). The sync runs off the event loop; persistence.ts answers no commit
-// before it finished.
+// connection is open). The sync runs off the event loop; the commit pipeline (commits.ts)
+// answers no commit before it finished.
 import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 
 export type WalSync = {
