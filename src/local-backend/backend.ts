@@ -9,12 +9,12 @@ import { registerSecret } from "../util/redact.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeSecureFile } from "../util/secure-file.ts";
-import { BackendDataError } from "./persistence.ts";
+import { BackendDataError } from "./data-folder.ts";
 import { openEngine, type Engine } from "./engine.ts";
 import type { ModuleMap } from "./functions.ts";
 import { openNetwork, type Network } from "./network.ts";
 import { createRequestMemo, type RequestMemo } from "./request-memo.ts";
-import { startSweeper } from "./sweeper.ts";
+import { startSweeper, type Sweeper } from "./sweeper.ts";
 
 export type LocalBackendOptions = {
   /** 0 (the default) picks a free port. */
@@ -125,13 +125,8 @@ export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise
     const invalid = validateAdminKey(opts.adminKey);
     if (invalid) throw new Error(invalid);
   }
-  let engine = opts.engine;
-  const ownsEngine = !engine;
-  if (!engine) {
-    // Loaded lazily: convex/ is only needed when no other functions are given.
-    const functions = opts.modules ? { schema: opts.schema, modules: opts.modules } : await import("./modules.ts");
-    engine = await openEngine({ schema: functions.schema, modules: functions.modules, log, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
-  }
+  const ownsEngine = !opts.engine;
+  const engine = opts.engine ?? (await openOwnEngine(opts, log));
   let adminKey: string;
   try {
     adminKey = opts.adminKey ?? (engine.dataDir ? folderAdminKey(engine.dataDir) : generateAdminKey());
@@ -153,13 +148,7 @@ export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise
     throw e;
   }
   const port = network.port;
-  const maintenance = opts.sweepIntervalMs !== 0;
-  engine.startSchedules({ crons: maintenance });
-  // An explicit interval (tests that need a quick sweep) is honoured even with crons loaded;
-  // a duplicate sweep is harmless. Otherwise the timer only stands in for a missing crons module.
-  const hasCrons = maintenance && (await engine.cronCount()) > 0;
-  const sweepMs = !maintenance ? 0 : opts.sweepIntervalMs !== undefined ? opts.sweepIntervalMs : hasCrons ? 0 : 5000;
-  const sweeper = startSweeper({ engine, intervalMs: sweepMs, log });
+  const sweeper = await startMaintenance(engine, opts.sweepIntervalMs, log);
   let stopping: Promise<void> | undefined;
 
   const handle: LocalBackend = {
@@ -168,16 +157,7 @@ export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise
     port,
     host,
     engine,
-    async run(udfPath, args = {}) {
-      const o = await engine.call({ udfPath, args: convexToJson(args), caller: { admin: true } });
-      if (o.success) return jsonToConvex(o.value);
-      if (o.errorData !== undefined) {
-        const e = new ConvexError(jsonToConvex(o.errorData));
-        e.message = o.errorMessage;
-        throw e;
-      }
-      throw new Error(o.errorMessage);
-    },
+    run: (udfPath, args = {}) => runAsAdmin(engine, udfPath, args),
     sweep: () => sweeper.tick(),
     async stopNetwork() {
       const n = network;
@@ -211,4 +191,33 @@ export async function startLocalBackend(opts: LocalBackendOptions = {}): Promise
   };
   log.info("embedded backend listening", { url: handle.url });
   return handle;
+}
+
+async function openOwnEngine(opts: LocalBackendOptions, log: Logger): Promise<Engine> {
+  // Loaded lazily: convex/ is only needed when no other functions are given.
+  const functions = opts.modules ? { schema: opts.schema, modules: opts.modules } : await import("./modules.ts");
+  return openEngine({ schema: functions.schema, modules: functions.modules, log, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+}
+
+/** Scheduled functions, crons and the sweep timer; `sweepIntervalMs` as in LocalBackendOptions. */
+async function startMaintenance(engine: Engine, sweepIntervalMs: number | undefined, log: Logger): Promise<Sweeper> {
+  const maintenance = sweepIntervalMs !== 0;
+  engine.startSchedules({ crons: maintenance });
+  // An explicit interval (tests that need a quick sweep) is honoured even with crons loaded;
+  // a duplicate sweep is harmless. Otherwise the timer only stands in for a missing crons module.
+  const hasCrons = maintenance && (await engine.cronCount()) > 0;
+  const sweepMs = !maintenance ? 0 : sweepIntervalMs !== undefined ? sweepIntervalMs : hasCrons ? 0 : 5000;
+  return startSweeper({ engine, intervalMs: sweepMs, log });
+}
+
+/** Throws like the clients do: a ConvexError keeps its data, anything else is an Error. */
+async function runAsAdmin(engine: Engine, udfPath: string, args: Record<string, Value>): Promise<Value> {
+  const o = await engine.call({ udfPath, args: convexToJson(args), caller: { admin: true } });
+  if (o.success) return jsonToConvex(o.value);
+  if (o.errorData !== undefined) {
+    const e = new ConvexError(jsonToConvex(o.errorData));
+    e.message = o.errorMessage;
+    throw e;
+  }
+  throw new Error(o.errorMessage);
 }

@@ -25,137 +25,149 @@ export type CommitPipeline = {
 
 type Staged = { commit?: Commit; origin: unknown; resolve(ts: bigint): void; reject(e: unknown): void };
 
-export function createCommitPipeline(deps: {
+type PipelineDeps = {
   store: Store;
   persistence?: Persistence;
   clock: Clock;
   /** Called for each commit once it is applied, in commit order. */
   applied(commit: Commit, origin: unknown): void;
-}): CommitPipeline {
-  const { store, persistence, clock } = deps;
-  const overlay = createOverlay();
+};
+
+/** One pipeline's state; the functions below are its steps. */
+type Pipeline = {
+  readonly deps: PipelineDeps;
+  readonly overlay: Overlay;
   // `batch` is staged; `syncing` is written to the file and waits for its sync. One group
   // syncs at a time, so groups become durable, and are applied, in commit order.
-  let batch: Staged[] = [];
-  let syncing: Staged[] | undefined;
-  let scheduled: ReturnType<typeof setImmediate> | undefined;
-  let visibleTs = clock.now();
+  batch: Staged[];
+  syncing: Staged[] | undefined;
+  scheduled: ReturnType<typeof setImmediate> | undefined;
+  visibleTs: bigint;
   // A failed sync leaves the file holding writes nobody was told about: from then on no
   // commit can be promised durable, so every later one fails too (the backend must restart).
-  let broken: unknown;
+  broken: unknown;
+};
 
-  function apply(items: Staged[]): void {
-    for (const i of items) {
-      if (i.commit) {
-        // A later staged write of the same document stays in the overlay.
-        for (const w of i.commit.writes) overlay.delete(w);
-        store.apply(i.commit.writes);
-        if (i.commit.ts > visibleTs) visibleTs = i.commit.ts;
-        deps.applied(i.commit, i.origin);
-      }
-      i.resolve(i.commit?.ts ?? visibleTs);
-    }
-  }
-
-  function failAll(e: unknown): void {
-    const items = [...(syncing ?? []), ...batch];
-    syncing = undefined;
-    batch = [];
-    overlay.clear();
-    for (const i of items) i.reject(e);
-  }
-
-  /** Write a group's commits to the file (not yet durable); the error when that failed. */
-  function write(items: Staged[]): unknown {
-    const commits = items.flatMap((i) => (i.commit ? [i.commit] : []));
-    if (commits.length === 0 || !persistence) return undefined;
-    const numbers = store.takeFreshTableNumbers();
-    try {
-      persistence.commit(commits.at(-1)!.ts, commits.flatMap((c) => c.writes), numbers);
-      return undefined;
-    } catch (e) {
-      store.returnFreshTableNumbers(numbers);
-      return e;
-    }
-  }
-
-  function startGroup(): void {
-    scheduled = undefined;
-    if (syncing || batch.length === 0) return;
-    const items = (syncing = batch);
-    batch = [];
-    const failed = write(items);
-    if (failed !== undefined) return failAll(failed);
-    persistence!.sync().then(
-      () => {
-        if (syncing !== items) return; // flush() finished this group already
-        syncing = undefined;
-        apply(items);
-        startGroup();
-      },
-      (e) => {
-        if (syncing !== items) return;
-        broken = e;
-        failAll(e);
-      },
-    );
-  }
-
-  /** Sync what was written, blocking, and apply it; false when the sync failed. */
-  function syncNow(items: Staged[]): boolean {
-    try {
-      persistence?.syncNow();
-    } catch (e) {
-      broken = e;
-      failAll(e);
-      return false;
-    }
-    syncing = undefined;
-    apply(items);
-    return true;
-  }
-
-  function flush(): void {
-    if (scheduled) clearImmediate(scheduled);
-    scheduled = undefined;
-    // The group being synced is in the file already; its pending sync is then ignored.
-    if (syncing && !syncNow(syncing)) return;
-    if (batch.length === 0) return;
-    const items = (syncing = batch);
-    batch = [];
-    const failed = write(items);
-    if (failed !== undefined) return failAll(failed);
-    syncNow(items);
-  }
-
+export function createCommitPipeline(deps: PipelineDeps): CommitPipeline {
+  const p: Pipeline = { deps, overlay: createOverlay(), batch: [], syncing: undefined, scheduled: undefined, visibleTs: deps.clock.now(), broken: undefined };
   return {
-    overlay,
+    overlay: p.overlay,
     get visibleTs() {
-      return visibleTs;
+      return p.visibleTs;
     },
     observe(ts) {
-      clock.observe(ts);
-      if (ts > visibleTs) visibleTs = ts;
+      deps.clock.observe(ts);
+      if (ts > p.visibleTs) p.visibleTs = ts;
     },
-    stage(tx, origin) {
-      if (broken !== undefined) return Promise.reject(broken);
-      // A write that leaves a document as it was is no change: nobody is told about it.
-      const writes = [...tx.writes.values()].filter((w) => w.old?.json !== w.next?.json);
-      // Nothing written and nothing pending that it could have read: done.
-      if (writes.length === 0 && batch.length === 0 && !syncing) return Promise.resolve(visibleTs);
-      const commit = writes.length > 0 ? { ts: clock.next(), writes } : undefined;
-      if (commit) for (const w of writes) overlay.set(w);
-      const done = new Promise<bigint>((resolve, reject) => batch.push({ ...(commit ? { commit } : {}), origin, resolve, reject }));
-      if (!persistence) flush();
-      else if (!syncing) scheduled ??= setImmediate(startGroup);
-      return done;
-    },
-    flush,
+    stage: (tx, origin) => stage(p, tx, origin),
+    flush: () => flush(p),
   };
 }
 
+function stage(p: Pipeline, tx: Tx, origin: unknown): Promise<bigint> {
+  if (p.broken !== undefined) return Promise.reject(p.broken);
+  // A write that leaves a document as it was is no change: nobody is told about it.
+  const writes = [...tx.writes.values()].filter((w) => w.old?.json !== w.next?.json);
+  // Nothing written and nothing pending that it could have read: done.
+  if (writes.length === 0 && p.batch.length === 0 && !p.syncing) return Promise.resolve(p.visibleTs);
+  const commit = writes.length > 0 ? { ts: p.deps.clock.next(), writes } : undefined;
+  if (commit) for (const w of writes) p.overlay.set(w);
+  const done = new Promise<bigint>((resolve, reject) => p.batch.push({ ...(commit ? { commit } : {}), origin, resolve, reject }));
+  if (!p.deps.persistence) flush(p);
+  else if (!p.syncing) p.scheduled ??= setImmediate(() => startGroup(p));
+  return done;
+}
+
+function startGroup(p: Pipeline): void {
+  p.scheduled = undefined;
+  if (p.syncing || p.batch.length === 0) return;
+  const items = (p.syncing = p.batch);
+  p.batch = [];
+  const failed = write(p, items);
+  if (failed !== undefined) return failAll(p, failed);
+  p.deps.persistence!.sync().then(
+    () => {
+      if (p.syncing !== items) return; // flush() finished this group already
+      p.syncing = undefined;
+      apply(p, items);
+      startGroup(p);
+    },
+    (e) => {
+      if (p.syncing !== items) return;
+      p.broken = e;
+      failAll(p, e);
+    },
+  );
+}
+
+function flush(p: Pipeline): void {
+  if (p.scheduled) clearImmediate(p.scheduled);
+  p.scheduled = undefined;
+  // The group being synced is in the file already; its pending sync is then ignored.
+  if (p.syncing && !syncNow(p, p.syncing)) return;
+  if (p.batch.length === 0) return;
+  const items = (p.syncing = p.batch);
+  p.batch = [];
+  const failed = write(p, items);
+  if (failed !== undefined) return failAll(p, failed);
+  syncNow(p, items);
+}
+
+/** Write a group's commits to the file (not yet durable); the error when that failed. */
+function write(p: Pipeline, items: Staged[]): unknown {
+  const { store, persistence } = p.deps;
+  const commits = items.flatMap((i) => (i.commit ? [i.commit] : []));
+  if (commits.length === 0 || !persistence) return undefined;
+  const numbers = store.takeFreshTableNumbers();
+  try {
+    persistence.commit(commits.at(-1)!.ts, commits.flatMap((c) => c.writes), numbers);
+    return undefined;
+  } catch (e) {
+    store.returnFreshTableNumbers(numbers);
+    return e;
+  }
+}
+
+/** Sync what was written, blocking, and apply it; false when the sync failed. */
+function syncNow(p: Pipeline, items: Staged[]): boolean {
+  try {
+    p.deps.persistence?.syncNow();
+  } catch (e) {
+    p.broken = e;
+    failAll(p, e);
+    return false;
+  }
+  p.syncing = undefined;
+  apply(p, items);
+  return true;
+}
+
+/** A durable group becomes visible: applied to the store, its callers answered, in commit order. */
+function apply(p: Pipeline, items: Staged[]): void {
+  for (const i of items) {
+    if (i.commit) {
+      // A later staged write of the same document stays in the overlay.
+      for (const w of i.commit.writes) p.overlay.delete(w);
+      p.deps.store.apply(i.commit.writes);
+      if (i.commit.ts > p.visibleTs) p.visibleTs = i.commit.ts;
+      p.deps.applied(i.commit, i.origin);
+    }
+    i.resolve(i.commit?.ts ?? p.visibleTs);
+  }
+}
+
+function failAll(p: Pipeline, e: unknown): void {
+  const items = [...(p.syncing ?? []), ...p.batch];
+  p.syncing = undefined;
+  p.batch = [];
+  p.overlay.clear();
+  for (const i of items) i.reject(e);
+}
+
+type Overlay = Pending & { set(w: Write): void; delete(w: Write): void; clear(): void };
+
 /** The staged writes by id and per table: a mutation's index walk looks at its table's only. */
-function createOverlay(): Pending & { set(w: Write): void; delete(w: Write): void; clear(): void } {
+function createOverlay(): Overlay {
   const byId = new Map<string, Write>();
   const byTable = new Map<string, Map<string, Write>>();
   const NONE = new Map<string, Write>();

@@ -1,7 +1,7 @@
 // The network layer: one node:http server for the HTTP API and, on /api/<version>/sync,
 // WebSocket upgrades handled by `ws` (works as a server under both Node and Bun). It can be
 // closed and opened again on the same port while the engine — and so the data — lives on.
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { RuntimeFailure } from "../util/errors.ts";
@@ -59,45 +59,10 @@ export async function openNetwork(opts: NetworkOptions): Promise<Network> {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, opts, live));
   });
 
-  function attach(ws: WebSocket): void {
-    const session = createSyncSession({
-      engine: opts.engine,
-      memo: opts.memo,
-      isAdminKey: opts.isAdminKey,
-      log,
-      send: (message) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-      },
-      close: (code, reason) => ws.close(code, reason),
-    });
-    live.set(ws, session);
-    ws.on("message", (data) => session.receive(data.toString()));
-    ws.on("close", () => {
-      session.dispose();
-      live.delete(ws);
-    });
-    ws.on("error", (e) => log.debug("sync socket error", { error: e.message }));
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => {
-      server.off("listening", onListening);
-      if (e.code === "EADDRINUSE") reject(new AddressInUseError(opts.host, opts.port));
-      else if (e.code === "EACCES") reject(new RuntimeFailure(`not allowed to listen on ${opts.host}:${opts.port}`, { cause: e }));
-      else if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") reject(new RuntimeFailure(`cannot listen on host ${opts.host}: no such local address`, { cause: e }));
-      else reject(new RuntimeFailure(`cannot listen on ${opts.host}:${opts.port}: ${e.message}`, { cause: e }));
-    };
-    const onListening = () => {
-      server.off("error", onError);
-      resolve();
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    server.listen(opts.port, opts.host);
-  });
+  await listen(server, opts.host, opts.port);
   server.on("error", (e) => log.error("backend server error", { error: e.message }));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
@@ -111,21 +76,9 @@ export async function openNetwork(opts: NetworkOptions): Promise<Network> {
   async function close(): Promise<void> {
     clearInterval(ping);
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Going away (1001): the client reconnects with its usual backoff and no error log.
     const closes = [...live.entries()].map(([ws, session]) => {
       session.dispose();
-      return new Promise<void>((resolve) => {
-        if (ws.readyState === ws.CLOSED) return resolve();
-        const timer = setTimeout(() => {
-          ws.terminate();
-          resolve();
-        }, CLOSE_GRACE_MS);
-        ws.once("close", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        ws.close(1001, "ServerShutdown");
-      });
+      return goAway(ws);
     });
     await Promise.all(closes);
     wss.close();
@@ -140,4 +93,65 @@ export async function openNetwork(opts: NetworkOptions): Promise<Network> {
     },
     close: () => (closing ??= close()),
   };
+}
+
+/** A sync session for a new WebSocket, alive in `live` until the socket closes. */
+function attach(ws: WebSocket, opts: NetworkOptions, live: Map<WebSocket, SyncSession>): void {
+  const { log } = opts;
+  const session = createSyncSession({
+    engine: opts.engine,
+    memo: opts.memo,
+    isAdminKey: opts.isAdminKey,
+    log,
+    send: (message) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    },
+    close: (code, reason) => ws.close(code, reason),
+  });
+  live.set(ws, session);
+  ws.on("message", (data) => session.receive(data.toString()));
+  ws.on("close", () => {
+    session.dispose();
+    live.delete(ws);
+  });
+  ws.on("error", (e) => log.debug("sync socket error", { error: e.message }));
+}
+
+/** Listen on host:port; the reasons it cannot become errors that say so. */
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      if (e.code === "EADDRINUSE") reject(new AddressInUseError(host, port));
+      else if (e.code === "EACCES") reject(new RuntimeFailure(`not allowed to listen on ${host}:${port}`, { cause: e }));
+      else if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") reject(new RuntimeFailure(`cannot listen on host ${host}: no such local address`, { cause: e }));
+      else reject(new RuntimeFailure(`cannot listen on ${host}:${port}: ${e.message}`, { cause: e }));
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, host);
+  });
+}
+
+/**
+ * Going away (1001): the client reconnects with its usual backoff and no error log. A socket
+ * that does not close within the grace period is cut.
+ */
+function goAway(ws: WebSocket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (ws.readyState === ws.CLOSED) return resolve();
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve();
+    }, CLOSE_GRACE_MS);
+    ws.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.close(1001, "ServerShutdown");
+  });
 }

@@ -22,13 +22,10 @@ type Filed = { reads: ReadSet | undefined; keys: string[]; tables: string[] };
 export function createReadIndex<W>(store: Store): ReadIndex<W> {
   const filed = new Map<W, Filed>();
   const byId = new Map<string, Set<W>>();
-  const byPrefix = new Map<string, Map<W, Range[]>>();
+  const byPrefix = createPrefixFile<W>(store);
   // Ranges over an index the store does not know: any write to their table touches them.
   const byTable = new Map<string, Set<W>>();
   const everything = new Set<W>();
-  // How many prefixes are filed per index: a write skips the indexes no read set ranges over
-  // (most of them: a worker's queries read two or three of the dozen indexes it writes).
-  const prefixesPerIndex = new Map<string, number>();
 
   function unfile(w: W): void {
     const f = filed.get(w);
@@ -36,14 +33,7 @@ export function createReadIndex<W>(store: Store): ReadIndex<W> {
     filed.delete(w);
     everything.delete(w);
     for (const id of f.reads?.ids ?? []) removeFrom(byId, id, w);
-    for (const k of f.keys) {
-      const m = byPrefix.get(k);
-      m?.delete(w);
-      if (m?.size === 0) {
-        byPrefix.delete(k);
-        countPrefix(k, -1);
-      }
-    }
+    for (const k of f.keys) byPrefix.remove(k, w);
     for (const t of f.tables) removeFrom(byTable, t, w);
   }
 
@@ -62,6 +52,42 @@ export function createReadIndex<W>(store: Store): ReadIndex<W> {
         f.tables.push(r.table);
         continue;
       }
+      const k = byPrefix.add(w, r);
+      if (k !== undefined) f.keys.push(k);
+    }
+  }
+
+  function touched(writes: readonly Write[]): Set<W> {
+    const out = new Set<W>(everything);
+    for (const wr of writes) {
+      for (const w of byId.get(wr.id) ?? []) out.add(w);
+      for (const w of byTable.get(wr.table) ?? []) out.add(w);
+      if (wr.old) byPrefix.touchedBy(wr.old, wr.table, out);
+      if (wr.next) byPrefix.touchedBy(wr.next, wr.table, out);
+    }
+    return out;
+  }
+
+  return { set, delete: unfile, touched, all: () => filed.keys() };
+}
+
+/** Index ranges filed under their equality prefix; a written document finds them through its keys. */
+function createPrefixFile<W>(store: Store) {
+  const byPrefix = new Map<string, Map<W, Range[]>>();
+  // How many prefixes are filed per index: a write skips the indexes no read set ranges over
+  // (most of them: a worker's queries read two or three of the dozen indexes it writes).
+  const prefixesPerIndex = new Map<string, number>();
+
+  function countPrefix(k: string, by: number): void {
+    const index = k.slice(0, k.indexOf(SEP, k.indexOf(SEP) + 1));
+    const n = (prefixesPerIndex.get(index) ?? 0) + by;
+    if (n === 0) prefixesPerIndex.delete(index);
+    else prefixesPerIndex.set(index, n);
+  }
+
+  return {
+    /** File `r` for `w`; the prefix key when it is `w`'s first range there (to remove it by later). */
+    add(w: W, r: Range): string | undefined {
       const k = prefixKey(r.table, r.index, r.eq);
       let m = byPrefix.get(k);
       if (!m) {
@@ -72,46 +98,34 @@ export function createReadIndex<W>(store: Store): ReadIndex<W> {
       if (list) list.push(r);
       else {
         m.set(w, [r]);
-        f.keys.push(k);
+        return k;
       }
-    }
-  }
-
-  function countPrefix(k: string, by: number): void {
-    const index = k.slice(0, k.indexOf(SEP, k.indexOf(SEP) + 1));
-    const n = (prefixesPerIndex.get(index) ?? 0) + by;
-    if (n === 0) prefixesPerIndex.delete(index);
-    else prefixesPerIndex.set(index, n);
-  }
-
-  function touchedBy(rec: DocRec, table: string, out: Set<W>): void {
-    for (const index of store.indexes(table)) {
-      const name = `${table}${SEP}${index.def.name}`;
-      if (!prefixesPerIndex.has(name)) continue;
-      const key = keyOf(rec.value, index.def);
-      // The prefixes of this key, each from the one before (prefixKey's text, built once).
-      let parts = "";
-      for (let n = 0; n <= key.length; n++) {
-        if (n > 0) parts += (n > 1 ? PART : "") + encode(key[n - 1]);
-        const m = byPrefix.get(`${name}${SEP}${n}${SEP}${parts}`);
-        if (!m) continue;
-        for (const [w, ranges] of m) if (!out.has(w) && ranges.some((r) => position(key, r) === 0)) out.add(w);
+      return undefined;
+    },
+    remove(k: string, w: W): void {
+      const m = byPrefix.get(k);
+      m?.delete(w);
+      if (m?.size === 0) {
+        byPrefix.delete(k);
+        countPrefix(k, -1);
       }
-    }
-  }
-
-  function touched(writes: readonly Write[]): Set<W> {
-    const out = new Set<W>(everything);
-    for (const wr of writes) {
-      for (const w of byId.get(wr.id) ?? []) out.add(w);
-      for (const w of byTable.get(wr.table) ?? []) out.add(w);
-      if (wr.old) touchedBy(wr.old, wr.table, out);
-      if (wr.next) touchedBy(wr.next, wr.table, out);
-    }
-    return out;
-  }
-
-  return { set, delete: unfile, touched, all: () => filed.keys() };
+    },
+    touchedBy(rec: DocRec, table: string, out: Set<W>): void {
+      for (const index of store.indexes(table)) {
+        const name = `${table}${SEP}${index.def.name}`;
+        if (!prefixesPerIndex.has(name)) continue;
+        const key = keyOf(rec.value, index.def);
+        // The prefixes of this key, each from the one before (prefixKey's text, built once).
+        let parts = "";
+        for (let n = 0; n <= key.length; n++) {
+          if (n > 0) parts += (n > 1 ? PART : "") + encode(key[n - 1]);
+          const m = byPrefix.get(`${name}${SEP}${n}${SEP}${parts}`);
+          if (!m) continue;
+          for (const [w, ranges] of m) if (!out.has(w) && ranges.some((r) => position(key, r) === 0)) out.add(w);
+        }
+      }
+    },
+  };
 }
 
 function addTo<K, W>(m: Map<K, Set<W>>, k: K, w: W): void {

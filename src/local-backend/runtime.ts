@@ -211,56 +211,18 @@ async function asyncSyscall(op: string, a: Record<string, JSONValue>): Promise<J
       return { _id: insert(e, table, userFields(a.value ?? null)) };
     }
     case "1.0/shallowMerge":
-    case "1.0/replace": {
-      const tx = txOf(e, "db.patch");
-      const id = idArg(a.id);
-      const table = checkTable(host.store, id, typeof a.table === "string" ? a.table : undefined);
-      if (table.startsWith("_")) throw new Error("System tables (prefixed with `_`) are read-only.");
-      const current = txGet(tx, id);
-      if (!current) throw new Error(`Update on nonexistent document ID ${id}`);
-      const patch = a.value as Record<string, JSONValue>;
-      let fields: Record<string, Value>;
-      if (op === "1.0/replace") fields = userFields(patch);
-      else {
-        const { _id, _creationTime, ...rest } = current.value;
-        fields = { ...rest };
-        for (const [k, v] of Object.entries(patch ?? {})) {
-          if (k === "_id" || k === "_creationTime") continue;
-          if (v !== null && typeof v === "object" && !Array.isArray(v) && "$undefined" in v) delete fields[k];
-          else fields[k] = jsonToConvex(v);
-        }
-      }
-      writeDoc(e, table, { ...fields, _id: id, _creationTime: current.value._creationTime });
+    case "1.0/replace":
+      updateDoc(e, op === "1.0/replace" ? "replace" : "merge", a);
       return null;
-    }
-    case "1.0/remove": {
-      const tx = txOf(e, "db.delete");
-      const id = idArg(a.id);
-      const table = checkTable(host.store, id, typeof a.table === "string" ? a.table : undefined);
-      if (table.startsWith("_")) throw new Error("System tables (prefixed with `_`) are read-only.");
-      if (!txGet(tx, id)) throw new Error(`Delete on nonexistent document ID ${id}`);
-      txWrite(tx, table, id, undefined);
+    case "1.0/remove":
+      removeDoc(e, a);
       return null;
-    }
-    case "1.0/queryStreamNext": {
-      const stream = e.streams.get(Number(a.queryId));
-      if (!stream) throw new Error("This query is closed and can't emit any more values.");
-      const rec = nextDoc(stream);
-      if (!rec) {
-        e.streams.delete(Number(a.queryId));
-        return { value: null, done: true };
-      }
-      return new RawJson(`{"value":${rec.json},"done":false}`);
-    }
+    case "1.0/queryStreamNext":
+      return streamNext(e, Number(a.queryId));
     case "1.0/queryPage":
       return queryPage(e, a);
-    case "1.0/count": {
-      const tx = txOf(e, "count");
-      const stream = openQuery(tx, { source: { type: "FullTableScan", tableName: String(a.table), order: null }, operators: [] });
-      let n = 0;
-      while (nextDoc(stream)) n++;
-      return n;
-    }
+    case "1.0/count":
+      return countDocs(e, String(a.table));
     case "1.0/getUserIdentity":
       return (e.caller.identity as JSONValue | undefined) ?? null;
     case "1.0/runUdf":
@@ -282,6 +244,58 @@ async function asyncSyscall(op: string, a: Record<string, JSONValue>): Promise<J
     default:
       throw new Error(`${op} is not supported by the embedded backend`);
   }
+}
+
+// db.patch (a shallow merge: `$undefined` removes a field) and db.replace.
+function updateDoc(e: Execution, how: "merge" | "replace", a: Record<string, JSONValue>): void {
+  const tx = txOf(e, "db.patch");
+  const id = idArg(a.id);
+  const table = checkTable(e.host.store, id, typeof a.table === "string" ? a.table : undefined);
+  if (table.startsWith("_")) throw new Error("System tables (prefixed with `_`) are read-only.");
+  const current = txGet(tx, id);
+  if (!current) throw new Error(`Update on nonexistent document ID ${id}`);
+  const patch = a.value as Record<string, JSONValue>;
+  let fields: Record<string, Value>;
+  if (how === "replace") fields = userFields(patch);
+  else {
+    const { _id, _creationTime, ...rest } = current.value;
+    fields = { ...rest };
+    for (const [k, v] of Object.entries(patch ?? {})) {
+      if (k === "_id" || k === "_creationTime") continue;
+      if (v !== null && typeof v === "object" && !Array.isArray(v) && "$undefined" in v) delete fields[k];
+      else fields[k] = jsonToConvex(v);
+    }
+  }
+  writeDoc(e, table, { ...fields, _id: id, _creationTime: current.value._creationTime });
+}
+
+function removeDoc(e: Execution, a: Record<string, JSONValue>): void {
+  const tx = txOf(e, "db.delete");
+  const id = idArg(a.id);
+  const table = checkTable(e.host.store, id, typeof a.table === "string" ? a.table : undefined);
+  if (table.startsWith("_")) throw new Error("System tables (prefixed with `_`) are read-only.");
+  if (!txGet(tx, id)) throw new Error(`Delete on nonexistent document ID ${id}`);
+  txWrite(tx, table, id, undefined);
+}
+
+/** The next document of a query stream; the stream is closed once it is done. */
+function streamNext(e: Execution, queryId: number): JSONValue | RawJson {
+  const stream = e.streams.get(queryId);
+  if (!stream) throw new Error("This query is closed and can't emit any more values.");
+  const rec = nextDoc(stream);
+  if (!rec) {
+    e.streams.delete(queryId);
+    return { value: null, done: true };
+  }
+  return new RawJson(`{"value":${rec.json},"done":false}`);
+}
+
+function countDocs(e: Execution, table: string): number {
+  const tx = txOf(e, "count");
+  const stream = openQuery(tx, { source: { type: "FullTableScan", tableName: table, order: null }, operators: [] });
+  let n = 0;
+  while (nextDoc(stream)) n++;
+  return n;
 }
 
 // ctx.runQuery / ctx.runMutation inside a query or mutation: same transaction; a nested

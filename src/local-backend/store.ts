@@ -103,27 +103,12 @@ export function createStore(schema: SchemaInfo, knownNumbers: Iterable<[string, 
   function table(name: string): Table {
     let t = tables.get(name);
     if (t) return t;
-    const defs: IndexDef[] = [
-      { table: name, name: "by_id", fields: ["_id"] },
-      { table: name, name: "by_creation_time", fields: ["_creationTime", "_id"] },
-      ...(schema.tables.get(name)?.indexes ?? []).map((i) => ({ table: name, name: i.name, fields: [...i.fields, "_creationTime", "_id"] })),
-    ];
-    const indexes = new Map(defs.map((d) => [d.name, { def: d, entries: [] }]));
+    const indexes = new Map(indexDefs(schema, name).map((d) => [d.name, { def: d, entries: [] }]));
     t = { name, number: tableNumber(name), docs: new Map(), indexes, indexList: [...indexes.values()] };
     tables.set(name, t);
     return t;
   }
   for (const name of schema.tables.keys()) table(name);
-
-  function remove(index: Index, key: Key): void {
-    const at = lowerBound(index.entries, (e) => compareKeys(e.key, key) < 0);
-    if (at < index.entries.length && compareKeys(index.entries[at]!.key, key) === 0) index.entries.splice(at, 1);
-  }
-
-  function insert(index: Index, entry: IndexEntry): void {
-    const at = lowerBound(index.entries, (e) => compareKeys(e.key, entry.key) < 0);
-    index.entries.splice(at, 0, entry);
-  }
 
   return {
     schema,
@@ -150,19 +135,39 @@ export function createStore(schema: SchemaInfo, knownNumbers: Iterable<[string, 
     hasTable: (name) => tables.has(name) || schema.tables.has(name),
     size: (name) => tables.get(name)?.docs.size ?? 0,
     apply(writes) {
-      for (const w of writes) {
-        const t = table(w.table);
-        for (const index of t.indexList) {
-          const oldKey = w.old && keyOf(w.old.value, index.def);
-          const newKey = w.next && keyOf(w.next.value, index.def);
-          // A patch leaves most index keys as they were: the entry stays where it is.
-          if (oldKey && newKey && compareKeys(oldKey, newKey) === 0) continue;
-          if (oldKey) remove(index, oldKey);
-          if (newKey) insert(index, { key: newKey, id: w.id });
-        }
-        if (w.next) t.docs.set(w.id, w.next);
-        else t.docs.delete(w.id);
-      }
+      for (const w of writes) applyWrite(table(w.table), w);
     },
   };
+}
+
+/** The table's indexes: the two every table has, then the schema's. */
+function indexDefs(schema: SchemaInfo, name: string): IndexDef[] {
+  return [
+    { table: name, name: "by_id", fields: ["_id"] },
+    { table: name, name: "by_creation_time", fields: ["_creationTime", "_id"] },
+    ...(schema.tables.get(name)?.indexes ?? []).map((i) => ({ table: name, name: i.name, fields: [...i.fields, "_creationTime", "_id"] })),
+  ];
+}
+
+function applyWrite(t: Table, w: Write): void {
+  for (const index of t.indexList) {
+    const oldKey = w.old && keyOf(w.old.value, index.def);
+    const newKey = w.next && keyOf(w.next.value, index.def);
+    // A patch leaves most index keys as they were: the entry stays where it is.
+    if (oldKey && newKey && compareKeys(oldKey, newKey) === 0) continue;
+    if (oldKey) removeEntry(index, oldKey);
+    if (newKey) insertEntry(index, { key: newKey, id: w.id });
+  }
+  if (w.next) t.docs.set(w.id, w.next);
+  else t.docs.delete(w.id);
+}
+
+function removeEntry(index: Index, key: Key): void {
+  const at = lowerBound(index.entries, (e) => compareKeys(e.key, key) < 0);
+  if (at < index.entries.length && compareKeys(index.entries[at]!.key, key) === 0) index.entries.splice(at, 1);
+}
+
+function insertEntry(index: Index, entry: IndexEntry): void {
+  const at = lowerBound(index.entries, (e) => compareKeys(e.key, entry.key) < 0);
+  index.entries.splice(at, 0, entry);
 }

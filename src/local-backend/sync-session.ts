@@ -4,9 +4,9 @@
 // version here only moves when a Transition is actually sent. A query re-runs only when a
 // commit wrote something its last run read (its read set), never just because time moved.
 //
-// This file is the connection's queue and message dispatch; a Transition is built in
-// sync-transition.ts, the query set kept in sync-queries.ts, calls answered in
-// sync-calls.ts and Authenticate decided in sync-auth.ts.
+// This file is the connection's message dispatch; its Transitions are queued in
+// sync-refresh.ts and built in sync-transition.ts, the query set kept in sync-queries.ts,
+// calls answered in sync-calls.ts and Authenticate decided in sync-auth.ts.
 import type { Logger } from "../util/log.ts";
 import type { Engine } from "./engine.ts";
 import type { RequestMemo } from "./request-memo.ts";
@@ -14,8 +14,9 @@ import { decodeTs } from "./timestamp.ts";
 import { errorMessage } from "../util/errors.ts";
 import { authCaller } from "./sync-auth.ts";
 import { callFunction } from "./sync-calls.ts";
-import { applyModifications, type Modification, type Subscription } from "./sync-queries.ts";
-import { buildTransition, type Change, type TransitionState } from "./sync-transition.ts";
+import type { Modification, Subscription } from "./sync-queries.ts";
+import { createRefresher, type Refresher } from "./sync-refresh.ts";
+import type { TransitionState } from "./sync-transition.ts";
 
 export type SyncSessionDeps = {
   engine: Engine;
@@ -34,28 +35,26 @@ export type SyncSession = {
 
 type ClientMessage = Record<string, unknown> & { type?: unknown };
 
+/** What the message handlers below act on: one open session. */
+type Live = {
+  deps: SyncSessionDeps;
+  state: TransitionState;
+  refresher: Refresher;
+  send(message: object): void;
+  fail(code: number, reason: string): void;
+};
+
 export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   const { engine, log } = deps;
   const state: TransitionState = { version: { querySet: 0, identity: 0, ts: 0n }, queries: new Map(), caller: { admin: false }, closed: false, inTransition: false, commitsDuring: [] };
   let sessionId: string | undefined;
-  let refreshQueued = false;
-  let forceQueued = false;
-  // Query set changes not yet in a Transition, and the client's query set version after them.
-  // They ride in the next Transition, however many arrived: the client only checks that a
-  // Transition starts where the last one ended, so one Transition may cover several changes.
-  let queuedMods: Modification[] = [];
-  let acceptedQuerySet = 0;
-  // Changes arriving together (a worker subscribes to two queries at once) wait for the end
-  // of this turn, so they share one Transition.
-  let modsTimer: ReturnType<typeof setImmediate> | undefined;
 
   const internalError = (what: string) => (e: unknown) => {
     log.error(what, { error: errorMessage(e) });
     fail(1011, "InternalServerError");
   };
-  // Every Transition of a connection comes from this one serial queue; a task that fails
-  // leaves the client's version possibly out of step with ours, so it must start over.
-  const enqueue = serialQueue(() => state.closed, internalError("sync connection failed; closing it so the client reconnects"));
+  const refresher = createRefresher({ state, engine, send, watch: watchQuery, failed: internalError("sync connection failed; closing it so the client reconnects") });
+  const live: Live = { deps, state, refresher, send, fail };
 
   function fail(code: number, reason: string): void {
     if (state.closed) return;
@@ -67,62 +66,6 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     if (!state.closed) deps.send(message);
   }
 
-  // Refreshes asked for while one is queued fold into it (forced if any of them was), and so
-  // do the query set changes that arrived meanwhile.
-  function refresh(force: boolean): void {
-    if (force) forceQueued = true;
-    if (refreshQueued) return;
-    refreshQueued = true;
-    enqueue(async () => {
-      refreshQueued = false;
-      const f = forceQueued;
-      forceQueued = false;
-      const mods = queuedMods;
-      queuedMods = [];
-      const { added, removed } = applyModifications(state.queries, mods, watchQuery);
-      await transition({ querySet: acceptedQuerySet, added, removed, force: f });
-    });
-  }
-
-  async function transition(change: Change): Promise<void> {
-    const { message, again } = await buildTransition(state, engine, change);
-    if (again) refresh(false);
-    if (message) send(message);
-  }
-
-  // A change with nothing in it (a fresh connection's first message) only moves the version:
-  // it waits for the next Transition instead of costing one of its own.
-  function modifyQuerySet(m: ClientMessage): void {
-    const baseVersion = m.baseVersion as number;
-    const mods = (Array.isArray(m.modifications) ? m.modifications : []) as Modification[];
-    if (baseVersion !== acceptedQuerySet) {
-      log.warn("sync client sent a query set change from an unexpected version; closing the connection", { baseVersion, expected: acceptedQuerySet });
-      return fail(1011, "InvalidQuerySetVersion");
-    }
-    acceptedQuerySet = m.newVersion as number;
-    queuedMods.push(...mods);
-    if (mods.length > 0) {
-      modsTimer ??= setImmediate(() => {
-        modsTimer = undefined;
-        refresh(true);
-      });
-    }
-  }
-
-  function authenticate(m: ClientMessage): void {
-    const baseVersion = typeof m.baseVersion === "number" ? m.baseVersion : state.version.identity;
-    const r = authCaller(m, deps.isAdminKey);
-    if ("error" in r) {
-      if (r.wrongKey) log.warn("a sync client presented a wrong admin key");
-      send({ type: "AuthError", error: r.error, baseVersion, authUpdateAttempted: true });
-      return;
-    }
-    // Calls that arrive after this message use the new identity at once; the Transition
-    // that confirms it (identity version + 1) re-runs every query under it.
-    state.caller = r.caller;
-    enqueue(() => transition({ identity: baseVersion + 1, rerunAll: true, force: true }));
-  }
-
   function receive(text: string): void {
     if (state.closed) return;
     const m = parse(text, log);
@@ -132,12 +75,12 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
         sessionId = typeof m.sessionId === "string" ? m.sessionId : undefined;
         return connected(m, engine, log);
       case "ModifyQuerySet":
-        return modifyQuerySet(m);
+        return modifyQuerySet(m, live);
       case "Authenticate":
-        return authenticate(m);
+        return authenticate(m, live);
       case "Mutation":
       case "Action": {
-        const ctx = { engine, memo: deps.memo, caller: state.caller, sessionId, origin: session, send, forceTransition: () => refresh(true) };
+        const ctx = { engine, memo: deps.memo, caller: state.caller, sessionId, origin: session, send, forceTransition: () => refresher.refresh(true) };
         void callFunction(m, m.type === "Mutation" ? "mutation" : "action", ctx).catch(internalError("a sync request failed"));
         return;
       }
@@ -155,20 +98,14 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
     return engine.watch((origin) => {
       if (state.closed || q.dirty) return;
       q.dirty = true;
-      if (origin !== session) refresh(false);
+      if (origin !== session) refresher.refresh(false);
     });
   }
-
-  // Commits landing while queries run are checked against their new reads afterwards.
-  const unsubscribe = engine.onCommit((_origin, commit) => {
-    if (!state.closed && state.inTransition && commit) state.commitsDuring.push(commit);
-  });
 
   function dispose(): void {
     if (state.closed) return;
     state.closed = true;
-    if (modsTimer) clearImmediate(modsTimer);
-    unsubscribe();
+    refresher.dispose();
     for (const q of state.queries.values()) q.watch.close();
   }
 
@@ -176,12 +113,29 @@ export function createSyncSession(deps: SyncSessionDeps): SyncSession {
   return session;
 }
 
-/** Run tasks one after another; skipped once `stopped()`, failures go to `failed`. */
-function serialQueue(stopped: () => boolean, failed: (e: unknown) => void): (task: () => Promise<void>) => void {
-  let tail: Promise<void> = Promise.resolve();
-  return (task) => {
-    tail = tail.then(() => (stopped() ? undefined : task())).catch(failed);
-  };
+function modifyQuerySet(m: ClientMessage, s: Live): void {
+  const baseVersion = m.baseVersion as number;
+  const mods = (Array.isArray(m.modifications) ? m.modifications : []) as Modification[];
+  const expected = s.refresher.querySetVersion();
+  if (baseVersion !== expected) {
+    s.deps.log.warn("sync client sent a query set change from an unexpected version; closing the connection", { baseVersion, expected });
+    return s.fail(1011, "InvalidQuerySetVersion");
+  }
+  s.refresher.modify(m.newVersion as number, mods);
+}
+
+function authenticate(m: ClientMessage, s: Live): void {
+  const baseVersion = typeof m.baseVersion === "number" ? m.baseVersion : s.state.version.identity;
+  const r = authCaller(m, s.deps.isAdminKey);
+  if ("error" in r) {
+    if (r.wrongKey) s.deps.log.warn("a sync client presented a wrong admin key");
+    s.send({ type: "AuthError", error: r.error, baseVersion, authUpdateAttempted: true });
+    return;
+  }
+  // Calls that arrive after this message use the new identity at once; the Transition
+  // that confirms it (identity version + 1) re-runs every query under it.
+  s.state.caller = r.caller;
+  s.refresher.queue({ identity: baseVersion + 1, rerunAll: true, force: true });
 }
 
 function connected(m: ClientMessage, engine: Engine, log: Logger): void {

@@ -1,6 +1,6 @@
 // The page's HTTP server: static page from memory, a JSON API and server-sent events, behind
 // Host, Origin and session checks. The admin key lives in `admin` and is never sent out.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import type { AdminClient } from "../backend/admin-client.ts";
@@ -40,53 +40,21 @@ function failureStatus(e: OrchestratorError): number {
   return /^cannot reach|rejected the admin key|does not have this orchestrator/.test(e.message) ? 502 : 400;
 }
 
-export async function startWebServer(o: { admin: AdminClient; address: WebAddress; log: Logger; loginToken?: string }): Promise<WebServer> {
+/** What requests are served with; `auth` and `bound` are set once the port is known. */
+type Site = {
+  admin: AdminClient;
+  routes: ReturnType<typeof apiRoutes>;
+  /** Closers of the live event streams. */
+  streams: Set<() => void>;
   // Made once the port is known (the cookie's name carries it); no request arrives before.
-  let auth: WebAuth | undefined;
-  const routes = apiRoutes(o.admin);
-  const streams = new Set<() => void>();
-  let bound: WebAddress = o.address;
+  auth: WebAuth | undefined;
+  bound: WebAddress;
+};
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    securityHeaders(res);
-    if (!hostAllowed(req.headers.host, bound)) return sendError(res, 403, "unknown Host: this server answers only to its own address");
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const method = req.method ?? "GET";
-    if (!url.pathname.startsWith("/api/")) {
-      if ((method === "GET" || method === "HEAD") && serveAsset(res, url.pathname)) return;
-      return sendError(res, 404, "not found");
-    }
-    if (method === "POST") {
-      const problem = crossSiteProblem(req);
-      if (problem) return sendError(res, 403, problem);
-    }
-    if (!auth) return sendError(res, 503, "starting");
-    if (url.pathname === "/api/login" && method === "POST") {
-      const value = auth.login((await readJson(req, LoginBody)).token);
-      if (!value) return sendError(res, 401, "this login link is not valid for this server (it changes each time `web` starts)");
-      return sendJson(res, 200, { ok: true }, { "Set-Cookie": auth.cookie(value) });
-    }
-    if (!auth.check(req.headers.cookie)) return sendError(res, 401, "not logged in: open the URL that `web` printed");
-    if (url.pathname === "/api/logout" && method === "POST") {
-      auth.logout(req.headers.cookie);
-      return sendJson(res, 200, { ok: true }, { "Set-Cookie": auth.clearedCookie });
-    }
-    if (url.pathname === "/api/session" && method === "GET") return sendJson(res, 200, { ok: true });
-    if (url.pathname === "/api/events" && method === "GET") {
-      if (streams.size >= MAX_STREAMS) return sendError(res, 503, `too many live connections (limit ${MAX_STREAMS}); close some tabs`);
-      const close = serveEvents(req, res, o.admin, url);
-      streams.add(close);
-      res.on("close", () => streams.delete(close));
-      return;
-    }
-    const route = matchRoute(routes, method, url.pathname);
-    if (route === null) return sendError(res, 404, "no such API endpoint");
-    if (route === "wrong-method") return sendError(res, 405, "method not allowed");
-    await route.handle(req, res, route.params, url);
-  }
-
+export async function startWebServer(o: { admin: AdminClient; address: WebAddress; log: Logger; loginToken?: string }): Promise<WebServer> {
+  const site: Site = { admin: o.admin, routes: apiRoutes(o.admin), streams: new Set(), auth: undefined, bound: o.address };
   const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
+    handle(site, req, res).catch((e: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (e instanceof HttpError) return sendError(res, e.status, e.message);
       if (e instanceof OrchestratorError) return sendError(res, failureStatus(e), e.message);
@@ -94,24 +62,12 @@ export async function startWebServer(o: { admin: AdminClient; address: WebAddres
       sendError(res, 500, "internal error (see the server's log)");
     });
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === "EADDRINUSE"
-          ? new RuntimeFailure(`address ${formatHostPort(o.address.host, o.address.port)} is already in use`, {
-              hint: "Stop whatever uses it (another `web`?), or pass --address 127.0.0.1:0 to pick a free port.",
-            })
-          : new RuntimeFailure(`cannot listen on ${formatHostPort(o.address.host, o.address.port)}: ${e.message}`),
-      ),
-    );
-    server.listen(o.address.port, o.address.host, () => resolve());
-  });
+  await listen(server, o.address);
   const port = (server.address() as AddressInfo).port;
-  bound = { host: o.address.host, port };
-  auth = createWebAuth({ cookieName: sessionCookieName(port), loginToken: o.loginToken });
+  site.bound = { host: o.address.host, port };
+  const auth = (site.auth = createWebAuth({ cookieName: sessionCookieName(port), loginToken: o.loginToken }));
   // A wildcard bind has no address to print; loopback is the one that surely works here.
-  const shown = isWildcard(bound.host) ? "127.0.0.1" : bound.host;
+  const shown = isWildcard(site.bound.host) ? "127.0.0.1" : site.bound.host;
   const base = `http://${formatHostPort(shown, port)}`;
 
   let stopping: Promise<void> | null = null;
@@ -121,7 +77,7 @@ export async function startWebServer(o: { admin: AdminClient; address: WebAddres
     port,
     stop() {
       stopping ??= (async () => {
-        for (const close of [...streams]) close();
+        for (const close of [...site.streams]) close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -130,4 +86,58 @@ export async function startWebServer(o: { admin: AdminClient; address: WebAddres
       return stopping;
     },
   };
+}
+
+async function handle(site: Site, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  securityHeaders(res);
+  if (!hostAllowed(req.headers.host, site.bound)) return sendError(res, 403, "unknown Host: this server answers only to its own address");
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const method = req.method ?? "GET";
+  if (!url.pathname.startsWith("/api/")) {
+    if ((method === "GET" || method === "HEAD") && serveAsset(res, url.pathname)) return;
+    return sendError(res, 404, "not found");
+  }
+  if (method === "POST") {
+    const problem = crossSiteProblem(req);
+    if (problem) return sendError(res, 403, problem);
+  }
+  const { auth, streams } = site;
+  if (!auth) return sendError(res, 503, "starting");
+  if (url.pathname === "/api/login" && method === "POST") {
+    const value = auth.login((await readJson(req, LoginBody)).token);
+    if (!value) return sendError(res, 401, "this login link is not valid for this server (it changes each time `web` starts)");
+    return sendJson(res, 200, { ok: true }, { "Set-Cookie": auth.cookie(value) });
+  }
+  if (!auth.check(req.headers.cookie)) return sendError(res, 401, "not logged in: open the URL that `web` printed");
+  if (url.pathname === "/api/logout" && method === "POST") {
+    auth.logout(req.headers.cookie);
+    return sendJson(res, 200, { ok: true }, { "Set-Cookie": auth.clearedCookie });
+  }
+  if (url.pathname === "/api/session" && method === "GET") return sendJson(res, 200, { ok: true });
+  if (url.pathname === "/api/events" && method === "GET") {
+    if (streams.size >= MAX_STREAMS) return sendError(res, 503, `too many live connections (limit ${MAX_STREAMS}); close some tabs`);
+    const close = serveEvents(req, res, site.admin, url);
+    streams.add(close);
+    res.on("close", () => streams.delete(close));
+    return;
+  }
+  const route = matchRoute(site.routes, method, url.pathname);
+  if (route === null) return sendError(res, 404, "no such API endpoint");
+  if (route === "wrong-method") return sendError(res, 405, "method not allowed");
+  await route.handle(req, res, route.params, url);
+}
+
+function listen(server: Server, address: WebAddress): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === "EADDRINUSE"
+          ? new RuntimeFailure(`address ${formatHostPort(address.host, address.port)} is already in use`, {
+              hint: "Stop whatever uses it (another `web`?), or pass --address 127.0.0.1:0 to pick a free port.",
+            })
+          : new RuntimeFailure(`cannot listen on ${formatHostPort(address.host, address.port)}: ${e.message}`),
+      ),
+    );
+    server.listen(address.port, address.host, () => resolve());
+  });
 }

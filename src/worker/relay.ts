@@ -5,7 +5,7 @@
 import { sleep } from "../util/backoff.ts";
 import type { PartUpdate } from "../backend/api.ts";
 import { classifyBackendError } from "../backend/errors.ts";
-import { MAX_PART_UPDATES, REASONING_CHARS } from "../../convex/lib/constants.ts";
+import { createNextBatch } from "./relay-batch.ts";
 
 export type RelayOptions = {
   write: (seq: number, text: string, parts: PartUpdate[]) => Promise<void>;
@@ -31,47 +31,9 @@ export type Relay = {
 
 const RETRY_DELAYS_MS = [250, 1_000, 2_000, 5_000, 10_000];
 
-/** Part changes waiting for the next batch, merged where that loses nothing a reader should see. */
-function createPending() {
-  let parts = new Map<string, PartUpdate>();
-  let chars = 0;
-  const size = (u: PartUpdate) => (u.kind === "text" ? 0 : JSON.stringify(u).length);
-  return {
-    get count() {
-      return parts.size;
-    },
-    get chars() {
-      return chars;
-    },
-    add(u: PartUpdate): void {
-      // Each status of a tool call is kept, so readers see pending → running → completed.
-      const slot = u.kind === "tool" ? `${u.key}\u0000${u.tool.status}` : u.key;
-      const prev = parts.get(slot);
-      let next = u;
-      if (prev?.kind === "text" && u.kind === "text") next = { ...u, start: prev.start };
-      // The backend keeps REASONING_CHARS of a part; one more tells it that some was cut.
-      else if (prev?.kind === "reasoning" && u.kind === "reasoning") next = { ...u, append: (prev.append + u.append).slice(0, REASONING_CHARS + 1) };
-      chars += size(next) - (prev ? size(prev) : 0);
-      parts.set(slot, next);
-    },
-    /** The oldest `max` changes (a batch may carry only so many); the rest wait for the next. */
-    take(max = Number.POSITIVE_INFINITY): PartUpdate[] {
-      const all = [...parts.entries()];
-      const out = all.slice(0, max);
-      parts = new Map(all.slice(max));
-      chars = [...parts.values()].reduce((n, u) => n + size(u), 0);
-      return out.map(([, u]) => u);
-    },
-  };
-}
-
 export function createRelay(opts: RelayOptions): Relay {
   const windowMs = opts.windowMs ?? 100;
-  const maxChars = opts.maxChars ?? 16_000;
-  let buffer = "";
-  const pending = createPending();
-  /** Characters of answer text pushed so far: where the next text part piece starts. */
-  let offset = 0;
+  const next = createNextBatch(opts.maxChars ?? 16_000);
   let seq = 0;
   let batches = 0;
   let chars = 0;
@@ -79,47 +41,28 @@ export function createRelay(opts: RelayOptions): Relay {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let writing: Promise<void> | undefined;
 
-  async function writeWithRetry(s: number, text: string, parts: PartUpdate[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await opts.write(s, text, parts);
-        return;
-      } catch (e) {
-        const kind = classifyBackendError(e);
-        if ((kind !== "transient" && kind !== "timeout") || attempt >= RETRY_DELAYS_MS.length) throw e;
-        if (!(await sleep(RETRY_DELAYS_MS[attempt]!, opts.signal))) throw e;
-      }
-    }
-  }
-
-  const full = () => buffer.length + pending.chars >= maxChars || pending.count >= MAX_PART_UPDATES / 2;
-  const empty = () => buffer === "" && pending.count === 0;
-
   function pump(): Promise<void> {
     if (writing) return writing;
-    if (empty() || failed !== undefined) return Promise.resolve();
+    if (next.empty() || failed !== undefined) return Promise.resolve();
     if (timer) {
       clearTimeout(timer);
       timer = undefined;
     }
-    const text = buffer;
-    buffer = "";
-    const parts = pending.take(MAX_PART_UPDATES);
+    const { text, parts } = next.take();
     const s = seq++;
-    writing = writeWithRetry(s, text, parts).then(
+    writing = writeWithRetry(opts, s, text, parts).then(
       () => {
         batches++;
         chars += text.length;
         writing = undefined;
         // Deltas that arrived while writing go out as the next batch.
-        if (full()) void pump();
-        else if (!empty() && !timer) timer = setTimeout(() => void pump(), windowMs);
+        if (next.full()) void pump();
+        else if (!next.empty() && !timer) timer = setTimeout(() => void pump(), windowMs);
       },
       (e) => {
         writing = undefined;
         failed = e;
-        buffer = "";
-        pending.take();
+        next.drop();
         opts.onFatal?.(e);
       },
     );
@@ -128,7 +71,7 @@ export function createRelay(opts: RelayOptions): Relay {
 
   function schedule(): void {
     if (writing) return;
-    if (full()) void pump();
+    if (next.full()) void pump();
     else if (!timer) timer = setTimeout(() => void pump(), windowMs);
   }
 
@@ -144,14 +87,12 @@ export function createRelay(opts: RelayOptions): Relay {
     },
     push(delta, partId) {
       if (failed !== undefined || delta === "") return;
-      buffer += delta;
-      if (partId !== undefined) pending.add({ key: partId, kind: "text", start: offset, end: offset + delta.length });
-      offset += delta.length;
+      next.addText(delta, partId);
       schedule();
     },
     pushPart(u) {
       if (failed !== undefined) return;
-      pending.add(u);
+      next.addPart(u);
       schedule();
     },
     async flush() {
@@ -159,7 +100,21 @@ export function createRelay(opts: RelayOptions): Relay {
         clearTimeout(timer);
         timer = undefined;
       }
-      while (writing || (!empty() && failed === undefined)) await pump();
+      while (writing || (!next.empty() && failed === undefined)) await pump();
     },
   };
+}
+
+/** One batch, retried with the same sequence number while the backend fails transiently. */
+async function writeWithRetry(opts: RelayOptions, s: number, text: string, parts: PartUpdate[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await opts.write(s, text, parts);
+      return;
+    } catch (e) {
+      const kind = classifyBackendError(e);
+      if ((kind !== "transient" && kind !== "timeout") || attempt >= RETRY_DELAYS_MS.length) throw e;
+      if (!(await sleep(RETRY_DELAYS_MS[attempt]!, opts.signal))) throw e;
+    }
+  }
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { openEngine } from "../../src/local-backend/engine.ts";
-import { BackendDataError, DATA_FILE } from "../../src/local-backend/persistence.ts";
+import { BackendDataError, DATA_FILE } from "../../src/local-backend/data-folder.ts";
 import { openSqlite } from "../../src/util/sqlite.ts";
 import { start, type Running } from "../support/proc.ts";
 import { tempDir } from "../support/tmp.ts";

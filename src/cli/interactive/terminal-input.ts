@@ -23,17 +23,25 @@ type Tty = NodeJS.ReadStream & { setRawMode?(raw: boolean): unknown };
 
 export type TerminalInput = ReturnType<typeof terminalInput>;
 
+/** One session's keyboard: the open prompt, if any, and the running answer's Ctrl+C listener. */
+type Keyboard = {
+  stdin: Tty;
+  stdout: NodeJS.WriteStream;
+  history: string[];
+  line: { rl: Interface; finish: (r: LineResult) => void } | null;
+  interrupts: ((count: number) => void) | null;
+  /** Ctrl+C presses since the listener was set. */
+  count: number;
+};
+
 export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
-  const history: string[] = [];
-  let line: { rl: Interface; finish: (r: LineResult) => void } | null = null;
-  let interrupts: ((count: number) => void) | null = null;
-  let count = 0;
+  const k: Keyboard = { stdin, stdout, history: [], line: null, interrupts: null, count: 0 };
 
   stdin.setRawMode?.(true);
   const onData = (d: Buffer) => {
     // Raw mode: Ctrl+C arrives as byte 0x03 (ETX). A line prompt handles its own keys.
-    if (line || !interrupts || !d.includes(3)) return;
-    interrupts(++count);
+    if (k.line || !k.interrupts || !d.includes(3)) return;
+    k.interrupts(++k.count);
   };
 
   return {
@@ -42,62 +50,25 @@ export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
      * false (answers to a permission request are not worth recalling).
      */
     readLine(prompt: string, remember = true): Promise<LineResult> {
-      if (line) line.finish({ kind: "closed" });
-      return new Promise<LineResult>((resolve) => {
-        const rl = createInterface({ input: stdin, output: stdout, terminal: true, history: [...history], historySize: HISTORY_SIZE, prompt });
-        let done = false;
-        const finish = (r: LineResult) => {
-          if (done) return;
-          done = true;
-          line = null;
-          rl.close();
-          stdin.setRawMode?.(true);
-          // Enter and Ctrl+C end the line themselves; a closed prompt leaves the cursor after it.
-          if (r.kind === "closed" || r.kind === "eof") stdout.write("\n");
-          // A running answer (a permission prompt was asked) still listens for Ctrl+C.
-          if (interrupts) stdin.resume();
-          resolve(r);
-        };
-        line = { rl, finish };
-        // Pasted text arrives as several lines at once: they make one prompt together.
-        const pasted: string[] = [];
-        rl.on("line", (text) => {
-          pasted.push(text);
-          if (pasted.length > 1) return;
-          setImmediate(() => {
-            const all = pasted.join("\n");
-            if (remember && all.trim() !== "" && history[0] !== all) history.unshift(all);
-            history.length = Math.min(history.length, HISTORY_SIZE);
-            finish({ kind: "line", text: all });
-          });
-        });
-        rl.on("SIGINT", () => {
-          // What was typed stays visible with a ^C after it, as in a shell.
-          stdout.write("^C\n");
-          // During an answer (a permission prompt), Ctrl+C is still the answer's.
-          if (interrupts) interrupts(++count);
-          finish({ kind: "interrupt", typed: rl.line !== "" });
-        });
-        rl.on("close", () => finish({ kind: "eof" }));
-        rl.prompt();
-      });
+      if (k.line) k.line.finish({ kind: "closed" });
+      return new Promise<LineResult>((resolve) => openLine(k, prompt, remember, resolve));
     },
     /** Ends a pending readLine with `closed` (the question it asked was answered elsewhere). */
     closeLine(): void {
-      line?.finish({ kind: "closed" });
+      k.line?.finish({ kind: "closed" });
     },
     /**
      * Ctrl+C presses while no line is read, counted from 1, until the returned function is
      * called. One listener at a time: the running answer's.
      */
     onInterrupt(handler: (count: number) => void): () => void {
-      interrupts = handler;
-      count = 0;
+      k.interrupts = handler;
+      k.count = 0;
       stdin.on("data", onData);
       stdin.resume();
       return () => {
-        if (interrupts !== handler) return;
-        interrupts = null;
+        if (k.interrupts !== handler) return;
+        k.interrupts = null;
         stdin.off("data", onData);
         // Keys pressed from now on wait in the terminal for the next prompt.
         stdin.pause();
@@ -105,11 +76,52 @@ export function terminalInput(stdin: Tty, stdout: NodeJS.WriteStream) {
     },
     /** Leaves the terminal as it was found. */
     close(): void {
-      line?.finish({ kind: "closed" });
-      interrupts = null;
+      k.line?.finish({ kind: "closed" });
+      k.interrupts = null;
       stdin.off("data", onData);
       stdin.setRawMode?.(false);
       stdin.pause();
     },
   };
+}
+
+/** A readline prompt for one line; `resolve` gets how it ended, once. */
+function openLine(k: Keyboard, prompt: string, remember: boolean, resolve: (r: LineResult) => void): void {
+  const { stdin, stdout, history } = k;
+  const rl = createInterface({ input: stdin, output: stdout, terminal: true, history: [...history], historySize: HISTORY_SIZE, prompt });
+  let done = false;
+  const finish = (r: LineResult) => {
+    if (done) return;
+    done = true;
+    k.line = null;
+    rl.close();
+    stdin.setRawMode?.(true);
+    // Enter and Ctrl+C end the line themselves; a closed prompt leaves the cursor after it.
+    if (r.kind === "closed" || r.kind === "eof") stdout.write("\n");
+    // A running answer (a permission prompt was asked) still listens for Ctrl+C.
+    if (k.interrupts) stdin.resume();
+    resolve(r);
+  };
+  k.line = { rl, finish };
+  // Pasted text arrives as several lines at once: they make one prompt together.
+  const pasted: string[] = [];
+  rl.on("line", (text) => {
+    pasted.push(text);
+    if (pasted.length > 1) return;
+    setImmediate(() => {
+      const all = pasted.join("\n");
+      if (remember && all.trim() !== "" && history[0] !== all) history.unshift(all);
+      history.length = Math.min(history.length, HISTORY_SIZE);
+      finish({ kind: "line", text: all });
+    });
+  });
+  rl.on("SIGINT", () => {
+    // What was typed stays visible with a ^C after it, as in a shell.
+    stdout.write("^C\n");
+    // During an answer (a permission prompt), Ctrl+C is still the answer's.
+    if (k.interrupts) k.interrupts(++k.count);
+    finish({ kind: "interrupt", typed: rl.line !== "" });
+  });
+  rl.on("close", () => finish({ kind: "eof" }));
+  rl.prompt();
 }
