@@ -8,6 +8,7 @@ import type { ChatMessageView, RequestReply, RequestView } from "../backend/api.
 import { errorMessage } from "../util/errors.ts";
 import { safeLine } from "../util/terminal-text.ts";
 import type { CommandContext } from "./command-spec.ts";
+import { questionLines } from "./interactive/request-answers.ts";
 
 export type RequestHandling = {
   /** --permissions: answer every permission request and question so (budget requests wait for a person). */
@@ -22,7 +23,7 @@ export type RequestWatch = (view: ChatMessageView, final: boolean) => Promise<bo
 /** How to answer it from any terminal. */
 export function replyHint(r: Pick<RequestView, "requestId" | "kind">): string {
   const cmd = `opencode-orchestrator reply ${r.requestId}`;
-  if (r.kind === "question") return `${cmd} --answer TEXT   (or: ${cmd} reject [--message TEXT])`;
+  if (r.kind === "question") return `${cmd} --answer 1|1,3|TEXT   (once per question; or: ${cmd} reject [--message TEXT])`;
   if (r.kind === "budget") return `${cmd} once|reject   (once: continue, reject: stop)`;
   return `${cmd} once|always|reject [--message TEXT]`;
 }
@@ -31,9 +32,12 @@ export function replyHint(r: Pick<RequestView, "requestId" | "kind">): string {
 function describe(r: RequestView): string {
   const lines = [`${r.kind === "permission" ? "permission request" : r.kind === "question" ? "question" : "budget request"} ${r.requestId}: ${safeLine(r.title)}`];
   if (r.detail) lines.push(`  ${safeLine(r.detail)}`);
+  // Numbered as `reply --answer` takes them (the same lines `reply` and the interactive chat show).
   for (const q of r.kind === "question" ? (r.questions ?? []) : []) {
-    if (q.question !== r.title) lines.push(`  ${safeLine(q.question)}`);
-    if (q.options.length) lines.push(`  options: ${q.options.map((o) => safeLine(o.label)).join(" | ")}`);
+    const shown = questionLines(q);
+    // The title already is the question's text: only its options follow.
+    const options = q.question === r.title ? shown.slice(shown.length - q.options.length) : shown;
+    lines.push(...options.map((l) => `  ${l}`));
   }
   lines.push(`  answer with: ${replyHint(r)}`);
   return lines.join("\n");

@@ -107,13 +107,14 @@ describe("questions", () => {
     const ask = (extra: string[] = []) => startChat("binary", world, ["--worker", worker.workerId, "--new", ...extra, `TOOLJSON:question ${JSON.stringify(question)}`]);
     const first = ask();
     const id = (await first.waitFor(/question (req_[a-z0-9]+): Which colour should the button be\?/, { stream: "stderr", timeoutMs: 60_000 }))[1]!;
-    expect(first.stderr).toContain("options: red | blue");
-    expect(first.stderr).toContain(`opencode-orchestrator reply ${id} --answer TEXT`);
+    // Numbered as --answer takes them.
+    expect(first.stderr).toContain("\n    1. red — warm\n    2. blue — cold\n");
+    expect(first.stderr).toContain(`opencode-orchestrator reply ${id} --answer 1|1,3|TEXT`);
     const replyCli = (args: string[]) => runCli("binary", ["reply", ...args], { env: adminEnv(world), timeoutMs: 30_000 });
     const always = await replyCli([id, "always"]);
     expect(always.code).toBe(1);
     expect(always.stderr).toContain("is a question: answer it with --answer TEXT, or reject it");
-    const ok = await replyCli([id, "--answer", "blue"]);
+    const ok = await replyCli([id, "--answer", "2"]);
     expect(ok.code).toBe(0);
     expect(await first.exited).toEqual({ code: 0, signal: null });
     expect(first.stdout).toBe(`${TOOL_FINAL_ANSWER}\n`);
