@@ -10,37 +10,18 @@ import { createLogger } from "../../src/util/log.ts";
 import { startWorker } from "../../src/worker/worker.ts";
 import { freePort } from "../e2e/backend-process.ts";
 import { tempDir } from "../support/tmp.ts";
-import { killBackendProcesses, startBackendProcess, until } from "./backend-process.ts";
+import { approvedWorkerOnBackend, killBackendProcesses, startBackendProcess, testWorkerConfig, until } from "./backend-process.ts";
 import { scriptedAgent } from "./scripted-agent.ts";
 
 afterAll(killBackendProcesses);
 
 test("a killed backend shows as disconnected within seconds, logged once; back when it returns, logged once", async () => {
-  const port = await freePort();
-  const adminKey = generateAdminKey();
-  const dataDir = tempDir("backend-data-");
-  const first = startBackendProcess(port, adminKey, dataDir);
-  const url = await first.url;
-  const admin = connectAdmin(url, adminKey);
-  const added = await admin.addWorker("outage-tests", "outage");
-  await admin.approve(added.workerId);
-  await admin.close();
+  const { port, adminKey, dataDir, url, backend: first, token } = await approvedWorkerOnBackend("outage", { keep: true });
 
   const lines: string[] = [];
   const log = createLogger({ level: "debug", format: "json", sink: (l) => lines.push(l) });
   const worker = startWorker({
-    config: {
-      name: "outage",
-      token: WorkerToken.parse(added.token)!,
-      workingDirectory: tempDir("w-"),
-      convexUrl: url,
-      maxConcurrentSessions: 1,
-      opencodePath: null,
-      agentIdleTimeoutMs: DEFAULTS.agentIdleTimeoutMs,
-      turnInactivityTimeoutMs: DEFAULTS.turnInactivityTimeoutMs,
-      heartbeatIntervalMs: 5_000,
-      origin: "workers[0]",
-    },
+    config: testWorkerConfig("outage", token, url),
     log,
     version: "test",
     startAgent: scriptedAgent().start,

@@ -3,6 +3,12 @@
 // poll for a condition the worker reaches on its own.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { connectAdmin } from "../../src/backend/admin-client.ts";
+import { WorkerToken } from "../../src/config/token.ts";
+import { DEFAULTS, type WorkerConfig } from "../../src/config/types.ts";
+import { generateAdminKey } from "../../src/local-backend/backend.ts";
+import { freePort } from "../e2e/backend-process.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const children: ChildProcess[] = [];
 
@@ -42,4 +48,41 @@ export async function until<T>(what: string, check: () => T | undefined | false,
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A backend process on a free port with one worker added and approved, as a person would;
+ * `keep: false` stops that backend afterwards (its data stays for the next one on the port).
+ */
+export async function approvedWorkerOnBackend(name: string, o: { keep: boolean }) {
+  const port = await freePort();
+  const adminKey = generateAdminKey();
+  const dataDir = tempDir("backend-data-");
+  const backend = startBackendProcess(port, adminKey, dataDir);
+  const url = await backend.url;
+  const admin = connectAdmin(url, adminKey);
+  const added = await admin.addWorker(`${name}-tests`, name);
+  await admin.approve(added.workerId);
+  await admin.close();
+  if (!o.keep) {
+    backend.child.kill("SIGTERM");
+    await backend.exited;
+  }
+  return { port, adminKey, dataDir, url, backend, token: WorkerToken.parse(added.token)! };
+}
+
+/** A worker's config as the tests use it: one session at a time, OpenCode never looked up. */
+export function testWorkerConfig(name: string, token: WorkerToken, convexUrl: string): WorkerConfig {
+  return {
+    name,
+    token,
+    workingDirectory: tempDir("w-"),
+    convexUrl,
+    maxConcurrentSessions: 1,
+    opencodePath: null,
+    agentIdleTimeoutMs: DEFAULTS.agentIdleTimeoutMs,
+    turnInactivityTimeoutMs: DEFAULTS.turnInactivityTimeoutMs,
+    heartbeatIntervalMs: 5_000,
+    origin: "workers[0]",
+  };
 }

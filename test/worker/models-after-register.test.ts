@@ -12,23 +12,14 @@ import { startWorker, type Worker } from "../../src/worker/worker.ts";
 import type { WorkerState } from "../../src/worker/state.ts";
 import { freePort } from "../e2e/backend-process.ts";
 import { tempDir } from "../support/tmp.ts";
-import { killBackendProcesses, startBackendProcess, until } from "./backend-process.ts";
+import { approvedWorkerOnBackend, killBackendProcesses, startBackendProcess, testWorkerConfig, until } from "./backend-process.ts";
 import { scriptedAgent } from "./scripted-agent.ts";
 
 afterAll(killBackendProcesses);
 
 test("a worker lists its models only once it is registered", async () => {
-  const port = await freePort();
-  const adminKey = generateAdminKey();
-  const dataDir = tempDir("backend-data-");
   // A worker added and approved on a first run; the backend then stops.
-  const first = startBackendProcess(port, adminKey, dataDir);
-  const admin = connectAdmin(await first.url, adminKey);
-  const added = await admin.addWorker("listing-tests", "listing");
-  await admin.approve(added.workerId);
-  await admin.close();
-  first.child.kill("SIGTERM");
-  await first.exited;
+  const { port, adminKey, dataDir, token } = await approvedWorkerOnBackend("listing", { keep: false });
   const held = startBackendProcess(port, adminKey, dataDir, true);
 
   const lines: string[] = [];
@@ -36,18 +27,7 @@ test("a worker lists its models only once it is registered", async () => {
   const listedIn: WorkerState[] = [];
   let worker: Worker | undefined;
   worker = startWorker({
-    config: {
-      name: "listing",
-      token: WorkerToken.parse(added.token)!,
-      workingDirectory: tempDir("w-"),
-      convexUrl: `http://127.0.0.1:${port}`,
-      maxConcurrentSessions: 1,
-      opencodePath: null,
-      agentIdleTimeoutMs: DEFAULTS.agentIdleTimeoutMs,
-      turnInactivityTimeoutMs: DEFAULTS.turnInactivityTimeoutMs,
-      heartbeatIntervalMs: 5_000,
-      origin: "workers[0]",
-    },
+    config: testWorkerConfig("listing", token, `http://127.0.0.1:${port}`),
     log,
     version: "test",
     startAgent: scriptedAgent().start,
