@@ -22,7 +22,12 @@ export function publishWorkerModels(o: {
 }): void {
   const { log } = o;
   const stop = new AbortController();
-  o.resources.add("model listing", () => stop.abort());
+  // Released once the listing's process is gone, not merely told to go (one still queued has none).
+  let listing: Promise<unknown> | undefined;
+  o.resources.add("model listing", async () => {
+    stop.abort();
+    await listing?.catch(() => {});
+  });
   let issued = 0;
   let newest = 0;
   const publish = (source: string, list: () => Promise<ModelInfo[]>) => {
@@ -44,7 +49,7 @@ export function publishWorkerModels(o: {
   if (o.listModels) {
     const { workingDirectory: directory, opencodePath } = o.config;
     // Through the same queue as server starts (OpenCode migrates its database on either), behind them.
-    publish("opencode models", () => agentQueue("listing", () => o.listModels!({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
+    publish("opencode models", () => agentQueue("listing", () => (listing = o.listModels!({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal }))));
   }
   o.host.onStarted((server) => publish("OpenCode", () => server.listModels()));
 }

@@ -4,7 +4,12 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { listAgentModels, parseModelList } from "../../src/agent/models.ts";
+import { detectSandbox } from "../../src/agent/sandbox/index.ts";
+import type { SandboxRequest } from "../../src/agent/sandbox/plan.ts";
+import { SANDBOX_DEFAULTS } from "../../src/config/sandbox-settings.ts";
+import { pidAlive } from "../../src/util/process-group.ts";
 import { createLogger } from "../../src/util/log.ts";
+import { heldBwrap, innerPid } from "../support/held-bwrap.ts";
 import { tempDir } from "../support/tmp.ts";
 
 test("verbose listing: ids split at the first slash, names from the JSON", () => {
@@ -62,6 +67,25 @@ describe("listAgentModels", () => {
     const running = listAgentModels({ directory: dir, opencodePath: bin, log, signal: stop.signal });
     stop.abort();
     await expect(running).rejects.toThrow("the worker is stopping");
+  });
+
+  // The bench's leftover bwrap: a stop while bwrap set up the listing's pid namespace.
+  test.skipIf(!detectSandbox().ok)("a stop during bwrap's set-up ends only once the namespace's init is gone too", async () => {
+    const { dir, bin } = fakeOpencode('echo "stub/a"');
+    const held = heldBwrap();
+    try {
+      const stop = new AbortController();
+      const env = { ...process.env, PATH: `${held.dir}:${process.env.PATH}` };
+      const sandbox: SandboxRequest = { worker: "w", settings: { ...SANDBOX_DEFAULTS, mode: "on" }, secrets: [] };
+      const running = listAgentModels({ directory: dir, opencodePath: bin, log, env, sandbox, signal: stop.signal });
+      const initPid = await held.initPid;
+      expect(innerPid(initPid)).toBe(1);
+      stop.abort();
+      await expect(running).rejects.toThrow("the worker is stopping");
+      expect(pidAlive(initPid)).toBe(false);
+    } finally {
+      held.release();
+    }
   });
 
   test("a missing executable says how to install OpenCode", async () => {
