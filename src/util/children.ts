@@ -9,7 +9,7 @@ type Child = { group: boolean; label: string };
 const live = new Map<number, Child>();
 
 /** How long children still running when the command ended get after SIGTERM. */
-export const LEFTOVER_GRACE_MS = 2_000;
+const LEFTOVER_GRACE_MS = 2_000;
 
 export function trackChild(pid: number, opts: Child): () => void {
   live.set(pid, opts);

@@ -166,7 +166,6 @@ export async function terminatePids(pids: number[], timeoutMs = 2_000): Promise<
     }
   };
   for (const p of pids) send(p, "SIGTERM");
-  const start = Date.now();
-  while (pids.some(pidAlive) && Date.now() - start < timeoutMs) await sleep(25);
+  await until(() => !pids.some(pidAlive), timeoutMs);
   for (const p of pids.filter(pidAlive)) send(p, "SIGKILL");
 }
