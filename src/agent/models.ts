@@ -123,9 +123,10 @@ function watchListing(child: ChildProcess): ListingRun {
   const stop = (reason: string) => {
     if (why !== null) return;
     why = reason;
-    if (!child.pid || exited) return;
-    // The group, not just bwrap: its namespace init ignores SIGTERM, and when bwrap dies while
-    // setting it up nothing else ever ends it (terminateGroup waits for the whole group).
+    if (!child.pid) return;
+    // The group, not just bwrap, and even once bwrap is gone: its namespace init ignores SIGTERM,
+    // and when bwrap died while setting it up nothing else ever ends it (it holds our pipes, so
+    // the run would not end either). terminateGroup waits for the whole group.
     stopped = terminateGroup(child.pid, { gone: () => exited, timeoutMs: STOP_TIMEOUT_MS }).then(() => {
       // A process that left the group may still hold our pipes; the run is over all the same.
       child.stdout?.destroy();
