@@ -9,7 +9,7 @@ import { commandHelp, overviewHelp, usageLine } from "./cli/help.ts";
 import { versionLine } from "./cli/version.ts";
 import { stderrColors } from "./util/colors.ts";
 import { ConfigError, EXIT, OrchestratorError, UsageError, Cancelled, errorMessage } from "./util/errors.ts";
-import { killAllChildrenNow } from "./util/children.ts";
+import { killAllChildrenNow, stopAllChildren } from "./util/children.ts";
 import { createLogger, flushLogs, flushLogsAtExit, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from "./util/log.ts";
 import { redact } from "./util/redact.ts";
 import { safeText as t } from "./util/terminal-text.ts";
@@ -48,6 +48,8 @@ const err = (text: string) => {
 };
 // Log lines still waiting for the end of the turn (util/log.ts) when the process exits.
 process.on("exit", flushLogsAtExit);
+// The last resort, whatever ends the process: no child outlives it.
+process.on("exit", () => void killAllChildrenNow());
 
 /** Log level and format: flags (checked where they are declared) win over the environment. */
 function logSettings(flags: Flags): { level: LogLevel; format: LogFormat } {
@@ -202,21 +204,34 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(ctx);
 }
 
+/**
+ * Children still running once the command is over (its stops should have ended them) are
+ * stopped, gently first, before the process exits: none may outlive it.
+ */
+async function stopLeftoverChildren(): Promise<void> {
+  const left = await stopAllChildren();
+  if (left.length === 0) return;
+  const msg = `stopped ${left.length} child process${left.length > 1 ? "es" : ""} still running at exit: ${left.join(", ")}`;
+  if (commandLog) commandLog.warn(msg);
+  else err(msg);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => {
+  async (code) => {
     process.exitCode = code;
+    await stopLeftoverChildren();
     // Commands release their resources before returning; a leftover handle (a socket a
     // library keeps) must not keep a finished command alive.
     setTimeout(() => process.exit(code), 50).unref();
   },
-  (e) => {
+  async (e) => {
     const { text, code } = formatError(e);
     if (logFormat === "json") {
       // A log collector reading JSON lines gets the fatal error as one more JSON line.
       const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
       err(redact(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: plain.split("\n")[0]!.replace(/^error: /, ""), detail: plain.split("\n").slice(1).join("\n") || undefined, exitCode: code })));
     } else err(redact(text));
-    killAllChildrenNow();
+    await stopLeftoverChildren();
     process.exit(code);
   },
 );

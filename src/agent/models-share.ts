@@ -76,21 +76,27 @@ export function shareModelListings(list: ListModels, o: { ttlMs?: number; now?: 
   return shared;
 }
 
-/** The entry's result for one caller; a caller's stop ends its wait, and the run when it was the last. */
+/**
+ * The entry's result for one caller; a caller's stop ends its wait, and the run when it was the
+ * last — then its wait ends once the run did, so that a stop awaited is over when the process is.
+ */
 function wait(entry: Entry, signal: AbortSignal | undefined): Promise<ModelInfo[]> {
   entry.waiting++;
   let left = false;
-  const leave = () => {
-    if (left) return;
+  /** True when this caller was the last and stopped the run. */
+  const leave = (): boolean => {
+    if (left) return false;
     left = true;
     signal?.removeEventListener("abort", onAbort);
-    if (--entry.waiting === 0 && entry.finishedAt === null) entry.stop.abort();
+    if (--entry.waiting > 0 || entry.finishedAt !== null) return false;
+    entry.stop.abort();
+    return true;
   };
   let onAbort = () => {};
   return new Promise<ModelInfo[]>((res, rej) => {
     onAbort = () => {
-      leave();
-      rej(stoppedFailure());
+      // The last one out waits for the run's own end, below.
+      if (!leave()) rej(stoppedFailure());
     };
     if (signal?.aborted) return onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });

@@ -3,7 +3,7 @@
 // sees exactly the providers and config the server will. About 3 s of CPU per run, against
 // ~2 s plus ~0.5 GB for a server kept around just to ask it; workers that would get the same
 // answer share one run (models-share.ts).
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { ModelInfo } from "../backend/api.ts";
 import { trackChild } from "../util/children.ts";
@@ -19,6 +19,8 @@ import { spawnFailure } from "./spawn.ts";
  * a server start waits for the one running (worker/agent-queue.ts), so it must not hold it for long.
  */
 export const MODELS_LIST_TIMEOUT_MS = 30_000;
+/** How long a stopped listing gets after SIGTERM before SIGKILL. */
+const STOP_TIMEOUT_MS = 5_000;
 /** Output kept at most; far above a verbose list of every bundled provider's models. */
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
@@ -76,15 +78,60 @@ export const listAgentModels: ListModels = async (o) => {
   const boxed = sandboxSpawn({ command, args: ["models", "--verbose"], env }, o.directory, o.sandbox);
   const child = spawn(boxed.spec.command, boxed.spec.args, { cwd: o.directory, env: boxed.spec.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const untrack = child.pid ? trackChild(child.pid, { group: true, label: `opencode models (${o.directory})` }) : () => {};
+  const run = watchListing(child);
+  const timeoutMs = o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS;
+  const timer = setTimeout(() => run.stop(`it took longer than ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);
+  const onAbort = () => run.stop("the worker is stopping");
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  if (o.signal?.aborted) onAbort();
+  try {
+    const code = await run.closed.catch((err) => {
+      throw spawnFailure(err, o.opencodePath);
+    });
+    if (run.why()) throw new RuntimeFailure(`listing OpenCode's models was stopped: ${run.why()}`);
+    if (code !== 0) {
+      const last = run.stderrTail().trim().split("\n").slice(-3).join(" | ");
+      throw new RuntimeFailure(`\`${command} models\` exited with ${code}${last ? `: ${last}` : ""}`);
+    }
+    return parseModelList(run.output());
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener("abort", onAbort);
+    untrack();
+  }
+};
+
+type ListingRun = {
+  /** The exit code once the process exited and its output ended; after a stop, only once its whole group is gone. */
+  closed: Promise<number | null>;
+  /** Stops the run (idempotent); `reason` is what the listing's error will say. */
+  stop(reason: string): void;
+  why(): string | null;
+  output(): string;
+  stderrTail(): string;
+};
+
+/** Collects the listing's output (bounded) and stops its whole process group on demand. */
+function watchListing(child: ChildProcess): ListingRun {
   const chunks: Buffer[] = [];
   let size = 0;
   let stderrTail = "";
   let why: string | null = null;
   let exited = false;
+  let stopped: Promise<unknown> = Promise.resolve();
+  child.once("exit", () => void (exited = true));
   const stop = (reason: string) => {
     if (why !== null) return;
     why = reason;
-    if (child.pid && !exited) void terminateGroup(child.pid, { gone: () => exited, timeoutMs: 5_000 });
+    if (!child.pid) return;
+    // The group, not just bwrap, and even once bwrap is gone: its namespace init ignores SIGTERM,
+    // and when bwrap died while setting it up nothing else ever ends it (it holds our pipes, so
+    // the run would not end either). terminateGroup waits for the whole group.
+    stopped = terminateGroup(child.pid, { gone: () => exited, timeoutMs: STOP_TIMEOUT_MS }).then(() => {
+      // A process that left the group may still hold our pipes; the run is over all the same.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    });
   };
   child.stdout!.on("data", (c: Buffer) => {
     size += c.length;
@@ -92,29 +139,12 @@ export const listAgentModels: ListModels = async (o) => {
     chunks.push(c);
   });
   child.stderr!.on("data", (c: Buffer) => void (stderrTail = (stderrTail + c.toString("utf8")).slice(-2_000)));
-  const timeoutMs = o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS;
-  const timer = setTimeout(() => stop(`it took longer than ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);
-  const onAbort = () => stop("the worker is stopping");
-  o.signal?.addEventListener("abort", onAbort, { once: true });
-  if (o.signal?.aborted) onAbort();
-  try {
-    const code = await new Promise<number | null>((res, rej) => {
-      child.once("error", rej);
-      child.once("close", (c) => res(c));
-    }).catch((err) => {
-      throw spawnFailure(err, o.opencodePath);
-    });
-    exited = true;
-    if (why) throw new RuntimeFailure(`listing OpenCode's models was stopped: ${why}`);
-    if (code !== 0) {
-      const last = stderrTail.trim().split("\n").slice(-3).join(" | ");
-      throw new RuntimeFailure(`\`${command} models\` exited with ${code}${last ? `: ${last}` : ""}`);
-    }
-    return parseModelList(Buffer.concat(chunks).toString("utf8"));
-  } finally {
-    exited = true;
-    clearTimeout(timer);
-    o.signal?.removeEventListener("abort", onAbort);
-    untrack();
-  }
-};
+  const closed = new Promise<number | null>((res, rej) => {
+    child.once("error", rej);
+    child.once("close", (c) => res(c));
+  }).then(async (code) => {
+    await stopped;
+    return code;
+  });
+  return { closed, stop, why: () => why, output: () => Buffer.concat(chunks).toString("utf8"), stderrTail: () => stderrTail };
+}

@@ -68,14 +68,16 @@ function onExit(proc: ServerProcess, exitInfo: AgentExit): AgentExit {
   const { pid, log } = proc;
   proc.exitInfo = exitInfo;
   proc.events?.close();
-  proc.untrack();
   removeAgentRecord(pid);
   if (!proc.stopping) {
     log.warn("OpenCode exited unexpectedly", { pid, how: describeExit(exitInfo) });
     // Tools it started (shells, language servers) would outlive it otherwise.
     if (groupExists(pid)) signalGroup(pid, "SIGKILL");
     killStrays(proc.marker);
+    proc.untrack();
   }
+  // A stop keeps it registered until the rest of its group is gone too (stopServer): an exit
+  // meanwhile must still reach bwrap's namespace init, which can outlive bwrap.
   // Its password cannot reach anyone any more; the redaction set stays as small as what runs.
   proc.forgetSecrets();
   const reason = goneReason(proc)!;

@@ -18,6 +18,39 @@ export function groupExists(pgid: number): boolean {
   return signalGroup(pgid, 0);
 }
 
+/** Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, … (Linux). */
+function statFields(pid: number | string): string[] | null {
+  try {
+    // "pid (comm) S ppid pgrp …"; comm may contain spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether group `pgid` still has a member that is not a zombie. A zombie member (bwrap's
+ * namespace init once killed, reparented to an init that reaps it later) is gone for us;
+ * elsewhere than Linux zombies cannot be told apart and count.
+ */
+export function groupAlive(pgid: number): boolean {
+  if (process.platform !== "linux") return groupExists(pgid);
+  if (!groupExists(pgid)) return false;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const f = statFields(e);
+    if (f && Number(f[2]) === pgid && f[0] !== "Z" && f[0] !== "X") return true;
+  }
+  return false;
+}
+
 /** The process exists and is not a zombie waiting to be reaped by someone else. */
 export function pidAlive(pid: number): boolean {
   try {
@@ -26,19 +59,26 @@ export function pidAlive(pid: number): boolean {
     if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   if (process.platform === "linux") {
-    try {
-      // /proc/<pid>/stat: "pid (comm) S …"; comm may contain spaces and parentheses.
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      if (state === "Z" || state === "X") return false;
-    } catch {
-      return false;
-    }
+    const state = statFields(pid)?.[0];
+    if (state === undefined || state === "Z" || state === "X") return false;
   }
   return true;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long a SIGKILLed process may take to be gone before we stop waiting for it. */
+const KILL_WAIT_MS = 5_000;
+
+/** Resolves once `done()` holds, or after `ms` (then false). */
+async function until(done: () => boolean, ms: number): Promise<boolean> {
+  const start = Date.now();
+  while (!done()) {
+    if (Date.now() - start >= ms) return false;
+    await sleep(25);
+  }
+  return true;
+}
 
 export type TerminateOptions = {
   /** True once the group leader is gone (e.g. its `exit` event fired). */
@@ -51,7 +91,8 @@ export type TerminateOptions = {
 
 /**
  * SIGTERM the group, SIGTERM again, SIGKILL after the timeout; resolves once the leader is
- * gone, and makes sure no straggler of the group survives it. Returns the last signal used.
+ * gone and no straggler of the group survives it (bounded: each SIGKILL is waited on at most
+ * KILL_WAIT_MS). Returns the last signal used on the leader.
  */
 export async function terminateGroup(pgid: number, opts: TerminateOptions): Promise<"none" | "SIGTERM" | "SIGKILL"> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -74,12 +115,16 @@ export async function terminateGroup(pgid: number, opts: TerminateOptions): Prom
     if (!opts.gone()) {
       signalGroup(pgid, "SIGKILL");
       last = "SIGKILL";
-      const killAt = Date.now();
-      while (!opts.gone() && Date.now() - killAt < 5_000) await sleep(25);
+      await until(opts.gone, KILL_WAIT_MS);
     }
   }
-  // The leader may be gone while members of its group (a tool's shell) linger.
-  if (groupExists(pgid)) signalGroup(pgid, "SIGKILL");
+  // The leader may be gone while members of its group linger: a tool's shell, or bwrap's
+  // pid-namespace init, which ignores SIGTERM and, when its bwrap died while setting it up,
+  // waits forever (containers/bubblewrap#633). Resolved only once they are gone too.
+  if (groupExists(pgid)) {
+    signalGroup(pgid, "SIGKILL");
+    await until(() => !groupAlive(pgid), KILL_WAIT_MS);
+  }
   return last;
 }
 
@@ -121,7 +166,6 @@ export async function terminatePids(pids: number[], timeoutMs = 2_000): Promise<
     }
   };
   for (const p of pids) send(p, "SIGTERM");
-  const start = Date.now();
-  while (pids.some(pidAlive) && Date.now() - start < timeoutMs) await sleep(25);
+  await until(() => !pids.some(pidAlive), timeoutMs);
   for (const p of pids.filter(pidAlive)) send(p, "SIGKILL");
 }

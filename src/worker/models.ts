@@ -35,7 +35,12 @@ export function publishWorkerModels(o: {
 }): void {
   const { log } = o;
   const stop = new AbortController();
-  o.resources.add("model listing", () => stop.abort());
+  // Released once the listing's process is gone, not merely told to go (one still queued has none).
+  let listing: Promise<unknown> | undefined;
+  o.resources.add("model listing", async () => {
+    stop.abort();
+    await listing?.catch(() => {});
+  });
   let issued = 0;
   let newest = 0;
   const publish = (source: string, list: () => Promise<ModelInfo[]>) => {
@@ -61,7 +66,8 @@ export function publishWorkerModels(o: {
     // and an OpenCode process (seconds of CPU) must not slow a hundred workers going online.
     // Then through the same queue as server starts (OpenCode migrates its database on either), behind them.
     void untilStopped(o.backend.registered, stop.signal).then((go) => {
-      if (go) publish("opencode models", () => agentQueue("listing", () => listModels({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal })));
+      if (!go) return;
+      publish("opencode models", () => agentQueue("listing", () => (listing = listModels({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal }))));
     });
   }
   o.host.onStarted((server) => publish("OpenCode", () => server.listModels()));

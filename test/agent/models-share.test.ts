@@ -2,6 +2,7 @@
 // (src/worker/agent-queue.ts), run against stand-in `opencode` scripts that log every run to a
 // file, so the runs are counted, not guessed.
 import { describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { listingKey } from "../../src/agent/models-key.ts";
@@ -10,7 +11,9 @@ import { listAgentModels } from "../../src/agent/models.ts";
 import type { SandboxRequest } from "../../src/agent/sandbox/plan.ts";
 import { SANDBOX_DEFAULTS } from "../../src/config/sandbox-settings.ts";
 import { createLogger } from "../../src/util/log.ts";
+import { pidAlive } from "../../src/util/process-group.ts";
 import { agentQueue, createAgentHost } from "../../src/worker/agent-host.ts";
+import { start } from "../support/proc.ts";
 import { tempDir } from "../support/tmp.ts";
 import { scriptedAgent } from "../worker/scripted-agent.ts";
 
@@ -128,6 +131,25 @@ describe("shared listings", () => {
     expect(await share({ directory: b!, opencodePath: bin, log })).toEqual(modelOf(b!));
     expect(share.runs).toBe(2);
     expect(runs().at(-1)).toBe("list w1");
+  });
+
+  test("the last worker to stop waits for the run's end: no process of its group is left", async () => {
+    // A member of the run's group that ignores SIGTERM, as bwrap's namespace init does; it says its pid through a FIFO.
+    const { root, bin } = standIn("list", `sh -c 'trap "" TERM; echo $$ > ../member; exec sleep 600' &\nexec sleep 600`);
+    execFileSync("mkfifo", [join(root, "member")]);
+    const member = start("cat", [join(root, "member")]);
+    const share = shareModelListings(listAgentModels);
+    const [a] = folders(root, 1);
+    const stop = new AbortController();
+    const got = share({ directory: a!, opencodePath: bin, log, signal: stop.signal });
+    const pid = Number((await member.waitFor(/(\d+)/, { stream: "stdout" }))[1]);
+    try {
+      stop.abort();
+      await expect(got).rejects.toThrow("the worker is stopping");
+      expect(pidAlive(pid)).toBe(false);
+    } finally {
+      if (pidAlive(pid)) process.kill(pid, "SIGKILL");
+    }
   });
 });
 

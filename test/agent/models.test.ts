@@ -1,11 +1,17 @@
 // `opencode models --verbose` output as the worker reads it (src/agent/models.ts): a
 // `provider/model` line, then the model as pretty-printed JSON; ids may hold more slashes.
-import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { listAgentModels, parseModelList } from "../../src/agent/models.ts";
+import { detectSandbox } from "../../src/agent/sandbox/index.ts";
+import type { SandboxRequest } from "../../src/agent/sandbox/plan.ts";
+import { SANDBOX_DEFAULTS } from "../../src/config/sandbox-settings.ts";
+import { pidAlive } from "../../src/util/process-group.ts";
 import { createLogger } from "../../src/util/log.ts";
+import { heldBwrap, innerPid, type HeldBwrap } from "../support/held-bwrap.ts";
 import { tempDir } from "../support/tmp.ts";
+import { waitUntil } from "../e2e/orchestrate-support.ts";
 
 test("verbose listing: ids split at the first slash, names from the JSON", () => {
   const block = (id: string, m: Record<string, unknown>) => `${id}\n${JSON.stringify(m, null, 2)}\n`;
@@ -62,6 +68,42 @@ describe("listAgentModels", () => {
     const running = listAgentModels({ directory: dir, opencodePath: bin, log, signal: stop.signal });
     stop.abort();
     await expect(running).rejects.toThrow("the worker is stopping");
+  });
+
+  // The bench's leftover bwrap: a stop while bwrap set up the listing's pid namespace.
+  describe.skipIf(!detectSandbox().ok)("with bwrap held in its set-up (test/support/held-bwrap.ts)", () => {
+    const held: HeldBwrap[] = [];
+    afterEach(() => held.splice(0).forEach((h) => h.release()));
+    async function heldListing() {
+      const { dir, bin } = fakeOpencode('echo "stub/a"');
+      const h = heldBwrap();
+      held.push(h);
+      const stop = new AbortController();
+      const env = { ...process.env, PATH: `${h.dir}:${process.env.PATH}` };
+      const sandbox: SandboxRequest = { worker: "w", settings: { ...SANDBOX_DEFAULTS, mode: "on" }, secrets: [] };
+      const running = listAgentModels({ directory: dir, opencodePath: bin, log, env, sandbox, signal: stop.signal });
+      return { running, stop, initPid: await h.initPid };
+    }
+
+    test("a stop ends only once the namespace's init is gone too", async () => {
+      const { running, stop, initPid } = await heldListing();
+      expect(innerPid(initPid)).toBe(1);
+      stop.abort();
+      await expect(running).rejects.toThrow("the worker is stopping");
+      expect(pidAlive(initPid)).toBe(false);
+    });
+
+    test("bwrap killed by someone else: the stop still ends its init, and the run", async () => {
+      const { running, stop, initPid } = await heldListing();
+      const bwrap = Number(readFileSync(`/proc/${initPid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      process.kill(bwrap, "SIGKILL");
+      // Reaped: the listing has seen its process exit; only the init, holding its pipes, is left.
+      await waitUntil(() => !existsSync(`/proc/${bwrap}`), "bwrap reaped");
+      expect(pidAlive(initPid)).toBe(true);
+      stop.abort();
+      await expect(running).rejects.toThrow("the worker is stopping");
+      expect(pidAlive(initPid)).toBe(false);
+    });
   });
 
   test("a missing executable says how to install OpenCode", async () => {
