@@ -4,6 +4,7 @@
 // ~2 s plus ~0.5 GB for a server kept around just to ask it; workers that would get the same
 // answer share one run (models-share.ts).
 import { spawn, type ChildProcess } from "node:child_process";
+import { getPriority, setPriority } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { ModelInfo } from "../backend/api.ts";
 import { trackChild } from "../util/children.ts";
@@ -70,6 +71,24 @@ export function parseModelList(out: string): ModelInfo[] {
   return models;
 }
 
+/**
+ * How much less CPU a listing gets than the workers (nice value): it only fills a menu, and with
+ * many workers starting it runs while they go online and while prompts run.
+ */
+const LISTING_NICENESS = 10;
+
+/**
+ * Lowers the listing's priority right after the spawn, before bwrap forks what it sandboxes
+ * (children inherit it). Best effort: a process already gone has nothing to lower.
+ */
+function yieldCpu(pid: number): void {
+  try {
+    setPriority(pid, Math.min(19, getPriority(pid) + LISTING_NICENESS));
+  } catch {
+    // Exited already, or a platform without priorities: the listing just runs at ours.
+  }
+}
+
 /** Runs the listing; rejects with a RuntimeFailure saying why (exit, timeout, too much output). */
 export const listAgentModels: ListModels = async (o) => {
   if (o.signal?.aborted) throw new RuntimeFailure("listing OpenCode's models was stopped: the worker is stopping");
@@ -78,6 +97,7 @@ export const listAgentModels: ListModels = async (o) => {
   const boxed = sandboxSpawn({ command, args: ["models", "--verbose"], env }, o.directory, o.sandbox);
   const child = spawn(boxed.spec.command, boxed.spec.args, { cwd: o.directory, env: boxed.spec.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const untrack = child.pid ? trackChild(child.pid, { group: true, label: `opencode models (${o.directory})` }) : () => {};
+  if (child.pid) yieldCpu(child.pid);
   const run = watchListing(child);
   const timeoutMs = o.timeoutMs ?? MODELS_LIST_TIMEOUT_MS;
   const timer = setTimeout(() => run.stop(`it took longer than ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);

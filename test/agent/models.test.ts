@@ -1,7 +1,10 @@
 // `opencode models --verbose` output as the worker reads it (src/agent/models.ts): a
 // `provider/model` line, then the model as pretty-printed JSON; ids may hold more slashes.
 import { afterEach, describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { getPriority } from "node:os";
 import { basename, join } from "node:path";
 import { listAgentModels, parseModelList } from "../../src/agent/models.ts";
 import { detectSandbox } from "../../src/agent/sandbox/index.ts";
@@ -54,6 +57,17 @@ describe("listAgentModels", () => {
       { providerId: "cwd", modelId: basename(dir), name: basename(dir) },
       { providerId: "token", modelId: "none", name: "none" },
     ]);
+  });
+
+  test("runs at a lower CPU priority than the worker (it only fills a menu)", async () => {
+    // The stand-in reports its niceness once the test lets it go, i.e. after the spawn returned.
+    const gate = join(tempDir("models-gate-"), "go");
+    execFileSync("mkfifo", [gate]);
+    const { dir, bin } = fakeOpencode(`cat ${gate} >/dev/null\necho "nice/$(cut -d' ' -f19 /proc/$$/stat)"`);
+    const running = listAgentModels({ directory: dir, opencodePath: bin, log });
+    await writeFile(gate, "go\n");
+    const expected = String(Math.min(19, getPriority() + 10));
+    expect(await running).toEqual([{ providerId: "nice", modelId: expected, name: expected }]);
   });
 
   test("a failing run names its exit code and last stderr lines", async () => {
