@@ -36,6 +36,8 @@ export function openAgentHost(o: {
   startAgent: StartAgent;
   listModels?: ListModels;
   backend: WorkerBackend;
+  /** True once the worker is stopping: a listing still queued then is not started. */
+  stopping: () => boolean;
 }): AgentHost {
   const { config, log } = o;
   const host = createAgentHost({
@@ -46,7 +48,7 @@ export function openAgentHost(o: {
     ...(config.permission ? { permission: config.permission } : {}),
     log,
   });
-  publishWorkerModels({ config, log, resources: o.resources, backend: o.backend, host, listModels: o.listModels });
+  publishWorkerModels({ config, log, resources: o.resources, backend: o.backend, host, listModels: o.listModels, stopping: o.stopping });
   o.resources.add("OpenCode", () => host.stop());
   return host;
 }

@@ -6,6 +6,7 @@ import { MAX_MODELS } from "../../convex/lib/constants.ts";
 import type { ModelInfo } from "../backend/api.ts";
 import type { WorkerBackend } from "../backend/worker-client.ts";
 import type { WorkerConfig } from "../config/types.ts";
+import { RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { ResourceStack } from "../util/resources.ts";
 import { agentQueue, type AgentHost } from "./agent-host.ts";
@@ -32,6 +33,7 @@ export function publishWorkerModels(o: {
   backend: WorkerBackend;
   host: AgentHost;
   listModels?: ListModels;
+  stopping: () => boolean;
 }): void {
   const { log } = o;
   const stop = new AbortController();
@@ -55,7 +57,7 @@ export function publishWorkerModels(o: {
       })
       .catch((e) => {
         // Stopping cuts a listing short; that is no news.
-        if (stop.signal.aborted) return log.debug("model listing ended by the stop", { source, error: failureText(e) });
+        if (stop.signal.aborted || o.stopping()) return log.debug("model listing ended by the stop", { source, error: failureText(e) });
         log.warn("could not publish the worker's models; `chat --model` cannot pick one until they are", { source, error: failureText(e) });
       });
   };
@@ -67,7 +69,14 @@ export function publishWorkerModels(o: {
     // Then through the same queue as server starts (OpenCode migrates its database on either), behind them.
     void untilStopped(o.backend.registered, stop.signal).then((go) => {
       if (!go) return;
-      publish("opencode models", () => agentQueue("listing", () => (listing = listModels({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal }))));
+      publish("opencode models", () =>
+        agentQueue("listing", () => {
+          // Its turn may come while the worker is stopping (its resources, and so the abort, come
+          // last): a process started then would only be stopped again.
+          if (stop.signal.aborted || o.stopping()) return Promise.reject(new RuntimeFailure("not listing OpenCode's models: the worker is stopping"));
+          return (listing = listModels({ directory, opencodePath, log: log.child("opencode"), signal: stop.signal }));
+        }),
+      );
     });
   }
   o.host.onStarted((server) => publish("OpenCode", () => server.listModels()));

@@ -95,7 +95,7 @@ export function startWorker(opts: WorkerOptions): Worker {
   async function boot(): Promise<void> {
     const b = openBackend({ config, log, resources, callTimeoutMs: opts.callTimeoutMs });
     backend = b;
-    agents = openAgentHost({ config, log, resources, startAgent: opts.startAgent, listModels: opts.listModels, backend: b });
+    agents = openAgentHost({ config, log, resources, startAgent: opts.startAgent, listModels: opts.listModels, backend: b, stopping: () => fsm.in(ENDING) });
     resources.add("watchdog", watchdog.start({ onHungTurn: (id) => turns.interrupt(id, "the turn hung with no agent activity") }));
     await registration.register(b);
     const takeover = takeoverCheck(instanceId);
