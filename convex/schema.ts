@@ -76,6 +76,15 @@ export default defineSchema({
     .index("by_workerId", ["workerId"])
     .index("by_live_heartbeat", ["live", "lastHeartbeatAt"]),
 
+  // A worker's spend on the current UTC day (lib/spend.ts): max_daily_cost across restarts.
+  spend: defineTable({
+    workerId: v.string(),
+    /** The UTC day (YYYY-MM-DD) `cost` is of. */
+    day: v.string(),
+    /** US dollars, as OpenCode prices the worker's model calls. */
+    cost: v.number(),
+  }).index("by_workerId", ["workerId"]),
+
   sessions: defineTable({
     /** UNROUTED ("") while a session addressed to tags waits for a worker (lib/routing.ts). */
     workerId: v.string(),

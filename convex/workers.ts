@@ -20,6 +20,7 @@ import { closeOpenRequests } from "./lib/requests";
 import { setStatus } from "./lib/liveness";
 import { checkTags, routeWaitingTo } from "./lib/routing";
 import { machineName } from "./lib/people";
+import { spentToday } from "./lib/spend";
 import { finalOutcomeValidator, modelValidator } from "./schema";
 import { mutation, query, type Doc, type QueryCtx } from "./lib/server";
 
@@ -94,6 +95,7 @@ export const register = mutation({
       machineName: await machineName(ctx, worker.machineId),
       workerName: worker.name,
       recovered,
+      spentToday: await spentToday(ctx, worker.workerId, Date.now()),
     };
   },
 });

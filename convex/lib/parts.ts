@@ -13,6 +13,7 @@ import {
 } from "./constants";
 import { fail } from "./errors";
 import type { Doc, MutationCtx, QueryCtx } from "./server";
+import { addSpend } from "./spend";
 
 export const toolStatusValidator = v.union(v.literal("pending"), v.literal("running"), v.literal("completed"), v.literal("error"));
 const truncatedField = v.union(v.literal("input"), v.literal("output"), v.literal("error"));
@@ -121,6 +122,8 @@ export async function storeParts(ctx: MutationCtx, message: Doc<"messages">, seq
       .withIndex("by_message_key", (q) => q.eq("messageId", message._id).eq("key", u.key))
       .unique();
     if (old && old.kind !== u.kind) fail("INVALID", `Part ${u.key} is a ${old.kind} part, not ${u.kind}.`);
+    // A model call's cost counts toward the worker's day (max_daily_cost) once, as it is reported.
+    if (u.kind === "usage" && u.usage.scope === "step") await addSpend(ctx, message.workerId, u.usage.cost - (old?.usage?.cost ?? 0), Date.now());
     if (old) await ctx.db.patch(old._id, { ...applied(u, old), seq });
     else await ctx.db.insert("turnParts", { messageId: message._id, key: u.key, kind: u.kind, order: count++, seq, ...applied(u, null) });
   }

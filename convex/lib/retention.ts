@@ -3,6 +3,7 @@
 import { MAX_OUTPUT_BATCH_CHARS, RETENTION_BATCH_CHARS, RETENTION_BATCH_DOCS, RETENTION_DAYS_DEFAULT } from "./constants";
 import { isFinal } from "./messages";
 import type { Doc, MutationCtx, QueryCtx } from "./server";
+import { deleteSpend } from "./spend";
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -128,7 +129,7 @@ async function deleteIdleSessions(run: Run, cutoff: number): Promise<void> {
   }
 }
 
-/** Revoked long ago: its sessions, liveness, the worker and (when it was the last) its machine. */
+/** Revoked long ago: its sessions, liveness, day's spend, the worker and (when it was the last) its machine. */
 async function deleteRevokedWorkers(run: Run, cutoff: number): Promise<void> {
   const revoked = await run.ctx.db
     .query("workers")
@@ -149,6 +150,7 @@ async function deleteRevokedWorkers(run: Run, cutoff: number): Promise<void> {
       .withIndex("by_workerId", (q) => q.eq("workerId", worker.workerId))
       .unique();
     if (liveness) await run.ctx.db.delete(liveness._id);
+    await deleteSpend(run.ctx, worker.workerId);
     await remove(run, worker._id, 0, "workers");
     const sibling = await run.ctx.db
       .query("workers")

@@ -21,6 +21,8 @@ export type RegisterResult = {
   workerName: string;
   /** Messages of an earlier instance of this worker that were requeued or interrupted. */
   recovered: { requeued: number; interrupted: number };
+  /** What the worker's model calls cost on this UTC day so far (absent from backends older than that count). */
+  spentToday?: { day: string; cost: number };
 };
 
 export type SelfView = {

@@ -3,6 +3,7 @@
 // call's tokens and cost); a part reported again (updated, or replayed after a reconnect) adds
 // only its difference. "Today" is the UTC day: it starts at 00:00 UTC, whatever the host's zone.
 import type { Usage } from "../backend/api.ts";
+import { utcDay } from "../../convex/lib/spend.ts";
 
 export type UsageTotals = { input: number; output: number; reasoning: number; cacheRead: number; cacheWrite: number; cost: number };
 
@@ -26,9 +27,7 @@ export function emptyUsage(now = Date.now()): UsageStats {
 }
 
 /** The UTC calendar day of `ms`, as YYYY-MM-DD. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
+export { utcDay };
 
 export function sumUsage(a: UsageTotals, b: UsageTotals): UsageTotals {
   const out = zeroUsage();

@@ -1,6 +1,7 @@
 // Registering with the backend: once at start (→ awaiting_approval, or online), and again
 // after a person approves the worker, which is what marks the instance online.
 import { hostname } from "node:os";
+import type { DaySpend } from "../../convex/lib/spend.ts";
 import type { WorkerBackend } from "../backend/worker-client.ts";
 import type { WorkerConfig } from "../config/types.ts";
 import type { Logger } from "../util/log.ts";
@@ -13,6 +14,8 @@ export type Registration = {
   register(b: WorkerBackend): Promise<void>;
   /** After approval: register again, then go online. */
   registerAgain(b: WorkerBackend): Promise<void>;
+  /** The day's spend the backend had counted when this run first registered (absent: an older backend). */
+  spentAtStart(): DaySpend | undefined;
 };
 
 export function createRegistration(o: {
@@ -30,7 +33,9 @@ export function createRegistration(o: {
   const info = () => ({ hostname: hostname(), version: o.version, directory: config.workingDirectory, pid: process.pid });
   // What routing by tags needs: the tags, and how many sessions this worker runs at once.
   const routing = { tags: config.tags ?? [], capacity: config.maxConcurrentSessions };
+  let spent: DaySpend | undefined;
   return {
+    spentAtStart: () => spent,
     async register(b) {
       if (fsm.in(ENDING)) return;
       fsm.go("registering");
@@ -40,6 +45,7 @@ export function createRegistration(o: {
       } catch (e) {
         throw o.toFailure(e, "could not register");
       }
+      spent = res.spentToday;
       if (fsm.in(ENDING)) return;
       o.control.setApproval(res.approval);
       if (res.recovered.requeued + res.recovered.interrupted > 0) log.info("recovered messages of an earlier run", res.recovered);

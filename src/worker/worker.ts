@@ -13,6 +13,7 @@ import type { AgentHost } from "./agent-host.ts";
 import type { ListModels, StartAgent } from "./agent-types.ts";
 import { openAgentHost, openBackend } from "./connect.ts";
 import { createControl } from "./control.ts";
+import { daySpendBefore } from "./day-spend.ts";
 import { createEnding, type WorkerEnd } from "./ending.ts";
 import { toFailure as toFailureOf, WorkerFailure } from "./failure.ts";
 import { createIntake } from "./intake.ts";
@@ -32,7 +33,7 @@ export type WorkerOptions = {
   log: Logger;
   version: string;
   startAgent: StartAgent;
-  /** Today's (UTC day) spend of this worker's earlier runs in this process, for max_daily_cost. */
+  /** Today's (UTC day) spend of this worker's earlier runs in this process, for max_daily_cost when the backend does not count it. */
   spentTodayBefore?: () => number;
   /** Lists the worker's models at start, before any OpenCode runs (absent: only when OpenCode starts). */
   listModels?: ListModels;
@@ -62,7 +63,8 @@ export function startWorker(opts: WorkerOptions): Worker {
   const resources = resourceStack(log);
   const fsm = createStateMachine(log, (c) => opts.onChange?.(c));
   let backend: WorkerBackend | null = null;
-  const parts = createWorkParts({ config, log, instanceId, backend: () => backend, spentTodayBefore: opts.spentTodayBefore, relayWindowMs: opts.relayWindowMs });
+  const spentTodayBefore = daySpendBefore({ registered: () => registration.spentAtStart(), inProcess: opts.spentTodayBefore });
+  const parts = createWorkParts({ config, log, instanceId, backend: () => backend, spentTodayBefore, relayWindowMs: opts.relayWindowMs });
   const { stats, scheduler, watchdog, requests, turns } = parts;
   let agents: AgentHost | null = null;
 

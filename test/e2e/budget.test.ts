@@ -19,9 +19,9 @@ const world = useWorld();
 const TEST_TIMEOUT = 120_000;
 const PRICED = `${STUB_PROVIDER}/${STUB_PRICED_MODEL}`;
 
-/** An online dev with these limits and a status endpoint; waits until its models are published. */
-async function devWithLimits(env: Record<string, string>) {
-  const worker = await world.addWorker({ approve: true });
+/** An online dev with these limits and a status endpoint (for `worker`, or a new one); waits until its models are published. */
+async function devWithLimits(env: Record<string, string>, existing?: Awaited<ReturnType<World["addWorker"]>>) {
+  const worker = existing ?? (await world.addWorker({ approve: true }));
   const dev = startDev("binary", world, { cwd: world.project(), token: worker.token, env: { ...env, OPENCODE_ORCHESTRATOR_STATUS_ADDRESS: "127.0.0.1:0" } });
   const [, address] = await dev.waitFor(/status on http:\/\/(127\.0\.0\.1:\d+)\/status/, { stream: "stderr", timeoutMs: 30_000 });
   await dev.waitFor(/models published/, { stream: "stderr", timeoutMs: 60_000 });
@@ -108,6 +108,25 @@ test("max_daily_cost: a step that ends its turn completes it; the next turn asks
   expect(second.stderr).toContain("stopped at the spend limit (today's turns cost $0.0500 of max_daily_cost $0.0400)");
   expect(world.stub.completions().length).toBe(calls);
   expect((await status()).workers[0]!.usage!.today.cost).toBeCloseTo(STUB_PRICED_STEP_COST, 10);
+}, TEST_TIMEOUT);
+
+test("max_daily_cost outlives a restart of dev: the day's spend is counted by the backend", async () => {
+  const first = await devWithLimits({ MAX_DAILY_COST: "0.04" });
+  const c = startChat("binary", world, ["--worker", first.worker.workerId, "--new", "--model", PRICED, "Say hello"]);
+  expect(await c.exited).toMatchObject({ code: 0 });
+  first.dev.kill("SIGTERM");
+  expect(await first.dev.exited).toMatchObject({ code: 0 });
+
+  const again = await devWithLimits({ MAX_DAILY_COST: "0.04" }, first.worker);
+  const calls = world.stub.completions().length;
+  const next = startChat("binary", world, ["--worker", first.worker.workerId, "--new", "--model", PRICED, "Say hello again"]);
+  const r = await budgetRequest(next, world, first.worker.workerId);
+  expect(r.title).toBe("this worker's turns have cost $0.0500 today (UTC) of $0.0400 (max_daily_cost) — continue?");
+  expect((await reply([r.requestId, "reject"])).code).toBe(0);
+  expect(await next.exited).toMatchObject({ code: 1 });
+  expect(world.stub.completions().length).toBe(calls);
+  // Its /status counts what this process ran: nothing yet.
+  expect((await again.status()).workers[0]!.usage!.today.cost).toBe(0);
 }, TEST_TIMEOUT);
 
 test("nobody answers a budget request within permission_timeout: the answer ends failed saying so", async () => {
