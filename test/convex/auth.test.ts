@@ -87,7 +87,7 @@ describe("pending worker", () => {
     const t = newBackend();
     const w = await addWorker(t);
     const reg = await t.mutation(workerApi.register, { auth: w.auth, instanceId: w.instanceId, info: INFO });
-    expect(reg).toEqual({ approval: "pending", machineName: "laptop", workerName: w.name, recovered: { requeued: 0, interrupted: 0 } });
+    expect(reg).toEqual({ approval: "pending", machineName: "laptop", workerName: w.name, recovered: { requeued: 0, interrupted: 0 }, spentToday: { day: new Date().toISOString().slice(0, 10), cost: 0 } });
     const hb = await t.mutation(workerApi.heartbeat, { auth: w.auth, instanceId: w.instanceId, draining: false, runningMessageIds: [] });
     expect(hb.approval).toBe("pending");
     expect((await t.query(workerApi.self, { auth: w.auth })).status).toBe("offline");

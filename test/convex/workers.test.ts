@@ -12,7 +12,7 @@ describe("workers:register", () => {
     await t.mutation(adminApi.approve, { worker: "web" });
     const before = Date.now();
     const reg = await t.mutation(workerApi.register, { auth: w.auth, instanceId: "i1", info: { ...INFO, pid: 4242 } });
-    expect(reg).toEqual({ approval: "approved", machineName: "laptop", workerName: "web", recovered: { requeued: 0, interrupted: 0 } });
+    expect(reg).toEqual({ approval: "approved", machineName: "laptop", workerName: "web", recovered: { requeued: 0, interrupted: 0 }, spentToday: { day: new Date().toISOString().slice(0, 10), cost: 0 } });
     expect(await t.query(workerApi.self, { auth: w.auth })).toEqual({
       approval: "approved",
       status: "online",
