@@ -9,13 +9,14 @@ import { launchBrowser, startWeb, stopWeb, type Web } from "./web-support.ts";
 let node: Web;
 let binary: Web;
 let browser: Browser;
-// Registered before the web processes' afterAll, so that one runs first (hooks run in reverse).
-const world = useWorld();
+// Before useWorld: afterAll hooks run in the order they were registered, and the web
+// processes go before the world they use.
 afterAll(async () => {
   await browser?.close();
   await stopWeb(node);
   await stopWeb(binary);
 });
+const world = useWorld();
 
 beforeAll(async () => {
   [node, binary] = await Promise.all([startWeb("node", world), startWeb("binary", world)]);
