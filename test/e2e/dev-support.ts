@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { runCli, startCli, type CliTarget } from "../support/cli.ts";
 import { startWorld, useSharedWorld, type World } from "../support/e2e.ts";
 import { start, type RunResult, type Running } from "../support/proc.ts";
+import { groupAlive, pidAlive } from "../../src/util/process-group.ts";
 
 const started: Running[] = [];
 const opencodePids = new Set<number>();
@@ -138,14 +139,24 @@ export async function waitForText(world: World, messageId: string, timeoutMs = 6
   return world.waitForMessage(messageId, (m) => m.text.length > 0, timeoutMs);
 }
 
-/** Kills everything the helpers started that still runs (children first, then OpenCode groups). */
+/**
+ * Kills everything the helpers started that still runs (children first, then OpenCode groups),
+ * and waits until they are gone: a SIGKILLed OpenCode takes a moment to exit, and the next
+ * test (or the world's own check for leftovers) must not find it still there.
+ */
 export async function stopAll(): Promise<void> {
+  const killed: Promise<unknown>[] = [];
   for (const r of started.splice(0)) {
     for (const m of r.stderr.matchAll(/OpenCode started pid=(\d+)/g)) opencodePids.add(Number(m[1]));
-    if (r.child.exitCode === null && r.child.signalCode === null) r.kill("SIGKILL");
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.kill("SIGKILL");
+      killed.push(r.exited);
+    }
   }
-  for (const pid of [...opencodePids]) {
-    opencodePids.delete(pid);
+  await Promise.all(killed);
+  const groups = [...opencodePids];
+  opencodePids.clear();
+  for (const pid of groups) {
     if (!existsSync(`/proc/${pid}`)) continue;
     try {
       process.kill(-pid, "SIGKILL");
@@ -157,6 +168,8 @@ export async function stopAll(): Promise<void> {
       }
     }
   }
+  const deadline = Date.now() + 5_000;
+  while (groups.some((pid) => pidAlive(pid) || groupAlive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
 }
 
 /**

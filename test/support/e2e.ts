@@ -2,7 +2,7 @@
 // functions), the stub model, an isolated OpenCode environment, and admin helpers. CLI
 // processes started with `world.env` talk only to these, on 127.0.0.1.
 import { afterAll, afterEach, beforeAll } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectAdmin, type AdminClient } from "../../src/backend/admin-client.ts";
 import type { ChatMessageView } from "../../src/backend/api.ts";
@@ -66,7 +66,8 @@ export async function startWorld(o: { stub?: StubModelOptions; sweepIntervalMs?:
       // OpenCode server, a CLI) carries the world's private XDG_STATE_HOME; never orphan it.
       const leftovers = processesWithEnv("XDG_STATE_HOME", env.XDG_STATE_HOME!);
       if (leftovers.length > 0) {
-        process.stderr.write(`world.stop(): killing ${leftovers.length} process(es) a test left running: ${leftovers.join(", ")}\n`);
+        const named = leftovers.map((pid) => `${pid} (${commandOf(pid)})`);
+        process.stderr.write(`world.stop(): killing ${leftovers.length} process(es) a test left running: ${named.join(", ")}\n`);
         await terminatePids(leftovers);
       }
       await admin.close();
@@ -97,4 +98,13 @@ export function useSharedWorld(cleanup: () => Promise<void>, opts?: Parameters<t
       return world[key as keyof World];
     },
   });
+}
+
+/** A process's command line, shortened, for saying what was left running. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim().slice(0, 120);
+  } catch {
+    return "gone";
+  }
 }
