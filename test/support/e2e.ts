@@ -64,7 +64,13 @@ export async function startWorld(o: { stub?: StubModelOptions; sweepIntervalMs?:
     async stop() {
       // Safety net: whatever a failed or interrupted test left running in this world (an
       // OpenCode server, a CLI) carries the world's private XDG_STATE_HOME; never orphan it.
-      const leftovers = processesWithEnv("XDG_STATE_HOME", env.XDG_STATE_HOME!);
+      let leftovers = processesWithEnv("XDG_STATE_HOME", env.XDG_STATE_HOME!);
+      // What a test's cleanup just SIGKILLed (an orchestrate, and with it its sandboxed OpenCode)
+      // may still be exiting: only what is still there after a moment was left running.
+      for (const deadline = Date.now() + 2_000; leftovers.length > 0 && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        leftovers = processesWithEnv("XDG_STATE_HOME", env.XDG_STATE_HOME!);
+      }
       if (leftovers.length > 0) {
         const named = leftovers.map((pid) => `${pid} (${commandOf(pid)})`);
         process.stderr.write(`world.stop(): killing ${leftovers.length} process(es) a test left running: ${named.join(", ")}\n`);
