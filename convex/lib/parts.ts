@@ -116,6 +116,7 @@ function applied(u: PartUpdate, old: Doc<"turnParts"> | null) {
 /** Stores one batch's part changes (the batch's `seq` marks them as new for readers). */
 export async function storeParts(ctx: MutationCtx, message: Doc<"messages">, seq: number, updates: PartUpdate[]): Promise<number> {
   let count = message.partCount ?? 0;
+  let spent = 0;
   for (const u of updates) {
     const old = await ctx.db
       .query("turnParts")
@@ -123,10 +124,11 @@ export async function storeParts(ctx: MutationCtx, message: Doc<"messages">, seq
       .unique();
     if (old && old.kind !== u.kind) fail("INVALID", `Part ${u.key} is a ${old.kind} part, not ${u.kind}.`);
     // A model call's cost counts toward the worker's day (max_daily_cost) once, as it is reported.
-    if (u.kind === "usage" && u.usage.scope === "step") await addSpend(ctx, message.workerId, u.usage.cost - (old?.usage?.cost ?? 0), Date.now());
+    if (u.kind === "usage" && u.usage.scope === "step") spent += u.usage.cost - (old?.usage?.cost ?? 0);
     if (old) await ctx.db.patch(old._id, { ...applied(u, old), seq });
     else await ctx.db.insert("turnParts", { messageId: message._id, key: u.key, kind: u.kind, order: count++, seq, ...applied(u, null) });
   }
+  await addSpend(ctx, message.workerId, spent, Date.now());
   return count;
 }
 

@@ -6,6 +6,7 @@ import type { TurnRequest, TurnResult } from "../agent/index.ts";
 import type { PartUpdate } from "../backend/api.ts";
 import type { TurnUsage } from "./budget-usage.ts";
 import { CONTINUE_PROMPT, type TurnBudget } from "./budget.ts";
+import { unlessStopped } from "../util/unless-stopped.ts";
 
 export type BudgetGate = {
   /** A step's usage was counted: note whether a limit is now crossed. */
@@ -72,16 +73,6 @@ export function meteredStream(
       to.onPart(part);
     },
   };
-}
-
-/** Ends as soon as `stop` aborts (the person cancelled, the worker stops): nobody waits for an answer then. */
-function unlessStopped<T>(p: Promise<T>, stop: AbortSignal, stopped: T): Promise<T> {
-  if (stop.aborted) return Promise.resolve(stopped);
-  return new Promise<T>((res) => {
-    const onStop = () => res(stopped);
-    stop.addEventListener("abort", onStop, { once: true });
-    void p.then(res).finally(() => stop.removeEventListener("abort", onStop));
-  });
 }
 
 /**

@@ -9,22 +9,10 @@ import type { WorkerConfig } from "../config/types.ts";
 import { RuntimeFailure } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { ResourceStack } from "../util/resources.ts";
+import { unlessStopped } from "../util/unless-stopped.ts";
 import { agentQueue, type AgentHost } from "./agent-host.ts";
 import type { ListModels } from "./agent-types.ts";
 import { failureText } from "./failure.ts";
-
-/** true once `p` resolved, false if `signal` aborted first (a stopping worker lists nothing). */
-function untilStopped(p: Promise<void>, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => resolve(false);
-    signal.addEventListener("abort", onAbort, { once: true });
-    void p.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(!signal.aborted);
-    });
-  });
-}
 
 export function publishWorkerModels(o: {
   config: WorkerConfig;
@@ -67,7 +55,7 @@ export function publishWorkerModels(o: {
     // Only once the worker is registered: the list is of no use before it can be published,
     // and an OpenCode process (seconds of CPU) must not slow a hundred workers going online.
     // Then through the same queue as server starts (OpenCode migrates its database on either), behind them.
-    void untilStopped(o.backend.registered, stop.signal).then((go) => {
+    void unlessStopped(o.backend.registered.then(() => true), stop.signal, false).then((go) => {
       if (!go) return;
       publish("opencode models", () =>
         agentQueue("listing", () => {
