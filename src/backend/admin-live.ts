@@ -5,12 +5,13 @@ import { ConvexClient, type ConnectionState } from "convex/browser";
 import { adminApi, chatApi, requestsApi, sessionsApi, type ChatMessageView, type RequestView, type SessionSummary, type WorkerListEntry } from "./api.ts";
 import { adminFailure } from "./admin-errors.ts";
 import { convexLogger } from "./convex-logger.ts";
+import { webSocketConstructor } from "../util/web-socket.ts";
 
 export function adminLive(url: string, adminKey: string) {
   let ws: ConvexClient | null = null;
   const socket = () => {
     if (!ws) {
-      ws = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger() });
+      ws = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger(), webSocketConstructor });
       // Internal in the typings, like the HTTP client's: how admin tools authenticate.
       (ws as unknown as { setAdminAuth(k: string): void }).setAdminAuth(adminKey);
     }

@@ -23,6 +23,7 @@ import type { Logger } from "../util/log.ts";
 import { convexLogger } from "./convex-logger.ts";
 import { withTimeout } from "./errors.ts";
 import { registerSecret } from "../util/redact.ts";
+import { webSocketConstructor } from "../util/web-socket.ts";
 
 /** How long one call may wait for the backend before the caller treats it as down. */
 export const CALL_TIMEOUT_MS = 30_000;
@@ -59,7 +60,7 @@ export type WorkerBackend = {
 };
 
 export function connectWorkerBackend(url: string, token: WorkerToken, opts: { callTimeoutMs?: number; log?: Logger } = {}): WorkerBackend {
-  const client = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger(opts.log) });
+  const client = new ConvexClient(url, { unsavedChangesWarning: false, logger: convexLogger(opts.log), webSocketConstructor });
   const auth: WorkerAuth = { machineId: token.machineId, workerId: token.workerId, secret: token.revealSecret() };
   // The bare secret (no "secret_" prefix) can come back inside a server error that quotes the
   // arguments; masked wherever it would be printed or served.
